@@ -1,0 +1,1 @@
+"""Domain logic: importers, answer checking, teachers, students, jobs. Imports db, never webapp."""

@@ -1,0 +1,74 @@
+"""Run a job in this process (CLI foreground) or spawn it as a worker subprocess (web app)."""
+
+import importlib
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from backend.jobs import store
+from backend.jobs.context import JobCancelled, JobContext
+from db.models import JobKind, JobStatus
+
+# Each kind's handler, imported only when a job of that kind runs (they pull in torch, vLLM, ...).
+HANDLERS: dict[JobKind, str] = {
+    JobKind.generate: "backend.teacher.job:run_generation_job",
+    JobKind.train: "backend.training.job:run_training_job",
+    JobKind.evaluate: "backend.evaluation.job:run_evaluation_job",
+    JobKind.import_data: "backend.importers.job:run_import_job",
+}
+
+Handler = Callable[[JobContext], str]
+
+
+def _load_handler(kind: JobKind) -> Handler:
+    module_name, func_name = HANDLERS[kind].split(":")
+    handler: Handler = getattr(importlib.import_module(module_name), func_name)
+    return handler
+
+
+def run_job(engine: Engine, job_id: int, *, log_path: str | None = None) -> JobStatus:
+    """Run the job to its end in this process and record how it ended; never raises for job errors."""
+    with Session(engine) as session:
+        job = store.get_job(session, job_id=job_id)
+        kind, params = job.kind, dict(job.params)
+        if job.status == JobStatus.cancelled:
+            return JobStatus.cancelled
+    store.mark_started(engine, job_id=job_id, log_path=log_path)
+    context = JobContext(engine=engine, job_id=job_id, params=params)
+    try:
+        message = _load_handler(kind)(context)
+    except JobCancelled:
+        store.mark_finished(engine, job_id=job_id, status=JobStatus.cancelled, message="cancelled")
+        return JobStatus.cancelled
+    except BaseException as error:  # KeyboardInterrupt too: the row must not stay "running"
+        detail = "".join(traceback.format_exception(error))
+        tail = store.read_log_tail(log_path)
+        store.mark_finished(engine, job_id=job_id, status=JobStatus.failed, error=f"{detail}\n{tail}".strip())
+        if not isinstance(error, Exception):
+            raise
+        return JobStatus.failed
+    status = JobStatus.cancelled if context.cancelled() else JobStatus.succeeded
+    store.mark_finished(engine, job_id=job_id, status=status, message=message)
+    return status
+
+
+def spawn_job(job_id: int, *, database_url: str, logs_dir: Path) -> subprocess.Popen[bytes]:
+    """Start `python -m backend.jobs.worker` for the job, detached from the web server's lifetime.
+
+    List arguments (never a shell); output goes to a per-job log file whose tail is kept on failure.
+    """
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    log_path = logs_dir / f"job-{job_id}.log"
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "backend.jobs.worker", str(job_id), "--db", database_url, "--log", str(log_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a restarted server neither kills nor orphans the job's process
+        )

@@ -1,0 +1,153 @@
+"""Job rows: create, report progress, cancel, finish, and find orphans after a restart."""
+
+import os
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from db.models import Job, JobKind, JobStatus, utcnow
+
+LOG_TAIL_CHARS = 4000
+
+
+def create_job(
+    session: Session, *, kind: JobKind, params: dict[str, Any], created_by_id: int | None = None
+) -> Job:
+    job = Job(kind=kind, params=params, created_by_id=created_by_id)
+    session.add(job)
+    session.commit()
+    session.refresh(job)
+    return job
+
+
+def get_job(session: Session, *, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise LookupError(f"no job with id {job_id}")
+    return job
+
+
+def list_jobs(
+    session: Session, *, kind: JobKind | None = None, active_only: bool = False, limit: int = 50
+) -> Sequence[Job]:
+    query = select(Job).order_by(col(Job.id).desc()).limit(limit)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    if active_only:
+        query = query.where(col(Job.status).in_([JobStatus.queued, JobStatus.running]))
+    return session.exec(query).all()
+
+
+def mark_started(engine: Engine, *, job_id: int, log_path: str | None) -> None:
+    with Session(engine) as session:
+        job = get_job(session, job_id=job_id)
+        job.status = JobStatus.running
+        job.pid = os.getpid()
+        job.hostname = socket.gethostname()
+        job.started_at = job.heartbeat_at = utcnow()
+        job.log_path = log_path or job.log_path
+        job.error = None
+        session.add(job)
+        session.commit()
+
+
+def report_progress(engine: Engine, *, job_id: int, done: int, total: int, message: str = "") -> bool:
+    """Store progress and a heartbeat; returns True when a cancel was requested (checked at the same time)."""
+    with Session(engine) as session:
+        job = get_job(session, job_id=job_id)
+        job.done, job.total = done, total
+        if message:
+            job.message = message
+        job.heartbeat_at = utcnow()
+        session.add(job)
+        session.commit()
+        return job.cancel_requested
+
+
+def cancel_requested(engine: Engine, *, job_id: int) -> bool:
+    with Session(engine) as session:
+        return get_job(session, job_id=job_id).cancel_requested
+
+
+def request_cancel(session: Session, *, job_id: int) -> Job:
+    """Ask a job to stop at its next batch or step boundary; a queued job is cancelled at once."""
+    job = get_job(session, job_id=job_id)
+    if job.status == JobStatus.queued:
+        job.status = JobStatus.cancelled
+        job.finished_at = utcnow()
+    job.cancel_requested = True
+    session.add(job)
+    session.commit()
+    session.refresh(job)
+    return job
+
+
+def mark_finished(
+    engine: Engine, *, job_id: int, status: JobStatus, message: str = "", error: str | None = None
+) -> None:
+    with Session(engine) as session:
+        job = get_job(session, job_id=job_id)
+        job.status = status
+        job.finished_at = utcnow()
+        job.pid = None
+        if message:
+            job.message = message
+        if error is not None:
+            job.error = error
+        session.add(job)
+        session.commit()
+
+
+def reset_for_resume(session: Session, *, job_id: int) -> Job:
+    """Put a failed or cancelled job back in the queue; its handler skips what is already stored."""
+    job = get_job(session, job_id=job_id)
+    if job.status in (JobStatus.running, JobStatus.queued):
+        raise ValueError(f"job {job_id} is {job.status}; only finished jobs can be resumed")
+    job.status, job.cancel_requested, job.error, job.finished_at = JobStatus.queued, False, None, None
+    session.add(job)
+    session.commit()
+    session.refresh(job)
+    return job
+
+
+def read_log_tail(log_path: str | None, chars: int = LOG_TAIL_CHARS) -> str:
+    if not log_path or not os.path.exists(log_path):
+        return ""
+    with open(log_path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - chars))
+        return handle.read().decode("utf-8", errors="replace")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reconcile_orphans(session: Session) -> list[int]:
+    """After a server restart: running jobs whose process is gone are marked failed with their log tail.
+
+    Jobs whose worker is still alive are left alone: the page simply reattaches by polling their row.
+    """
+    orphaned = []
+    running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
+    for job in running:
+        same_host = job.hostname in (None, socket.gethostname())
+        if same_host and (job.pid is None or not _process_alive(job.pid)):
+            job.status = JobStatus.failed
+            job.finished_at = utcnow()
+            tail = read_log_tail(job.log_path)
+            job.error = "the worker process ended without finishing (server or machine restart?)\n" + tail
+            session.add(job)
+            orphaned.append(job.id)
+    session.commit()
+    return [job_id for job_id in orphaned if job_id is not None]

@@ -1,0 +1,35 @@
+"""Worker process for one job.
+
+Run: python -m backend.jobs.worker JOB_ID --db sqlite:///path/studio.db --log path/job.log
+"""
+
+import argparse
+import signal
+import sys
+from types import FrameType
+
+from backend.jobs.runner import run_job
+from db.engine import open_database
+from db.models import JobStatus
+
+
+def _terminate_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    # SIGTERM becomes KeyboardInterrupt so run_job records the failure before the process ends.
+    raise KeyboardInterrupt("terminated by signal")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("job_id", type=int)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--log", default=None)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    engine = open_database(args.db)
+    status = run_job(engine, args.job_id, log_path=args.log)
+    print(f"job {args.job_id} ended: {status}", flush=True)
+    return 0 if status != JobStatus.failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Storage layer: SQLModel tables, engine, migrations and queries. Imports nothing from backend or webapp."""

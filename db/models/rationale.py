@@ -1,0 +1,113 @@
+"""Teacher runs, rationales (one sample each), their ordered steps, revisions and reviews."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from db.models.common import RationaleSource, ReviewStatus, ReviewVerdict, TeacherMode, Verdict, utcnow
+
+
+class TeacherRunBase(SQLModel):
+    name: str = Field(max_length=200)
+    backend: str = Field(max_length=32)  # transformers, vllm, openai, reference
+    model: str = Field(max_length=500)
+    mode: TeacherMode = TeacherMode.cot
+    prompt_template: str = Field(default="", sa_type=Text)
+    few_shot: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    show_gold: bool = False
+    samples: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 256
+    stop: list[str] = Field(default_factory=list, sa_type=JSON)
+    seed: int = 0
+    price_per_1k_tokens: float = 0.0
+    problem_filter: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class TeacherRun(TeacherRunBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int | None = Field(default=None, foreign_key="dataset.id", ondelete="CASCADE", index=True)
+    job_id: int | None = Field(default=None, foreign_key="job.id", ondelete="SET NULL")
+    tokens_in: int = 0
+    tokens_out: int = 0
+    wall_seconds: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Rationale(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("run_id", "problem_id", "sample_index", name="uq_rationale_sample"),
+        Index("ix_rationale_dataset_verdict", "dataset_id", "verdict"),
+        Index("ix_rationale_review_queue", "review_status", "id"),
+        Index("ix_rationale_problem", "problem_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    problem_id: int = Field(foreign_key="problem.id", ondelete="CASCADE")
+    # Denormalised from the problem so Explore can filter a million rows without a join.
+    dataset_id: int = Field(foreign_key="dataset.id", ondelete="CASCADE")
+    run_id: int | None = Field(default=None, foreign_key="teacherrun.id", ondelete="CASCADE", index=True)
+    source: RationaleSource = RationaleSource.teacher
+    sample_index: int = 0
+    raw_text: str = Field(default="", sa_type=Text)
+    final_answer: str | None = Field(default=None, max_length=500)
+    verdict: Verdict = Verdict.unchecked
+    logprob: float | None = None
+    tokens_out: int = 0
+    is_duplicate: bool = False
+    error: str | None = Field(default=None, sa_type=Text)
+    num_steps: int = 0
+    review_status: ReviewStatus = ReviewStatus.unreviewed
+    last_reviewer_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    assigned_to_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL", index=True)
+    # Optimistic locking: every edit or review bumps it; a save carrying an older version is refused.
+    version: int = 1
+    current_revision: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Step(SQLModel, table=True):
+    """The current content of one step; every change is also kept whole in a Revision."""
+
+    __table_args__ = (UniqueConstraint("rationale_id", "position", name="uq_step_position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rationale_id: int = Field(foreign_key="rationale.id", ondelete="CASCADE")
+    position: int
+    sub_question: str | None = Field(default=None, sa_type=Text)
+    text: str = Field(default="", sa_type=Text)
+    # [{"expression": "48/2", "claimed": "24", "computed": "24", "ok": true}]
+    expressions: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    value: str | None = Field(default=None, max_length=200)
+    value_correct: bool | None = None
+
+
+class Revision(SQLModel, table=True):
+    """A full snapshot of a rationale after one edit: number 1 is the teacher's original."""
+
+    __table_args__ = (UniqueConstraint("rationale_id", "number", name="uq_revision_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rationale_id: int = Field(foreign_key="rationale.id", ondelete="CASCADE")
+    number: int
+    author_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    # {"steps": [{"sub_question", "text"}], "final_answer": str|None}
+    content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    comment: str = ""
+    reverted_from: int | None = None  # the revision number this one restores, when it is a revert
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    __table_args__ = (Index("ix_review_rationale", "rationale_id", "reviewer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rationale_id: int = Field(foreign_key="rationale.id", ondelete="CASCADE")
+    revision_number: int
+    reviewer_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL", index=True)
+    verdict: ReviewVerdict
+    step_verdicts: list[str | None] = Field(default_factory=list, sa_type=JSON)  # "ok" / "wrong" / None
+    first_wrong_step: int | None = None
+    error_tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    comment: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,1 @@
+"""User interfaces: the Gradio web app and the `socratic-studio` command line. Imports backend and db."""

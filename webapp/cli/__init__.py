@@ -1,0 +1,1 @@
+"""The `socratic-studio` command line (typer): one module per group of subcommands."""
