@@ -1,0 +1,111 @@
+"""GSM8K calculator annotations: `<<48/2=24>>` is parsed into expression and claimed value and checked
+by evaluating the expression with a small, safe arithmetic evaluator (never Python's eval)."""
+
+import ast
+import math
+import operator
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
+NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_OPERATORS: dict[type, Any] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+MAX_EXPONENT = 100  # 10**10**10 would hang the process
+
+
+@dataclass(frozen=True)
+class Annotation:
+    expression: str
+    claimed: str
+    computed: float | None
+    ok: bool | None  # None when the expression cannot be evaluated
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _evaluate(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+            raise ValueError("exponent too large")
+        return float(_OPERATORS[type(node.op)](left, right))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
+        return float(_OPERATORS[type(node.op)](_evaluate(node.operand)))
+    raise ValueError(f"unsupported expression element: {type(node).__name__}")
+
+
+def safe_eval(expression: str) -> float | None:
+    """Evaluate + - * / // % ** and parentheses over numbers; None for anything else or on error."""
+    cleaned = expression.replace(",", "").replace("$", "").replace("x", "*").replace("÷", "/").strip()
+    if not cleaned or len(cleaned) > 200:
+        return None
+    try:
+        value = _evaluate(ast.parse(cleaned, mode="eval").body)
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, RecursionError, TypeError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_number(text: str) -> float | None:
+    cleaned = text.replace(",", "").replace("$", "").strip().rstrip(".")
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def values_equal(a: float, b: float, *, rel_tol: float = 1e-4, abs_tol: float = 1e-6) -> bool:
+    return math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol)
+
+
+def check_annotation(expression: str, claimed: str) -> Annotation:
+    computed = safe_eval(expression)
+    claimed_value = parse_number(claimed)
+    ok = None if computed is None or claimed_value is None else values_equal(computed, claimed_value)
+    return Annotation(expression=expression.strip(), claimed=claimed.strip(), computed=computed, ok=ok)
+
+
+def parse_annotations(text: str) -> list[Annotation]:
+    """Every `<<expr=value>>` in a step, each checked: does the expression compute the claimed value?"""
+    return [check_annotation(expr, claimed) for expr, claimed in ANNOTATION.findall(text)]
+
+
+def strip_annotations(text: str) -> str:
+    return ANNOTATION.sub("", text)
+
+
+def format_number(value: float) -> str:
+    """72.0 -> '72', 0.5 -> '0.5' (the normalised form answers are stored in)."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def step_value(text: str) -> str | None:
+    """The intermediate value a step arrives at: its last calculator result, else the last number."""
+    annotations = ANNOTATION.findall(text)
+    candidates = [claimed for _, claimed in annotations] or NUMBER.findall(strip_annotations(text))
+    for candidate in reversed(candidates):
+        number = parse_number(candidate)
+        if number is not None:
+            return format_number(number)
+    return None
+
+
+def annotate_step(text: str) -> tuple[list[dict[str, Any]], str | None]:
+    """Expressions (as JSON) and the intermediate value of one step, as stored on a Step row."""
+    return [annotation.to_json() for annotation in parse_annotations(text)], step_value(text)
