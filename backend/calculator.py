@@ -36,7 +36,11 @@ class Annotation:
 
 
 def _evaluate(node: ast.AST) -> float:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    ):
         return float(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
         left, right = _evaluate(node.left), _evaluate(node.right)
@@ -63,9 +67,12 @@ def safe_eval(expression: str) -> float | None:
 def parse_number(text: str) -> float | None:
     cleaned = text.replace(",", "").replace("$", "").strip().rstrip(".")
     try:
-        return float(cleaned)
+        value = float(cleaned)
     except ValueError:
         return None
+    # float() also reads "inf", "nan" and "1e400"; none is a calculator value, and format_number
+    # would raise on them.
+    return value if math.isfinite(value) else None
 
 
 def values_equal(a: float, b: float, *, rel_tol: float = 1e-4, abs_tol: float = 1e-6) -> bool:

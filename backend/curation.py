@@ -61,14 +61,15 @@ def create_set(
     curated_set = CuratedSet(
         name=name,
         description=description,
-        filter=(rationale_filter.to_json() if rationale_filter else {}) | ({"picks": list(picks)} if picks else {}),
+        filter=(rationale_filter.to_json() if rationale_filter else {})
+        | ({"picks": list(picks)} if picks else {}),
         created_by_id=created_by_id,
     )
     session.add(curated_set)
     session.flush()
     ids: set[int] = set(picks)
     if rationale_filter is not None:
-        ids.update(session.exec(rationale_filter.apply(select(Rationale.id))).all())  # type: ignore[arg-type]
+        ids.update(session.exec(rationale_filter.apply(select(Rationale.id))).all())
     assert curated_set.id is not None
     session.add_all(CuratedItem(set_id=curated_set.id, rationale_id=rid) for rid in sorted(ids))
     session.commit()
@@ -77,7 +78,9 @@ def create_set(
 
 
 def set_size(session: Session, *, set_id: int) -> int:
-    return session.exec(select(func.count()).select_from(CuratedItem).where(CuratedItem.set_id == set_id)).one()
+    return session.exec(
+        select(func.count()).select_from(CuratedItem).where(CuratedItem.set_id == set_id)
+    ).one()
 
 
 def freeze(session: Session, *, set_id: int) -> CuratedSet:

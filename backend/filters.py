@@ -5,15 +5,12 @@ through JSON so it can be stored with the set, run or job it produced.
 """
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select
 from sqlmodel import col, select
 
 from db.models import Problem, Rationale
-
-T = TypeVar("T")
-
 
 @dataclass
 class RationaleFilter:
@@ -41,16 +38,16 @@ class RationaleFilter:
             raise ValueError(f"unknown filter fields: {sorted(unknown)}")
         return cls(**(data or {}))
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
+    def apply(self, query: Any) -> Any:
         """Add this filter's conditions to a query that selects from Rationale."""
         conditions = [
-            (self.dataset_id, Rationale.dataset_id == self.dataset_id),
-            (self.run_id, Rationale.run_id == self.run_id),
-            (self.source, Rationale.source == self.source),
-            (self.verdict, Rationale.verdict == self.verdict),
-            (self.review_status, Rationale.review_status == self.review_status),
-            (self.reviewer_id, Rationale.last_reviewer_id == self.reviewer_id),
-            (self.assigned_to_id, Rationale.assigned_to_id == self.assigned_to_id),
+            (self.dataset_id, col(Rationale.dataset_id) == self.dataset_id),
+            (self.run_id, col(Rationale.run_id) == self.run_id),
+            (self.source, col(Rationale.source) == self.source),
+            (self.verdict, col(Rationale.verdict) == self.verdict),
+            (self.review_status, col(Rationale.review_status) == self.review_status),
+            (self.reviewer_id, col(Rationale.last_reviewer_id) == self.reviewer_id),
+            (self.assigned_to_id, col(Rationale.assigned_to_id) == self.assigned_to_id),
             (self.min_steps, col(Rationale.num_steps) >= (self.min_steps or 0)),
             (self.max_steps, col(Rationale.num_steps) <= (self.max_steps or 0)),
         ]
@@ -62,7 +59,7 @@ class RationaleFilter:
         if self.split or self.search:
             problem_ids = select(Problem.id)
             if self.split:
-                problem_ids = problem_ids.where(Problem.split == self.split)
+                problem_ids = problem_ids.where(col(Problem.split) == self.split)
             if self.search:
                 problem_ids = problem_ids.where(col(Problem.question).contains(self.search))
             query = query.where(col(Rationale.problem_id).in_(problem_ids))
@@ -93,9 +90,9 @@ class ProblemFilter:
         """Problems in a stable order (by id), so limit/offset give the same problems every time."""
         query: Select[Any] = select(Problem).order_by(col(Problem.id))
         if self.dataset_id is not None:
-            query = query.where(Problem.dataset_id == self.dataset_id)
+            query = query.where(col(Problem.dataset_id) == self.dataset_id)
         if self.split:
-            query = query.where(Problem.split == self.split)
+            query = query.where(col(Problem.split) == self.split)
         if self.ids:
             query = query.where(col(Problem.id).in_(self.ids))
         if self.search:

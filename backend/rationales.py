@@ -34,7 +34,9 @@ def revision_content(steps: Sequence[StepText], final_answer: str | None) -> dic
 
 
 def steps_from_content(content: dict[str, Any]) -> list[StepText]:
-    return [StepText(sub_question=s.get("sub_question"), text=s.get("text", "")) for s in content.get("steps", [])]
+    return [
+        StepText(sub_question=s.get("sub_question"), text=s.get("text", "")) for s in content.get("steps", [])
+    ]
 
 
 def build_steps(rationale_id: int, steps: Sequence[StepText]) -> list[Step]:

@@ -28,7 +28,10 @@ class Example:
     completion: str
 
     def as_messages(self) -> list[dict[str, str]]:
-        return [{"role": "user", "content": self.prompt}, {"role": "assistant", "content": self.completion.strip()}]
+        return [
+            {"role": "user", "content": self.prompt},
+            {"role": "assistant", "content": self.completion.strip()},
+        ]
 
 
 class MissingSubQuestions(ValueError):
@@ -64,7 +67,8 @@ def decomposer_prompt(question: str, pairs_so_far: Sequence[StepText]) -> str:
 def solver_prompt(question: str, pairs_so_far: Sequence[StepText], sub_question: str) -> str:
     """Problem, pairs so far and the new sub-question; the student writes its answer."""
     number = len(pairs_so_far) + 1
-    return f"Problem: {question.strip()}\n{_pairs_block(pairs_so_far)}Q{number}: {sub_question.strip()}\nA{number}:"
+    asked = f"Q{number}: {sub_question.strip()}\nA{number}:"
+    return f"Problem: {question.strip()}\n{_pairs_block(pairs_so_far)}{asked}"
 
 
 def decompose_only_prompt(question: str) -> str:
@@ -100,7 +104,9 @@ def solver_examples(question: str, steps: Sequence[StepText]) -> list[Example]:
     ]
 
 
-def examples_for(kind: StudentKind, question: str, steps: Sequence[StepText], final_answer: str) -> list[Example]:
+def examples_for(
+    kind: StudentKind, question: str, steps: Sequence[StepText], final_answer: str
+) -> list[Example]:
     """All training examples one rationale yields for a student kind (Socratic kinds yield one per step)."""
     if kind == StudentKind.answer_only:
         return [Example(cot_prompt(question), answer_only_completion(final_answer))]

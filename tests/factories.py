@@ -33,7 +33,13 @@ def make_problem(session: Session, dataset: Dataset, *, external_id: str = "p1",
 
 
 def make_run(session: Session, dataset: Dataset, *, name: str = "run", **fields: Any) -> TeacherRun:
-    run = TeacherRun(name=name, backend=fields.pop("backend", "transformers"), model="tiny", dataset_id=dataset.id, **fields)
+    run = TeacherRun(
+        name=name,
+        backend=fields.pop("backend", "transformers"),
+        model="tiny",
+        dataset_id=dataset.id,
+        **fields,
+    )
     session.add(run)
     session.commit()
     session.refresh(run)

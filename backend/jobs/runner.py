@@ -66,7 +66,16 @@ def spawn_job(job_id: int, *, database_url: str, logs_dir: Path) -> subprocess.P
     log_path = logs_dir / f"job-{job_id}.log"
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "backend.jobs.worker", str(job_id), "--db", database_url, "--log", str(log_path)],
+            [
+                sys.executable,
+                "-m",
+                "backend.jobs.worker",
+                str(job_id),
+                "--db",
+                database_url,
+                "--log",
+                str(log_path),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -1,4 +1,7 @@
-"""Small shared pieces of the table definitions (no `from __future__ import annotations` here: it breaks SQLModel)."""
+"""Enums and helpers shared by the table modules.
+
+No `from __future__ import annotations` in table modules: it breaks SQLModel relationships.
+"""
 
 from datetime import UTC, datetime
 from enum import StrEnum

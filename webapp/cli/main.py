@@ -25,7 +25,11 @@ def main(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar="SOCRATIC_DATABASE_URL", help="Database URL (default: ~/.socratic-studio/studio.db)."),
+        typer.Option(
+            "--db",
+            envvar="SOCRATIC_DATABASE_URL",
+            help="Database URL (default: ~/.socratic-studio/studio.db).",
+        ),
     ] = None,
 ) -> None:
     ctx.obj = CliState(database_url=db)

@@ -7,7 +7,9 @@ from backend import auth
 from db.models import Role
 from webapp.cli.common import fail, state
 
-app = typer.Typer(help="Manage user accounts (needed when login is on: SOCRATIC_AUTH=1).", no_args_is_help=True)
+app = typer.Typer(
+    help="Manage user accounts (needed when login is on: SOCRATIC_AUTH=1).", no_args_is_help=True
+)
 
 
 @app.command("add")
