@@ -1,0 +1,130 @@
+"""GSM8K calculator annotations: parsing, checking, safe evaluation (examples and hypothesis properties)."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backend.calculator import (
+    annotate_step,
+    format_number,
+    parse_annotations,
+    parse_number,
+    safe_eval,
+    step_value,
+    strip_annotations,
+)
+
+
+def test_parses_and_checks_gsm8k_annotations() -> None:
+    step = "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs and makes 9 * 2 = $<<9*2=18>>18."
+    first, second = parse_annotations(step)
+    assert (first.expression, first.claimed, first.computed, first.ok) == ("16-3-4", "9", 9.0, True)
+    assert (second.expression, second.claimed, second.ok) == ("9*2", "18", True)
+    assert step_value(step) == "18"
+    assert strip_annotations(step).count("<<") == 0
+
+
+def test_wrong_and_unevaluable_annotations() -> None:
+    (wrong,) = parse_annotations("<<48/2=25>>25")
+    assert wrong.ok is False and wrong.computed == 24.0
+    (opaque,) = parse_annotations("<<sqrt(4)=2>>2")
+    assert opaque.ok is None and opaque.computed is None
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("2+3*4", 14.0),
+        ("(2+3)*4", 20.0),
+        ("1,000/4", 250.0),
+        ("$5*3", 15.0),
+        ("3x4", 12.0),
+        ("2**10", 1024.0),
+        ("7//2", 3.0),
+        ("7%3", 1.0),
+        ("-5+2", -3.0),
+        ("12÷4", 3.0),
+    ],
+)
+def test_safe_eval_arithmetic(expression: str, value: float) -> None:
+    assert safe_eval(expression) == value
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os')",
+        "1/0",
+        "9**9**9",
+        "(-8)**0.5",
+        "a+1",
+        "",
+        "1e308*10",
+        "\x00",
+        "(" * 300 + "1" + ")" * 300,
+    ],
+)
+def test_safe_eval_refuses(expression: str) -> None:
+    assert safe_eval(expression) is None
+
+
+def test_non_finite_claims_are_not_numbers() -> None:
+    # float() reads these, but they are not calculator values (format_number used to raise on them).
+    for claimed in ("inf", "nan", "1e400"):
+        assert parse_number(claimed) is None
+        expressions, value = annotate_step(f"<<1/2={claimed}>>")
+        assert expressions[0]["ok"] is None and value is None
+
+
+def test_format_number() -> None:
+    assert [format_number(v) for v in (72.0, 0.5, -3.0, 1 / 3)] == ["72", "0.5", "-3", "0.333333"]
+
+
+@given(st.text(max_size=300))
+def test_safe_eval_never_raises(text: str) -> None:
+    value = safe_eval(text)
+    assert value is None or isinstance(value, float)
+
+
+@given(st.text(max_size=300))
+def test_annotate_step_never_raises(text: str) -> None:
+    expressions, value = annotate_step(text)
+    assert isinstance(expressions, list)
+    assert value is None or parse_number(value) is not None
+
+
+@given(st.text(alphabet="0123456789+-*/().,$x <>=", max_size=60))
+def test_annotate_step_never_raises_on_arithmetic_soup(text: str) -> None:
+    annotate_step(text)
+
+
+ints = st.integers(min_value=-(10**6), max_value=10**6)
+op = st.sampled_from(["+", "-", "*"])
+
+
+@given(ints, op, ints)
+def test_correct_annotation_checks_ok(a: int, operator: str, b: int) -> None:
+    c = {"+": a + b, "-": a - b, "*": a * b}[operator]
+    (annotation,) = parse_annotations(f"so {a}{operator}{b} = <<{a}{operator}{b}={c}>>{c} items")
+    assert annotation.ok is True
+    assert step_value(f"<<{a}{operator}{b}={c}>>{c}") == str(c)
+
+
+@given(ints, st.integers(min_value=1, max_value=1000))
+def test_correct_division_with_rounded_claim_checks_ok(a: int, b: int) -> None:
+    claimed = format_number(a / b)  # six decimals at most, as GSM8K writes them
+    (annotation,) = parse_annotations(f"<<{a}/{b}={claimed}>>")
+    assert annotation.ok is True
+
+
+@given(ints, ints)
+def test_wrong_product_never_checks_ok(a: int, b: int) -> None:
+    wrong = a * b + max(1, abs(a * b) // 100)  # off by more than the tolerance
+    (annotation,) = parse_annotations(f"<<{a}*{b}={wrong}>>")
+    assert annotation.ok is False
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+def test_format_number_round_trips(value: float) -> None:
+    parsed = parse_number(format_number(value))
+    assert parsed is not None and abs(parsed - value) <= 1e-6 * max(1.0, abs(value))
