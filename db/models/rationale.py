@@ -96,6 +96,8 @@ class Revision(SQLModel, table=True):
     content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     comment: str = ""
     reverted_from: int | None = None  # the revision number this one restores, when it is a revert
+    # The rationale's version right after this change: maps a version a user saw to the content they saw.
+    version: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -110,4 +112,5 @@ class Review(SQLModel, table=True):
     first_wrong_step: int | None = None
     error_tags: list[str] = Field(default_factory=list, sa_type=JSON)
     comment: str = Field(default="", sa_type=Text)
+    version: int | None = None  # the rationale's version right after this review
     created_at: datetime = Field(default_factory=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:51:28.214788
+Create Date: 2026-11-22 05:00:21.618489
 """
 from alembic import op
 import sqlalchemy as sa
@@ -280,6 +280,7 @@ def upgrade() -> None:
     sa.Column('first_wrong_step', sa.Integer(), nullable=True),
     sa.Column('error_tags', sa.JSON(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['rationale_id'], ['rationale.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reviewer_id'], ['user.id'], ondelete='SET NULL'),
@@ -297,6 +298,7 @@ def upgrade() -> None:
     sa.Column('content', sa.JSON(), nullable=False),
     sa.Column('comment', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('reverted_from', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['rationale_id'], ['rationale.id'], ondelete='CASCADE'),
