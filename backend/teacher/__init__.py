@@ -1,0 +1,1 @@
+"""Teacher generation: backends, prompts per mode, parsing and the generation job."""

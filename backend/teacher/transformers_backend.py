@@ -1,0 +1,163 @@
+"""Local teacher with Hugging Face transformers: batched generation with left padding, greedy or sampling.
+
+Prompts are sorted by length and generated in micro-batches of `batch_size` (less padding, more speed);
+each prompt yields `n` samples through `num_return_sequences`. Log-probabilities are summed on the fly
+by a logits processor instead of `output_scores`, which would hold (batch, steps, vocab) floats: over 1 GB
+for 32 sequences of 256 tokens with SmolLM2's 49k vocabulary.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    LogitsProcessor,
+    LogitsProcessorList,
+    PreTrainedTokenizerBase,
+    set_seed,
+)
+
+from backend.teacher.base import Completion, GenerationParams, cut_at_stop
+
+
+class LogprobRecorder(LogitsProcessor):
+    """Log-probability of each generated token under the model (before temperature and top-p).
+
+    Called once per decoding step with that step's logits; the token chosen at step t is only known at
+    step t+1 (as input_ids[:, -1]), so it keeps one (B, V) log-softmax and gathers one step behind.
+    """
+
+    def __init__(self) -> None:
+        self.previous: torch.Tensor | None = None  # (B, V) log-softmax of the last step
+        self.token_logprobs: list[torch.Tensor] = []  # each (B,)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.previous is not None:
+            self.token_logprobs.append(self.previous.gather(1, input_ids[:, -1:]).squeeze(1))
+        self.previous = torch.log_softmax(scores.float(), dim=-1)
+        return scores
+
+    def finish(self, last_tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T_gen) log-probabilities after generation; `last_tokens` (B,) are the final step's tokens."""
+        assert self.previous is not None, "no generation step was recorded"
+        steps = [*self.token_logprobs, self.previous.gather(1, last_tokens[:, None]).squeeze(1)]
+        return torch.stack(steps, dim=1)
+
+
+def pick_device(device: str | None) -> tuple[str, torch.dtype]:
+    """cuda with bf16 when available, else CPU with fp32 (bf16 is slow on CPUs without AVX-512)."""
+    chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return chosen, torch.bfloat16 if chosen.startswith("cuda") else torch.float32
+
+
+class TransformersBackend:
+    name = "transformers"
+
+    def __init__(
+        self, model: str, *, batch_size: int = 16, chat: bool = False, device: str | None = None
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.model = model
+        self.batch_size = batch_size
+        self.device, dtype = pick_device(device)
+        source = str(Path(model).expanduser()) if Path(model).expanduser().exists() else model
+        self.tokenizer: PreTrainedTokenizerBase = AutoTokenizer.from_pretrained(source)
+        # Left padding: every prompt's last token sits at the same position, where generation starts.
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        loaded: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
+        self.lm: Any = loaded.to(self.device).eval()
+        self.chat = chat and bool(self.tokenizer.chat_template)
+        self.end_ids = self._end_token_ids()
+
+    def _end_token_ids(self) -> set[int]:
+        ids = self.lm.generation_config.eos_token_id
+        ids = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return ids
+
+    def format_prompt(self, prompt: str) -> str:
+        """With `chat`, the prompt is sent as one user message through the tokenizer's chat template."""
+        if not self.chat:
+            return prompt
+        messages = [{"role": "user", "content": prompt}]
+        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return str(text)
+
+    def generate(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        results: list[list[Completion]] = [[] for _ in prompts]
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            completions = self._generate_batch([prompts[i] for i in chunk], params)
+            for index, samples in zip(chunk, completions, strict=True):
+                results[index] = samples
+        return results
+
+    def _sampling_kwargs(self, params: GenerationParams) -> dict[str, Any]:
+        if params.greedy:
+            # Greedy gives the same text every time: generate once, repeat it n times afterwards.
+            return {"do_sample": False, "num_return_sequences": 1, "temperature": None, "top_p": None}
+        return {
+            "do_sample": True,
+            "num_return_sequences": params.n,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "top_k": 0,  # transformers defaults to 50; vLLM and OpenAI servers do not cut to top-k
+        }
+
+    @torch.inference_mode()
+    def _generate_batch(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
+        texts = [self.format_prompt(prompt) for prompt in prompts]
+        encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not self.chat)
+        encoded = encoded.to(self.device)
+        set_seed(params.seed)
+        recorder = LogprobRecorder()
+        stop = [marker for marker in params.stop if marker]
+        output = self.lm.generate(
+            **encoded,
+            max_new_tokens=params.max_tokens,
+            logits_processor=LogitsProcessorList([recorder]),
+            pad_token_id=self.tokenizer.pad_token_id,
+            stop_strings=stop or None,
+            tokenizer=self.tokenizer if stop else None,
+            **self._sampling_kwargs(params),
+        )
+        generated = output[:, encoded["input_ids"].shape[1] :]  # (B*k, T_gen)
+        token_logprobs = recorder.finish(generated[:, -1])  # (B*k, T_gen)
+        per_prompt = 1 if params.greedy else params.n
+        prompt_tokens = encoded["attention_mask"].sum(dim=1).tolist()
+        results = []
+        for row_index in range(len(prompts)):
+            rows = range(row_index * per_prompt, (row_index + 1) * per_prompt)
+            tokens_in = prompt_tokens[row_index]
+            samples = [self._completion(generated[r], token_logprobs[r], tokens_in, stop) for r in rows]
+            results.append(samples * params.n if params.greedy else samples)
+        return results
+
+    def _completion(
+        self, tokens: torch.Tensor, logprobs: torch.Tensor, tokens_in: int, stop: list[str]
+    ) -> Completion:
+        """Tokens up to the first end token (generated, so counted) or padding (after a stop string)."""
+        length = len(tokens)
+        for position, token in enumerate(tokens.tolist()):
+            if token in self.end_ids or token == self.tokenizer.pad_token_id:
+                length = position + 1 if token in self.end_ids else position
+                break
+        text = str(self.tokenizer.decode(tokens[:length], skip_special_tokens=True))
+        return Completion(
+            text=cut_at_stop(text, stop),
+            tokens_in=int(tokens_in),
+            tokens_out=length,
+            logprob=float(logprobs[:length].sum()),
+        )
+
+    def close(self) -> None:
+        del self.lm
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
