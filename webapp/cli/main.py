@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from webapp.cli import jobs, users
+from webapp.cli import generate, jobs, users
 from webapp.cli.common import CliState
 
 app = typer.Typer(
@@ -37,3 +37,4 @@ def main(
 
 app.add_typer(users.app, name="users")
 app.add_typer(jobs.app, name="jobs")
+generate.register(app)
