@@ -1,0 +1,193 @@
+"""Reviews (accept / reject / flag with per-step verdicts and error tags), bulk review, and assignment."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import JSON, Table, func, insert, literal, update
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select
+
+from backend.annotation.view import stale_edit
+from backend.auth import require_role
+from backend.filters import RationaleFilter
+from db.models import Rationale, Review, ReviewStatus, ReviewVerdict, Revision, Role, User, utcnow
+
+ERROR_TAGS = [
+    "arithmetic",
+    "wrong-sub-question",
+    "missing-step",
+    "irrelevant-step",
+    "hallucinated-fact",
+    "wrong-final-answer",
+    "unjustified-leap",
+    "formatting",
+]
+STEP_VERDICTS = ("ok", "wrong")
+STATUS_FOR = {
+    ReviewVerdict.accept: ReviewStatus.accepted,
+    ReviewVerdict.reject: ReviewStatus.rejected,
+    ReviewVerdict.flag: ReviewStatus.flagged,
+}
+BULK_CHUNK = 5_000
+_REVIEW: Table = Review.__table__  # type: ignore[attr-defined]  # the core table, for typed literals  # rows per transaction: a bulk review never holds the write lock for long
+
+
+def _check_review(
+    verdict: str, step_verdicts: Sequence[str | None], first_wrong_step: int | None, error_tags: Sequence[str]
+) -> tuple[ReviewVerdict, int | None]:
+    try:
+        parsed = ReviewVerdict(verdict)
+    except ValueError:
+        known = [v.value for v in ReviewVerdict]
+        raise ValueError(f"verdict must be one of {known}, not {verdict!r}") from None
+    unknown = sorted(set(error_tags) - set(ERROR_TAGS))
+    if unknown:
+        raise ValueError(f"unknown error tags {unknown}; known tags: {ERROR_TAGS}")
+    bad = [v for v in step_verdicts if v is not None and v not in STEP_VERDICTS]
+    if bad:
+        raise ValueError(f"step verdicts must be 'ok', 'wrong' or empty, not {bad}")
+    if first_wrong_step is None and "wrong" in step_verdicts:
+        first_wrong_step = list(step_verdicts).index("wrong")  # 0-based, like Step.position
+    return parsed, first_wrong_step
+
+
+def _seen_revision(session: Session, *, rationale_id: int, version: int) -> int | None:
+    """The revision number that was current at `version` (history before a version never changes)."""
+    return session.exec(
+        select(func.max(Revision.number)).where(
+            Revision.rationale_id == rationale_id, func.coalesce(Revision.version, 1) <= version
+        )
+    ).one()
+
+
+def review_rationale(
+    session: Session,
+    *,
+    rationale_id: int,
+    expected_version: int,
+    verdict: str,
+    reviewer: User,
+    step_verdicts: Sequence[str | None] | None = None,
+    first_wrong_step: int | None = None,
+    error_tags: Sequence[str] = (),
+    comment: str = "",
+) -> Review:
+    """Record one annotator's review of the content they saw at `expected_version`.
+
+    Several annotators may review the same content (each review is kept, the rationale's status follows
+    the latest); a review is refused with StaleEdit only when the content itself changed since then.
+    """
+    require_role(reviewer, Role.annotator)
+    parsed, first_wrong_step = _check_review(verdict, step_verdicts or [], first_wrong_step, error_tags)
+    seen = _seen_revision(session, rationale_id=rationale_id, version=expected_version)
+    bump = (
+        update(Rationale)
+        .where(
+            col(Rationale.id) == rationale_id,
+            col(Rationale.version) >= expected_version,
+            col(Rationale.current_revision) == seen,
+        )
+        .values(
+            version=col(Rationale.version) + 1,
+            review_status=STATUS_FOR[parsed],
+            last_reviewer_id=reviewer.id,
+            updated_at=utcnow(),
+        )
+        .returning(col(Rationale.version), col(Rationale.num_steps))
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        row = session.exec(bump).first()
+        if row is None:
+            session.rollback()
+            if session.get(Rationale, rationale_id) is None:
+                raise LookupError(f"no rationale with id {rationale_id}")
+            raise stale_edit(
+                session, rationale_id=rationale_id, expected_version=expected_version, attempted=None
+            )
+        version, num_steps = row
+        if first_wrong_step is not None and not 0 <= first_wrong_step < max(num_steps, 1):
+            raise ValueError(f"first wrong step {first_wrong_step + 1} is outside steps 1..{num_steps}")
+        review = Review(
+            rationale_id=rationale_id,
+            revision_number=seen or 1,
+            reviewer_id=reviewer.id,
+            verdict=parsed,
+            step_verdicts=list(step_verdicts or [])[:num_steps],
+            first_wrong_step=first_wrong_step,
+            error_tags=sorted(set(error_tags)),
+            comment=comment.strip(),
+            version=version,
+        )
+        session.add(review)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    session.refresh(review)
+    return review
+
+
+def _chunk_ids(session: Session, rationale_filter: RationaleFilter, after_id: int) -> list[int]:
+    query = rationale_filter.apply(select(Rationale.id))  # type: ignore[arg-type]
+    query = query.where(col(Rationale.id) > after_id).order_by(col(Rationale.id)).limit(BULK_CHUNK)
+    return [int(rid) for rid in session.exec(query).all()]
+
+
+def bulk_review(session: Session, *, rationale_filter: RationaleFilter, verdict: str, reviewer: User) -> int:
+    """Review every rationale the filter matches with one verdict (admins only); returns how many.
+
+    Set-based and chunked by id: each chunk is one INSERT ... SELECT of review rows and one UPDATE, in
+    its own short transaction, so annotators keep saving while a large bulk review runs.
+    """
+    require_role(reviewer, Role.admin)
+    parsed, _ = _check_review(verdict, [], None, [])
+    total, after_id = 0, 0
+    while ids := _chunk_ids(session, rationale_filter, after_id):
+        after_id = ids[-1]
+        now = utcnow()
+        rows = sql_select(
+            col(Rationale.id),
+            col(Rationale.current_revision),
+            literal(reviewer.id, type_=_REVIEW.c.reviewer_id.type),
+            # Typed literals: PostgreSQL will not put a plain varchar into an enum or json column.
+            literal(parsed, type_=_REVIEW.c.verdict.type),
+            literal([], type_=JSON),
+            literal([], type_=JSON),
+            literal(f"bulk {parsed.value}", type_=_REVIEW.c.comment.type),
+            col(Rationale.version) + 1,
+            literal(now, type_=_REVIEW.c.created_at.type),
+        ).where(col(Rationale.id).in_(ids))
+        columns = ["rationale_id", "revision_number", "reviewer_id", "verdict", "step_verdicts", "error_tags",
+                   "comment", "version", "created_at"]  # fmt: skip
+        session.exec(insert(Review).from_select(columns, rows))
+        session.exec(
+            update(Rationale)
+            .where(col(Rationale.id).in_(ids))
+            .values(
+                version=col(Rationale.version) + 1,
+                review_status=STATUS_FOR[parsed],
+                last_reviewer_id=reviewer.id,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        total += len(ids)
+    return total
+
+
+def assign_rationales(
+    session: Session, *, rationale_ids: Sequence[int], assignee: User | None, by: User
+) -> int:
+    """Put rationales in an annotator's "assigned to me" queue (None unassigns); admins only."""
+    require_role(by, Role.admin)
+    if assignee is not None:
+        require_role(assignee, Role.annotator)
+    result = session.exec(
+        update(Rationale)
+        .where(col(Rationale.id).in_(list(rationale_ids)))
+        .values(assigned_to_id=assignee.id if assignee else None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(result.rowcount)
