@@ -1,0 +1,1 @@
+"""Student training: frozen curated set -> prompt/completion examples -> fine-tuned checkpoint (TRL)."""

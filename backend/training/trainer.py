@@ -1,0 +1,213 @@
+"""Fine-tune one student with the field's libraries: TRL's SFTTrainer for causal LMs (Llama, GPT-2,
+SmolLM2), transformers' Seq2SeqTrainer for encoder-decoders (T5), optionally through peft LoRA.
+
+No hand-written loop: the trainers own batching, optimisation, mixed precision and multi-GPU (accelerate).
+torch/transformers/trl are imported inside the functions so `import backend.training` stays light.
+"""
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backend.student_formats import Example
+from backend.training.config import FilterPolicy, TrainConfig
+from backend.training.data import to_dataset
+
+if TYPE_CHECKING:
+    from backend.training.recorder import RunRecorder
+
+MODEL_DIR = "model"  # the registered checkpoint: safetensors + tokenizer, loadable by plain transformers
+
+
+@dataclass
+class TrainOutcome:
+    model_dir: Path
+    step: int
+    cancelled: bool
+    seconds: float
+    seq2seq: bool
+    device: str
+    is_main: bool  # the process that writes the database and the checkpoint (rank 0 under accelerate)
+
+
+def resolve_base_model(base_model: str) -> str:
+    """'default' is the embedded SmolLM2-135M, converted once to a safetensors folder."""
+    if base_model == "default":
+        from backend.teacher.default_model import prepare_default_model
+
+        return str(prepare_default_model())
+    path = Path(base_model).expanduser()
+    return str(path) if path.exists() else base_model
+
+
+def is_seq2seq(model_path: str) -> bool:
+    """Encoder-decoder configs (the T5 family) train as seq2seq; everything else as a causal LM."""
+    from transformers import AutoConfig
+
+    return bool(AutoConfig.from_pretrained(model_path).is_encoder_decoder)
+
+
+def pick_device(device: str) -> tuple[str, bool]:
+    """(device, bf16): bf16 on a GPU that supports it, fp32 on CPU (bf16 is slow on CPUs without AVX-512)."""
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but no GPU is visible")
+    return device, device.startswith("cuda") and torch.cuda.is_bf16_supported()
+
+
+def _lora_config(config: TrainConfig, task_type: str) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.lora_target_modules,
+        task_type=task_type,
+    )
+
+
+def _common_arguments(config: TrainConfig, output_dir: Path, device: str, bf16: bool) -> dict[str, Any]:
+    # `balanced` already repeats each question once per epoch in the data, so the trainer makes one pass.
+    epochs = 1.0 if config.filter_policy == FilterPolicy.balanced else config.epochs
+    return {
+        "output_dir": str(output_dir / "trainer"),
+        "num_train_epochs": epochs,
+        "max_steps": config.max_steps,
+        "per_device_train_batch_size": config.batch_size,
+        "gradient_accumulation_steps": config.grad_accumulation,
+        "learning_rate": config.learning_rate,
+        "warmup_steps": config.warmup,
+        "seed": config.seed,
+        "data_seed": config.seed,
+        "logging_steps": 1,  # one TrainingMetric row per optimizer step
+        "save_strategy": "no",  # the job saves the final (or cancelled-at) model itself
+        "report_to": "none",
+        "disable_tqdm": True,  # the recorder prints one JSON line per step to the job log instead
+        "use_cpu": device == "cpu",
+        "bf16": bf16,
+        "gradient_checkpointing": False,
+        "include_num_input_tokens_seen": "non_padding",
+        "dataloader_pin_memory": device != "cpu",
+    }
+
+
+def _load_tokenizer(model_path: str) -> Any:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    if tokenizer.pad_token is None:  # GPT-2 has none; padding is masked out of the loss anyway
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def _causal_trainer(
+    config: TrainConfig,
+    model_path: str,
+    examples: Sequence[Example],
+    arguments: dict[str, Any],
+    callbacks: list[Any],
+) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl import SFTConfig, SFTTrainer
+
+    dtype = torch.bfloat16 if arguments["bf16"] else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
+    args = SFTConfig(**arguments, max_length=config.max_length, completion_only_loss=True)
+    return SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=to_dataset(examples),
+        processing_class=_load_tokenizer(model_path),
+        peft_config=_lora_config(config, "CAUSAL_LM") if config.lora else None,
+        callbacks=callbacks,
+    )
+
+
+def _seq2seq_dataset(examples: Sequence[Example], tokenizer: Any, max_length: int) -> Any:
+    """Encoder input = prompt, labels = completion (+ EOS when the tokenizer does not add it itself)."""
+
+    def encode(batch: dict[str, list[str]]) -> dict[str, Any]:
+        inputs = tokenizer(batch["prompt"], truncation=True, max_length=max_length)
+        labels = tokenizer(text_target=batch["completion"], truncation=True, max_length=max_length - 1)
+        eos = tokenizer.eos_token_id
+        inputs["labels"] = [ids if ids[-1:] == [eos] else [*ids, eos] for ids in labels["input_ids"]]
+        return dict(inputs)
+
+    return to_dataset(examples).map(encode, batched=True, remove_columns=["prompt", "completion"])
+
+
+def _seq2seq_trainer(
+    config: TrainConfig,
+    model_path: str,
+    examples: Sequence[Example],
+    arguments: dict[str, Any],
+    callbacks: list[Any],
+) -> Any:
+    import torch
+    from transformers import (
+        AutoModelForSeq2SeqLM,
+        DataCollatorForSeq2Seq,
+        Seq2SeqTrainer,
+        Seq2SeqTrainingArguments,
+    )
+
+    dtype = torch.bfloat16 if arguments["bf16"] else torch.float32
+    model: Any = AutoModelForSeq2SeqLM.from_pretrained(model_path, dtype=dtype)
+    if config.lora:
+        from peft import get_peft_model
+
+        model = get_peft_model(model, _lora_config(config, "SEQ_2_SEQ_LM"))
+    tokenizer = _load_tokenizer(model_path)
+    return Seq2SeqTrainer(
+        model=model,
+        args=Seq2SeqTrainingArguments(**arguments),
+        train_dataset=_seq2seq_dataset(examples, tokenizer, config.max_length),
+        data_collator=DataCollatorForSeq2Seq(tokenizer, model=model),
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+
+
+def save_student(trainer: Any, config: TrainConfig, model_dir: Path) -> None:
+    """Safetensors weights + tokenizer in one folder; LoRA is merged into the base weights when asked."""
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if config.lora and config.merge_lora:
+        model = model.merge_and_unload()
+    model.save_pretrained(model_dir)
+    trainer.processing_class.save_pretrained(model_dir)
+
+
+def train_student(
+    config: TrainConfig, examples: Sequence[Example], *, output_dir: Path, recorder: "RunRecorder"
+) -> TrainOutcome:
+    """Train to the end (or to the step where the recorder stopped it on a cancel); save output_dir/model."""
+    model_path = resolve_base_model(config.base_model)
+    device, bf16 = pick_device(config.device)
+    seq2seq = is_seq2seq(model_path)
+    arguments = _common_arguments(config, output_dir, device, bf16)
+    build = _seq2seq_trainer if seq2seq else _causal_trainer
+    trainer = build(config, model_path, examples, arguments, [recorder])
+    started = time.monotonic()
+    trainer.train()
+    seconds = time.monotonic() - started
+    model_dir = output_dir / MODEL_DIR
+    is_main = bool(trainer.is_world_process_zero())
+    if is_main:
+        save_student(trainer, config, model_dir)
+    trainer.accelerator.wait_for_everyone()
+    return TrainOutcome(
+        model_dir=model_dir,
+        step=int(trainer.state.global_step),
+        cancelled=recorder.cancelled_at is not None,
+        seconds=seconds,
+        seq2seq=seq2seq,
+        device=device,
+        is_main=is_main,
+    )

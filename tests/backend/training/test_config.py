@@ -1,0 +1,56 @@
+import json
+
+import pytest
+
+from backend.training.config import FilterPolicy, TrainConfig, read_run_file, write_run_file
+from db.models import StudentKind
+
+
+def test_config_round_trips_through_json_with_enums_as_strings():
+    config = TrainConfig(
+        set_name="s", kind="solver", lora=True, lora_target_modules=["q_proj"], filter_policy="balanced"
+    )
+    data = config.to_json()
+    assert data["kind"] == "solver" and data["filter_policy"] == "balanced"
+    json.dumps(data)  # plain JSON
+    again = TrainConfig.from_json(data)
+    assert (
+        again == config and again.kind is StudentKind.solver and again.filter_policy is FilterPolicy.balanced
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "set_id or set_name"),
+        ({"set_id": 1, "batch_size": 0}, "batch_size"),
+        ({"set_id": 1, "learning_rate": 0}, "learning_rate"),
+        ({"set_id": 1, "max_steps": 0}, "max_steps"),
+        ({"set_id": 1, "device": "tpu"}, "device"),
+        ({"set_id": 1, "kind": "teacher"}, "teacher"),
+        ({"set_id": 1, "filter_policy": "best"}, "best"),
+    ],
+)
+def test_impossible_values_are_refused_naming_the_field(fields, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**fields)
+
+
+def test_unknown_fields_in_a_stored_config_are_refused():
+    with pytest.raises(ValueError, match="unknown training config fields"):
+        TrainConfig.from_json({"set_id": 1, "learning_rat": 1e-4})
+
+
+def test_run_file_is_written_and_read_back(tmp_path):
+    config = TrainConfig(set_id=3, output_dir=str(tmp_path / "run"), max_steps=4)
+    path = write_run_file(config, training_run_id=7)
+    assert path == tmp_path / "run" / "config.json"
+    assert read_run_file(path) == (7, config)
+
+
+def test_reading_something_that_is_not_a_run_file_says_so(tmp_path):
+    with pytest.raises(ValueError, match="no training config"):
+        read_run_file(tmp_path / "missing.json")
+    (tmp_path / "other.json").write_text('{"hello": 1}')
+    with pytest.raises(ValueError, match="not a training run config"):
+        read_run_file(tmp_path / "other.json")
