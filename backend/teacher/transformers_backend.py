@@ -11,7 +11,9 @@ from typing import Any
 
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForCausalLM,
+    AutoModelForSeq2SeqLM,
     AutoTokenizer,
     LogitsProcessor,
     LogitsProcessorList,
@@ -69,7 +71,10 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        loaded: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
+        # Encoder-decoder students (T5) generate only the answer; causal models continue the prompt.
+        self.seq2seq = bool(AutoConfig.from_pretrained(source).is_encoder_decoder)
+        auto_class = AutoModelForSeq2SeqLM if self.seq2seq else AutoModelForCausalLM
+        loaded: Any = auto_class.from_pretrained(source, dtype=dtype)
         self.lm: Any = loaded.to(self.device).eval()
         self.chat = chat and bool(self.tokenizer.chat_template)
         self.end_ids = self._end_token_ids()
@@ -128,7 +133,8 @@ class TransformersBackend:
             tokenizer=self.tokenizer if stop else None,
             **self._sampling_kwargs(params),
         )
-        generated = output[:, encoded["input_ids"].shape[1] :]  # (B*k, T_gen)
+        # (B*k, T_gen): a causal output repeats the prompt; a seq2seq one starts with the decoder start token.
+        generated = output[:, 1:] if self.seq2seq else output[:, encoded["input_ids"].shape[1] :]
         token_logprobs = recorder.finish(generated[:, -1])  # (B*k, T_gen)
         per_prompt = 1 if params.greedy else params.n
         prompt_tokens = encoded["attention_mask"].sum(dim=1).tolist()
