@@ -1,0 +1,52 @@
+"""The Gradio app: one tab per page, each built by its own `create_<page>_tab` in webapp.pages.
+
+`build_app` only builds the interface; `launch_options` gives what Gradio 6 takes at launch (CSS, the
+keyboard-shortcut script, login), and `webapp.cli.serve` starts it.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from sqlalchemy.engine import Engine
+
+from db.settings import Settings
+from webapp import strings
+from webapp.context import AppContext
+from webapp.handlers.session import SessionHandlers
+from webapp.pages.curate import create_curate_tab
+
+ASSETS = Path(__file__).resolve().parent
+STYLE = ASSETS / "style.css"
+SHORTCUTS = ASSETS / "shortcuts.js"
+
+
+def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
+    app = AppContext(engine=engine, settings=settings)
+    session_handlers = SessionHandlers(app)
+    with gr.Blocks(title=strings.APP_TITLE, analytics_enabled=False) as blocks:
+        with gr.Row(elem_id="app-header"):
+            gr.Markdown(f"## {strings.APP_TITLE}\n{strings.APP_SUBTITLE}", elem_id="app-title")
+            who = gr.Markdown(elem_id="app-user")
+            if settings.auth:
+                gr.Button(strings.LOGOUT, link="/logout", size="sm", scale=0, elem_id="app-logout")
+        with gr.Tabs(elem_id="main-tabs"):
+            with gr.Tab(strings.TAB_CURATE, id="curate", elem_id="tab-curate"):
+                create_curate_tab(app, blocks)
+        blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")
+    return blocks
+
+
+def launch_options(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for `Blocks.launch` (Gradio 6 takes CSS, scripts and theme here)."""
+    options: dict[str, Any] = {
+        "css": STYLE.read_text(encoding="utf-8"),
+        "head": f"<script>{SHORTCUTS.read_text(encoding='utf-8')}</script>",
+        "theme": gr.themes.Soft(),
+        "allowed_paths": [str(settings.resolved_export_root)],  # exported files can be downloaded
+        "footer_links": ["api"],
+    }
+    if settings.auth:
+        options["auth"] = SessionHandlers(AppContext(engine=engine, settings=settings)).check_login
+        options["auth_message"] = strings.LOGIN_MESSAGE
+    return options

@@ -1,0 +1,66 @@
+"""What every page and handler shares: the engine, the settings, and who is acting (checked on the server)."""
+
+import html
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from backend import auth
+from backend.jobs.runner import spawn_job
+from db.models import Role, User
+from db.settings import Settings
+from webapp import strings
+
+
+def user_error(message: str, *, title: str = strings.ERROR_TITLE) -> gr.Error:
+    """A gr.Error with escaped text: Gradio renders error messages as HTML and ours may quote user text."""
+    return gr.Error(html.escape(message), title=title)
+
+
+def notify(message: str) -> None:
+    """A short toast (escaped for the same reason as user_error)."""
+    gr.Info(html.escape(message))
+
+
+@dataclass(frozen=True)
+class AppContext:
+    engine: Engine
+    settings: Settings
+
+    @property
+    def database_url(self) -> str:
+        # The URL the engine really uses (the CLI's --db may differ from the settings); workers reopen it.
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.settings.resolved_runs_dir / "logs"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def current_user(self, request: gr.Request | None) -> User | None:
+        """The logged-in user (login on) or the single local admin (login off)."""
+        with self.session() as session:
+            if not self.settings.auth:
+                return auth.ensure_local_user(session)
+            username = getattr(request, "username", None)
+            return auth.get_user(session, username=username) if username else None
+
+    def require(self, request: gr.Request | None, least: Role) -> User:
+        """The acting user if their role allows `least`, else a gr.Error shown to them (server-side check)."""
+        try:
+            return auth.require_role(self.current_user(request), least)
+        except auth.PermissionDenied as error:
+            raise user_error(str(error), title=strings.PERMISSION_TITLE) from error
+
+    def spawn(self, job_id: int) -> None:
+        """Start the job's worker process and return at once; the pages poll the job row."""
+        spawn_job(job_id, database_url=self.database_url, logs_dir=self.logs_dir)

@@ -1,0 +1,1 @@
+"""Event handlers: plain methods over an AppContext, unit-tested without a browser."""

@@ -1,0 +1,149 @@
+"""Curate: preview a selection, create a set, freeze it, export it (annotators and admins)."""
+
+import re
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from plotly.graph_objects import Figure
+
+from backend import catalog, curation, set_preview
+from backend.paths import PathNotAllowed, confined_path
+from db.models import CuratedSet, Role, StudentKind
+from webapp import charts, strings
+from webapp.context import AppContext, user_error
+from webapp.handlers.filters import to_filter
+from webapp.render import inert
+
+S = strings.Curate
+EXPORT_FORMATS = ["prompt_completion", "messages", "dataset"]
+KIND_CHOICES = [kind.value for kind in StudentKind]
+
+
+def parse_picks(text: str | None) -> list[int]:
+    """Rationale ids typed as "3, 7 12"; a clear error naming the first bad value."""
+    picks = []
+    for value in re.split(r"[\s,;]+", (text or "").strip()):
+        if not value:
+            continue
+        if not value.isdigit():
+            raise user_error(S.BAD_PICK.format(value=value))
+        picks.append(int(value))
+    return sorted(set(picks))
+
+
+def _set_id(value: Any) -> int:
+    if value in (None, "", 0):
+        raise user_error(S.NO_SET)
+    return int(value)
+
+
+class CurateHandlers:
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+
+    def _selection(self, filter_data: dict[str, Any], picks_text: str, use_filter: bool) -> tuple[Any, list[int]]:
+        picks = parse_picks(picks_text)
+        rationale_filter = to_filter(filter_data) if use_filter else None
+        if rationale_filter is None and not picks:
+            raise user_error(S.EMPTY_SELECTION)
+        return rationale_filter, picks
+
+    def preview(
+        self, filter_data: dict[str, Any], picks_text: str, use_filter: bool
+    ) -> tuple[str, Figure, Figure, Figure, pd.DataFrame]:
+        rationale_filter, picks = self._selection(filter_data, picks_text, use_filter)
+        with self.app.session() as session:
+            preview = set_preview.preview_selection(session, rationale_filter=rationale_filter, picks=picks)
+            sample = set_preview.sample_rows(session, rationale_filter=rationale_filter, picks=picks)
+        summary = S.PREVIEW_SUMMARY.format(total=preview.total)
+        if preview.missing_picks:
+            summary += "\n\n" + S.MISSING_PICKS.format(ids=", ".join(map(str, preview.missing_picks)))
+        return (
+            summary,
+            charts.bar(preview.by_verdict, title=S.CHART_VERDICT),
+            charts.bar(preview.by_dataset, title=S.CHART_DATASET),
+            charts.bar(preview.by_steps, title=S.CHART_STEPS, x_title="steps"),
+            pd.DataFrame(sample, columns=S.SAMPLE_HEADERS),
+        )
+
+    def create(
+        self,
+        filter_data: dict[str, Any],
+        picks_text: str,
+        use_filter: bool,
+        name: str,
+        description: str,
+        request: gr.Request,
+    ) -> tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]:
+        user = self.app.require(request, Role.annotator)
+        rationale_filter, picks = self._selection(filter_data, picks_text, use_filter)
+        with self.app.session() as session:
+            try:
+                curated_set = curation.create_set(
+                    session,
+                    name=name or "",
+                    rationale_filter=rationale_filter,
+                    picks=picks,
+                    description=description or "",
+                    created_by_id=user.id,
+                )
+            except ValueError as error:
+                raise user_error(str(error)) from error
+            assert curated_set.id is not None
+            size = curation.set_size(session, set_id=curated_set.id)
+        message = inert(S.CREATED.format(name=curated_set.name, size=size))
+        return (message, *self.sets(selected=curated_set.id))
+
+    def sets(self, selected: int | None = None) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+        """The sets table and fresh choices for the set pickers (freeze: all sets; export: frozen ones)."""
+        with self.app.session() as session:
+            rows = [self._set_row(session, s) for s in catalog.list_sets(session)]
+            every = catalog.set_choices(session)
+            frozen = catalog.set_choices(session, frozen_only=True)
+        frozen_ids = {set_id for _, set_id in frozen}
+        return (
+            pd.DataFrame(rows, columns=S.SET_HEADERS),
+            gr.update(choices=every, value=selected),
+            gr.update(choices=frozen, value=selected if selected in frozen_ids else None),
+        )
+
+    @staticmethod
+    def _set_row(session: Any, curated_set: CuratedSet) -> list[Any]:
+        assert curated_set.id is not None
+        state = f"frozen {curated_set.frozen_at:%Y-%m-%d %H:%M}" if curated_set.frozen_at else "draft"
+        size = curation.set_size(session, set_id=curated_set.id)
+        created = f"{curated_set.created_at:%Y-%m-%d %H:%M}"
+        return [curated_set.id, curated_set.name, size, state, created, curated_set.description]
+
+    def freeze(self, set_id: Any, request: gr.Request) -> tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]:
+        self.app.require(request, Role.annotator)
+        with self.app.session() as session:
+            try:
+                curated_set = curation.freeze(session, set_id=_set_id(set_id))
+            except (curation.SetFrozen, ValueError, LookupError) as error:
+                raise user_error(str(error)) from error
+            size = curation.set_size(session, set_id=_set_id(set_id))
+        return (inert(S.FROZEN.format(name=curated_set.name, size=size)), *self.sets(selected=curated_set.id))
+
+    def export(self, set_id: Any, kind: str, fmt: str, out_path: str, request: gr.Request) -> tuple[str, str | None]:
+        """Write the frozen set below the export root; returns a message and the file to download (if one)."""
+        from backend.exporters import export_records  # H1's exporters pull in `datasets` lazily
+
+        self.app.require(request, Role.annotator)
+        if fmt not in EXPORT_FORMATS:
+            raise user_error(f"unknown export format {fmt!r}; choose one of {EXPORT_FORMATS}")
+        try:
+            path = confined_path(out_path or "", root=self.app.settings.resolved_export_root)
+            student_kind = StudentKind(kind)
+            with self.app.session() as session:
+                records = curation.frozen_records(session, set_id=_set_id(set_id))
+            report = export_records(records, kind=student_kind, fmt=fmt, path=path)
+        except (PathNotAllowed, ValueError, LookupError) as error:
+            raise user_error(str(error)) from error
+        message = inert(S.EXPORTED.format(count=_count(report), path=path))
+        return message, (str(path) if path.is_file() else None)
+
+
+def _count(report: Any) -> Any:
+    return getattr(report, "examples", None) or getattr(report, "count", None) or report

@@ -1,0 +1,87 @@
+"""Every user-visible string of the web app, in one place (labels, help, messages)."""
+
+APP_TITLE = "Socratic Studio"
+APP_SUBTITLE = "Teacher rationales -> annotation -> frozen sets -> Socratic students -> step-through and failures"
+SIGNED_IN_AS = "Signed in as **{user}** ({role})"
+LOCAL_USER_NOTE = "Local mode: you act as **{user}** ({role}); set SOCRATIC_AUTH=1 to require login."
+LOGOUT = "Log out"
+LOGIN_MESSAGE = "Socratic Studio: log in with the account an admin created (socratic-studio users add)."
+ERROR_TITLE = "Cannot do that"
+PERMISSION_TITLE = "Not allowed"
+ANY = "(any)"
+REFRESH = "Refresh"
+NONE_YET = "Nothing here yet."
+
+TAB_EXPLORE = "Explore"
+TAB_ANNOTATE = "Annotate"
+TAB_CURATE = "Curate"
+TAB_GENERATE = "Generate"
+TAB_TRAIN = "Train"
+TAB_STEPTHROUGH = "Step through"
+TAB_FAILURES = "Failures"
+
+
+class Filter:
+    TITLE = "Filter"
+    DATASET = "Dataset"
+    SPLIT = "Split"
+    RUN = "Teacher run"
+    SOURCE = "Source"
+    VERDICT = "Answer check"
+    REVIEW = "Review status"
+    REVIEWER = "Last reviewer"
+    ASSIGNED = "Assigned to"
+    MIN_STEPS = "Min steps"
+    MAX_STEPS = "Max steps (0: no limit)"
+    SEARCH = "Question contains"
+    SEARCH_PLACEHOLDER = "text search in the question"
+    APPLY = "Apply filter"
+    BAD_STEPS = "min steps ({low}) is larger than max steps ({high})"
+
+
+class Jobs:
+    TABLE = "Jobs (updated every 2 s; shared by every tab and user)"
+    HEADERS = ["id", "kind", "status", "progress", "message", "created"]
+    JOB_ID = "Job id"
+    CANCEL = "Cancel job"
+    RESUME = "Resume job"
+    CANCELLED = "Cancel requested for job {job_id} ({status})."
+    RESUMED = "Job {job_id} resumed: its worker skips what is already stored."
+    STARTED = "Started job {job_id}; progress appears below and survives reloads."
+    NO_JOB = "Pick a job id first."
+    LOG = "Error / log tail of the selected job"
+
+
+class Curate:
+    INTRO = (
+        "Build a set from a filter and manual picks, preview it, create it, then **freeze** it: freezing pins "
+        "the exact revision of every item, and a frozen set never changes. Training and export read frozen sets."
+    )
+    PICKS = "Manual picks (rationale ids, comma or space separated)"
+    USE_FILTER = "Include every rationale matching the filter"
+    PREVIEW = "Preview"
+    PREVIEW_SUMMARY = "**{total}** rationales selected."
+    MISSING_PICKS = "These picked ids do not exist: {ids}"
+    NAME = "Set name"
+    DESCRIPTION = "Description"
+    CREATE = "Create set"
+    CREATED = "Created set {name!r} with {size} rationales (not frozen yet)."
+    SETS = "Sets"
+    SET = "Set"
+    SET_HEADERS = ["id", "name", "items", "state", "created", "description"]
+    FREEZE = "Freeze set"
+    FROZEN = "Froze set {name!r}: {size} items pinned to their current revisions."
+    EXPORT_TITLE = "Export a frozen set"
+    KIND = "Student kind (training format)"
+    FORMAT = "Format"
+    OUT = "Output path (relative to the export folder)"
+    EXPORT = "Export"
+    EXPORTED = "Wrote {count} examples to {path}"
+    NO_SET = "Pick a set first."
+    BAD_PICK = "manual picks must be rationale ids (numbers); got {value!r}"
+    EMPTY_SELECTION = "Set a filter or pick some rationales first."
+    SAMPLE = "First selected rationales"
+    SAMPLE_HEADERS = ["id", "question", "final_answer", "verdict", "review", "steps"]
+    CHART_VERDICT = "Answer check"
+    CHART_DATASET = "By dataset"
+    CHART_STEPS = "Steps per rationale"
