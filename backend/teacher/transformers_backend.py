@@ -6,6 +6,7 @@ by a logits processor instead of `output_scores`, which would hold (batch, steps
 for 32 sequences of 256 tokens with SmolLM2's 49k vocabulary.
 """
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,14 @@ def pick_device(device: str | None) -> tuple[str, torch.dtype]:
     return chosen, torch.bfloat16 if chosen.startswith("cuda") else torch.float32
 
 
+def is_encoder_decoder(source: str) -> bool:
+    """T5-style models; an unmerged LoRA student folder says so in its adapter config (it has no config.json)."""
+    adapter = Path(source) / "adapter_config.json"
+    if adapter.exists():
+        return bool(json.loads(adapter.read_text(encoding="utf-8")).get("task_type") == "SEQ_2_SEQ_LM")
+    return bool(AutoConfig.from_pretrained(source).is_encoder_decoder)
+
+
 class TransformersBackend:
     name = "transformers"
 
@@ -72,7 +81,7 @@ class TransformersBackend:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         # Encoder-decoder students (T5) generate only the answer; causal models continue the prompt.
-        self.seq2seq = bool(AutoConfig.from_pretrained(source).is_encoder_decoder)
+        self.seq2seq = is_encoder_decoder(source)
         auto_class = AutoModelForSeq2SeqLM if self.seq2seq else AutoModelForCausalLM
         loaded: Any = auto_class.from_pretrained(source, dtype=dtype)
         self.lm: Any = loaded.to(self.device).eval()
