@@ -56,7 +56,7 @@ def pick_device(device: str | None) -> tuple[str, torch.dtype]:
 
 
 def is_encoder_decoder(source: str) -> bool:
-    """T5-style models; an unmerged LoRA student folder says so in its adapter config (it has no config.json)."""
+    """T5-style models; an unmerged LoRA student says so in its adapter config (it has no config.json)."""
     adapter = Path(source) / "adapter_config.json"
     if adapter.exists():
         return bool(json.loads(adapter.read_text(encoding="utf-8")).get("task_type") == "SEQ_2_SEQ_LM")
