@@ -66,7 +66,9 @@ def checkpoint_choices(session: Session) -> list[Choice]:
 def training_run_choices(session: Session) -> list[Choice]:
     rows = session.exec(select(TrainingRun).order_by(col(TrainingRun.id).desc())).all()
     return [
-        (f"#{run.id} {run.name} ({run.student_kind}, {run.status})", run.id) for run in rows if run.id is not None
+        (f"#{run.id} {run.name} ({run.student_kind}, {run.status})", run.id)
+        for run in rows
+        if run.id is not None
     ]
 
 
@@ -79,7 +81,9 @@ def eval_run_choices(session: Session) -> list[Choice]:
     ]
 
 
-def problem_choices(session: Session, *, dataset_id: int | None, split: str | None, limit: int = 200) -> list[Choice]:
+def problem_choices(
+    session: Session, *, dataset_id: int | None, split: str | None, limit: int = 200
+) -> list[Choice]:
     """The first problems of a dataset (question cut short), for the step-through picker."""
     query = select(Problem.id, Problem.external_id, Problem.question).order_by(col(Problem.id)).limit(limit)
     if dataset_id is not None:

@@ -9,7 +9,7 @@ class PathNotAllowed(ValueError):
 
 
 def confined_path(user_path: str, *, root: Path) -> Path:
-    """`user_path` resolved below `root` (relative paths are taken from root); refuses `..` escapes and links out."""
+    """`user_path` resolved below `root` (relative to it unless absolute); `..` and links out are refused."""
     text = user_path.strip()
     if not text:
         raise PathNotAllowed("the path is empty")

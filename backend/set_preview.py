@@ -25,7 +25,9 @@ class SelectionPreview:
     missing_picks: list[int] = field(default_factory=list)
 
 
-def selection_condition(rationale_filter: RationaleFilter | None, picks: Sequence[int]) -> ColumnElement[bool]:
+def selection_condition(
+    rationale_filter: RationaleFilter | None, picks: Sequence[int]
+) -> ColumnElement[bool]:
     """A WHERE condition on Rationale for filter-matches OR picked ids (either part may be absent)."""
     parts: list[ColumnElement[bool]] = []
     if rationale_filter is not None:
@@ -45,13 +47,21 @@ def preview_selection(
 ) -> SelectionPreview:
     condition = selection_condition(rationale_filter, picks)
     total = int(session.exec(select(func.count()).select_from(Rationale).where(condition)).one())
-    found = set(session.exec(select(Rationale.id).where(col(Rationale.id).in_(list(picks)))).all()) if picks else set()
+    found = (
+        set(session.exec(select(Rationale.id).where(col(Rationale.id).in_(list(picks)))).all())
+        if picks
+        else set()
+    )
     by_dataset_id = _grouped(session, Rationale.dataset_id, condition)
-    names = dict(session.exec(select(Dataset.id, Dataset.name).where(col(Dataset.id).in_(list(by_dataset_id)))).all())
+    names = dict(
+        session.exec(select(Dataset.id, Dataset.name).where(col(Dataset.id).in_(list(by_dataset_id)))).all()
+    )
     return SelectionPreview(
         total=total,
         by_verdict={str(k): v for k, v in _grouped(session, Rationale.verdict, condition).items()},
-        by_review_status={str(k): v for k, v in _grouped(session, Rationale.review_status, condition).items()},
+        by_review_status={
+            str(k): v for k, v in _grouped(session, Rationale.review_status, condition).items()
+        },
         by_dataset={names.get(k, str(k)): v for k, v in by_dataset_id.items()},
         by_steps=_grouped(session, Rationale.num_steps, condition),
         missing_picks=sorted(set(picks) - found),

@@ -14,7 +14,9 @@ from db.settings import Settings
 from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.session import SessionHandlers
+from webapp.pages.annotate import create_annotate_tab
 from webapp.pages.curate import create_curate_tab
+from webapp.pages.explore import create_explore_tab
 
 ASSETS = Path(__file__).resolve().parent
 STYLE = ASSETS / "style.css"
@@ -30,9 +32,14 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             who = gr.Markdown(elem_id="app-user")
             if settings.auth:
                 gr.Button(strings.LOGOUT, link="/logout", size="sm", scale=0, elem_id="app-logout")
-        with gr.Tabs(elem_id="main-tabs"):
+        with gr.Tabs(elem_id="main-tabs") as tabs:
+            with gr.Tab(strings.TAB_EXPLORE, id="explore", elem_id="tab-explore"):
+                explore = create_explore_tab(app, blocks)
+            with gr.Tab(strings.TAB_ANNOTATE, id="annotate", elem_id="tab-annotate"):
+                annotate = create_annotate_tab(app, blocks)
             with gr.Tab(strings.TAB_CURATE, id="curate", elem_id="tab-curate"):
                 create_curate_tab(app, blocks)
+        annotate.open_from(explore.open_button.click, explore.selected, tabs)
         blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")
     return blocks
 

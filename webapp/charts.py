@@ -19,19 +19,31 @@ def _label(value: Any) -> str:
 
 def bar(counts: Mapping[Any, float], *, title: str, x_title: str = "", y_title: str = "count") -> go.Figure:
     figure = go.Figure(go.Bar(x=[_label(k) for k in counts], y=list(counts.values())))
-    figure.update_layout(title=_label(title), xaxis_title=_label(x_title), yaxis_title=_label(y_title), **_LAYOUT)
+    figure.update_layout(
+        title=_label(title), xaxis_title=_label(x_title), yaxis_title=_label(y_title), **_LAYOUT
+    )
     return figure
 
 
 def grouped_bars(
-    series: Mapping[str, Mapping[Any, float]], *, title: str, x_title: str = "", y_title: str = ""
+    series: Mapping[str, Mapping[Any, float]],
+    *,
+    title: str,
+    x_title: str = "",
+    y_title: str = "",
+    stacked: bool = False,
 ) -> go.Figure:
     """One bar trace per series (e.g. one per teacher run), sharing the x categories."""
     figure = go.Figure()
     for name, counts in series.items():
         figure.add_trace(go.Bar(name=_label(name), x=[_label(k) for k in counts], y=list(counts.values())))
     figure.update_layout(
-        title=_label(title), barmode="group", xaxis_title=_label(x_title), yaxis_title=_label(y_title), **_LAYOUT
+        title=_label(title),
+        barmode="stack" if stacked else "group",
+        showlegend=True,
+        xaxis_title=_label(x_title),
+        yaxis_title=_label(y_title),
+        **_LAYOUT,
     )
     return figure
 
@@ -43,7 +55,9 @@ def lines(
     figure = go.Figure()
     for name, (xs, ys) in series.items():
         figure.add_trace(go.Scatter(name=_label(name), x=list(xs), y=list(ys), mode="lines+markers"))
-    figure.update_layout(title=_label(title), xaxis_title=_label(x_title), yaxis_title=_label(y_title), **_LAYOUT)
+    figure.update_layout(
+        title=_label(title), xaxis_title=_label(x_title), yaxis_title=_label(y_title), **_LAYOUT
+    )
     return figure
 
 

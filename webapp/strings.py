@@ -1,7 +1,9 @@
 """Every user-visible string of the web app, in one place (labels, help, messages)."""
 
 APP_TITLE = "Socratic Studio"
-APP_SUBTITLE = "Teacher rationales -> annotation -> frozen sets -> Socratic students -> step-through and failures"
+APP_SUBTITLE = (
+    "Teacher rationales -> annotation -> frozen sets -> Socratic students -> step-through and failures"
+)
 SIGNED_IN_AS = "Signed in as **{user}** ({role})"
 LOCAL_USER_NOTE = "Local mode: you act as **{user}** ({role}); set SOCRATIC_AUTH=1 to require login."
 LOGOUT = "Log out"
@@ -54,8 +56,9 @@ class Jobs:
 
 class Curate:
     INTRO = (
-        "Build a set from a filter and manual picks, preview it, create it, then **freeze** it: freezing pins "
-        "the exact revision of every item, and a frozen set never changes. Training and export read frozen sets."
+        "Build a set from a filter and manual picks, preview it, create it, then **freeze** it: freezing "
+        "pins the exact revision of every item, and a frozen set never changes. Training and export read "
+        "frozen sets."
     )
     PICKS = "Manual picks (rationale ids, comma or space separated)"
     USE_FILTER = "Include every rationale matching the filter"
@@ -85,3 +88,117 @@ class Curate:
     CHART_VERDICT = "Answer check"
     CHART_DATASET = "By dataset"
     CHART_STEPS = "Steps per rationale"
+
+
+class Explore:
+    INTRO = (
+        "Every rationale with its problem, teacher run and review state. Filter, sort and page on the server."
+    )
+    SORT = "Sort by"
+    SORTS = [
+        ("id", "id"),
+        ("number of steps", "num_steps"),
+        ("answer check", "verdict"),
+        ("review status", "review_status"),
+        ("created", "created_at"),
+    ]
+    DESCENDING = "Descending"
+    PAGE = "Page"
+    PAGE_SIZE = "Rows per page"
+    PREVIOUS = "< Previous"
+    NEXT = "Next >"
+    SUMMARY = "{total} matching rationales; page {page} of {pages}."
+    HEADERS = [
+        "id",
+        "dataset",
+        "split",
+        "run",
+        "question",
+        "final_answer",
+        "gold",
+        "verdict",
+        "review_status",
+        "annotator",
+        "num_steps",
+    ]
+    SELECTED = "Selected rationale"
+    OPEN = "Open in Annotate"
+    NO_SELECTION = "Click a row of the table first."
+    RUNS_TITLE = "Datasets and teacher runs"
+    RUN_HEADERS = ["dataset", "run", "total", "correct", "wrong", "unparseable", "other", "accuracy"]
+    CHARTS = "Charts"
+    CHART_ACCURACY = "Teacher accuracy by dataset and run"
+    CHART_STEPS = "Steps per rationale (filtered), by answer check"
+    CHART_REVIEW = "Review progress by dataset"
+    CHART_AGREEMENT = "Agreement between annotators (Cohen's kappa)"
+    AGREEMENT_HEADERS = ["annotator_a", "annotator_b", "n", "percent_agreement", "kappa"]
+
+
+class Annotate:
+    QUEUE = "Queue"
+    MODE = "Queue"
+    PREVIOUS = "< Previous (p)"
+    NEXT = "Next (n) >"
+    OPEN_ID = "Rationale id"
+    OPEN = "Open"
+    AUTO_ADVANCE = "Go to the next item after a review"
+    INFO = (
+        "**Rationale #{id}** · dataset {dataset} · split {split} · source {source} · "
+        "answer check **{verdict}** · status **{status}** · revision {revision} · version {version}{assigned}"
+    )
+    ASSIGNED = " · assigned to {user}"
+    QUESTION = "Problem"
+    GOLD = "Gold answer"
+    GOLD_SOLUTION = "Gold solution"
+    STEPS = "Steps: edit cells directly; verdict is ok, wrong or empty"
+    STEP_HEADERS = ["sub_question", "text", "verdict"]
+    STEP_NUMBER = "Step #"
+    ADD_STEP = "Add step after #"
+    REMOVE_STEP = "Remove step #"
+    MOVE_UP = "Move #  up"
+    MOVE_DOWN = "Move # down"
+    CHECKS = "Calculator checks"
+    CHECK_HEADERS = ["step", "expression", "claimed", "computed", "ok", "value"]
+    FINAL_ANSWER = "Final answer"
+    FIRST_WRONG = "First wrong step (0: none)"
+    TAGS = "Error tags"
+    COMMENT = "Comment (kept with the revision and the review)"
+    SAVE = "Save edit"
+    ACCEPT = "Accept (a)"
+    REJECT = "Reject (r)"
+    FLAG = "Flag"
+    SAVED = "Saved rationale #{id} as revision {revision}."
+    UNCHANGED = "Nothing to save: the steps and final answer are unchanged."
+    REVIEWED = "Recorded {verdict} for rationale #{id} (revision {revision})."
+    END_OF_QUEUE = "No more items in this direction of the queue."
+    EMPTY_QUEUE = "The queue is empty for this mode and filter."
+    NOTHING_OPEN = "Open a rationale first (Next, or type an id)."
+    BAD_VERDICT = "step {number}: the verdict must be ok, wrong or empty, not {value!r}"
+    BAD_STEP_NUMBER = "there is no step {number}; the rationale has {count} steps"
+    CONFLICT_TITLE = "Someone else changed this rationale. Your text is still in the editor above."
+    CONFLICT_THEIRS = "Their current steps"
+    CONFLICT_DIFF = "Stored text -> your text"
+    KEEP_MINE = "Save my text over theirs"
+    LOAD_THEIRS = "Discard mine and load theirs"
+    HISTORY = "History"
+    REVISION_HEADERS = ["number", "author", "when", "comment", "reverted_from"]
+    COMPARE_FROM = "Compare revision"
+    COMPARE_TO = "with revision"
+    DIFF = "Word diff (- removed, + added)"
+    REVERT_TO = "Revert to revision"
+    REVERT = "Revert"
+    REVERTED = "Reverted rationale #{id} to revision {number} (as new revision {revision})."
+    REVIEWS = "Reviews"
+    REVIEW_HEADERS = ["reviewer", "verdict", "revision", "first_wrong_step", "error_tags", "comment", "when"]
+    GUIDELINES = "Guidelines"
+    SHORTCUTS = "Shortcuts (not while typing): **a** accept · **r** reject · **n** next · **p** previous"
+    BULK = "Bulk review (admins)"
+    BULK_HELP = "Apply one verdict to every rationale the filter above matches. You confirm the count first."
+    BULK_VERDICT = "Verdict"
+    BULK_PREVIEW = "Review all matching..."
+    BULK_CONFIRM_TEXT = "This will **{verdict}** {count} rationales matching the filter. Are you sure?"
+    BULK_CONFIRM = "Yes, review them all"
+    BULK_CANCEL = "Cancel"
+    BULK_DONE = "Bulk {verdict}: {count} rationales reviewed."
+    BULK_NONE = "No rationale matches the filter."
+    BULK_NOTHING_PENDING = "Press the bulk review button first to see what it would change."

@@ -1,4 +1,4 @@
-"""`socratic-studio serve`: migrate the database, prepare demo data and the default model, start the web app."""
+"""`socratic-studio serve`: migrate the database, prepare demo data and the default model, start the app."""
 
 from typing import Annotated
 
@@ -21,16 +21,22 @@ def _prepare_demo(engine: object) -> None:
 def _prepare_model() -> None:
     from backend.teacher.default_model import DEFAULT_TEACHER_NAME, prepare_default_model
 
-    typer.echo(f"Preparing the default teacher {DEFAULT_TEACHER_NAME} (the first run converts it: about 20 s)...")
+    typer.echo(
+        f"Preparing the default teacher {DEFAULT_TEACHER_NAME} (the first run converts it: about 20 s)..."
+    )
     typer.echo(f"Default teacher ready at {prepare_default_model()}")
 
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for the local network).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for the local network).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not import the demo problems.")] = False,
-    no_model: Annotated[bool, typer.Option("--no-model", help="Do not prepare the default SmolLM2 teacher.")] = False,
+    no_model: Annotated[
+        bool, typer.Option("--no-model", help="Do not prepare the default SmolLM2 teacher.")
+    ] = False,
 ) -> None:
     """Start the web app. Example: socratic-studio serve --port 7861"""
     from webapp.app import build_app, launch_options  # gradio loads only for this command
@@ -52,7 +58,11 @@ def serve(
     blocks.queue(default_concurrency_limit=4)
     try:
         blocks.launch(
-            server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, **launch_options(engine, settings)
+            server_name=host,
+            server_port=port,
+            prevent_thread_lock=True,
+            quiet=True,
+            **launch_options(engine, settings),
         )
     except OSError as error:
         fail(f"cannot listen on {host}:{port} ({error}); choose another one with --port")

@@ -42,7 +42,9 @@ class CurateHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
-    def _selection(self, filter_data: dict[str, Any], picks_text: str, use_filter: bool) -> tuple[Any, list[int]]:
+    def _selection(
+        self, filter_data: dict[str, Any], picks_text: str, use_filter: bool
+    ) -> tuple[Any, list[int]]:
         picks = parse_picks(picks_text)
         rationale_filter = to_filter(filter_data) if use_filter else None
         if rationale_filter is None and not picks:
@@ -116,7 +118,9 @@ class CurateHandlers:
         created = f"{curated_set.created_at:%Y-%m-%d %H:%M}"
         return [curated_set.id, curated_set.name, size, state, created, curated_set.description]
 
-    def freeze(self, set_id: Any, request: gr.Request) -> tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    def freeze(
+        self, set_id: Any, request: gr.Request
+    ) -> tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]:
         self.app.require(request, Role.annotator)
         with self.app.session() as session:
             try:
@@ -126,7 +130,9 @@ class CurateHandlers:
             size = curation.set_size(session, set_id=_set_id(set_id))
         return (inert(S.FROZEN.format(name=curated_set.name, size=size)), *self.sets(selected=curated_set.id))
 
-    def export(self, set_id: Any, kind: str, fmt: str, out_path: str, request: gr.Request) -> tuple[str, str | None]:
+    def export(
+        self, set_id: Any, kind: str, fmt: str, out_path: str, request: gr.Request
+    ) -> tuple[str, str | None]:
         """Write the frozen set below the export root; returns a message and the file to download (if one)."""
         from backend.exporters import export_records  # H1's exporters pull in `datasets` lazily
 

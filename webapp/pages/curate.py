@@ -43,7 +43,9 @@ def create_curate_tab(app: AppContext, blocks: gr.Blocks) -> None:
     with gr.Row():
         export_set = gr.Dropdown(label=S.SET, choices=[], elem_id="curate-export-set")
         kind = gr.Dropdown(label=S.KIND, choices=KIND_CHOICES, value="cot", elem_id="curate-kind")
-        fmt = gr.Dropdown(label=S.FORMAT, choices=EXPORT_FORMATS, value=EXPORT_FORMATS[0], elem_id="curate-format")
+        fmt = gr.Dropdown(
+            label=S.FORMAT, choices=EXPORT_FORMATS, value=EXPORT_FORMATS[0], elem_id="curate-format"
+        )
         out_path = gr.Textbox(label=S.OUT, value="set.jsonl", elem_id="curate-out")
         export = gr.Button(S.EXPORT, elem_id="curate-export", elem_classes="action")
     export_file = gr.File(label=S.EXPORT, interactive=False, elem_id="curate-export-file", visible=False)
@@ -60,6 +62,8 @@ def create_curate_tab(app: AppContext, blocks: gr.Blocks) -> None:
     )
     freeze.click(handlers.freeze, [set_pick], [status, *set_outputs], api_name="freeze_set")
     refresh.click(handlers.sets, None, set_outputs, api_visibility="private")
-    export.click(handlers.export, [export_set, kind, fmt, out_path], [status, export_file], api_name="export_set")
+    export.click(
+        handlers.export, [export_set, kind, fmt, out_path], [status, export_file], api_name="export_set"
+    )
     panel.register_choices(app, blocks)
     blocks.load(handlers.sets, None, set_outputs, api_visibility="private", show_progress="hidden")

@@ -92,5 +92,15 @@ def create_filter_panel(prefix: str, *, open_: bool = True) -> FilterPanel:
             max_steps = gr.Number(label=S.MAX_STEPS, precision=0, minimum=0, elem_id=f"{prefix}-max-steps")
             search = gr.Textbox(label=S.SEARCH, placeholder=S.SEARCH_PLACEHOLDER, elem_id=f"{prefix}-search")
     return FilterPanel(
-        dataset, split, run, source, verdict, review_status, reviewer, min_steps, max_steps, search, gr.State({})
+        dataset,
+        split,
+        run,
+        source,
+        verdict,
+        review_status,
+        reviewer,
+        min_steps,
+        max_steps,
+        search,
+        gr.State({}),
     )

@@ -1,0 +1,258 @@
+"""Annotate: walk the queue, edit steps, review, resolve a refused save, compare and revert revisions.
+
+Every write checks the role here (annotator or admin) before the backend checks it again; a save made
+against an older version comes back as a conflict screen that keeps the user's text.
+"""
+
+from typing import Any
+
+import gradio as gr
+from sqlmodel import Session
+
+from backend import annotation
+from backend.auth import PermissionDenied
+from backend.student_formats import StepText
+from db.models import Role, User
+from webapp import strings
+from webapp.context import AppContext, user_error
+from webapp.handlers.annotate_screen import Screen, build_screen, conflict_screen, unchanged
+from webapp.handlers.filters import to_filter
+from webapp.handlers.step_table import parse_steps
+
+S = strings.Annotate
+BACKEND_ERRORS = (ValueError, LookupError, PermissionDenied)
+
+
+def rationale_id_of(current: dict[str, Any] | None) -> int:
+    if not current or not current.get("rationale_id"):
+        raise user_error(S.NOTHING_OPEN)
+    return int(current["rationale_id"])
+
+
+def _first_wrong(value: Any) -> int | None:
+    """The 1-based number typed by the user as the backend's 0-based position (0 or empty: none)."""
+    number = int(value or 0)
+    return number - 1 if number > 0 else None
+
+
+def _same_content(view: annotation.RationaleView, steps: list[StepText], final_answer: str | None) -> bool:
+    stored = [(s.sub_question or "", s.text.strip()) for s in view.steps]
+    typed = [(s.sub_question or "", s.text.strip()) for s in steps]
+    return stored == typed and (view.final_answer or "") == (final_answer or "").strip()
+
+
+class AnnotateHandlers:
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+
+    def _screen(self, session: Session, rationale_id: int, status: str = "") -> Screen:
+        try:
+            view = annotation.get_rationale_view(session, rationale_id=rationale_id)
+        except LookupError as error:
+            raise user_error(str(error)) from error
+        return build_screen(session, view, status=status)
+
+    def open(self, rationale_id: Any) -> Screen:
+        if not rationale_id:
+            raise user_error(S.NOTHING_OPEN)
+        with self.app.session() as session:
+            return self._screen(session, int(rationale_id))
+
+    def _find(
+        self,
+        session: Session,
+        user: User,
+        here: int | None,
+        mode: str,
+        filter_data: dict[str, Any],
+        step: int,
+    ) -> int | None:
+        rationale_filter = to_filter(filter_data) if filter_data else None
+        try:
+            if step > 0:
+                return annotation.next_in_queue(
+                    session, user=user, rationale_filter=rationale_filter, after_id=here, mode=mode
+                )
+            return annotation.previous_in_queue(
+                session, user=user, rationale_filter=rationale_filter, before_id=here, mode=mode
+            )
+        except ValueError as error:
+            raise user_error(str(error)) from error
+
+    def _walk(
+        self,
+        current: dict[str, Any] | None,
+        mode: str,
+        filter_data: dict[str, Any],
+        request: gr.Request,
+        step: int,
+    ) -> Screen:
+        user = self.app.current_user(request)
+        if user is None:
+            raise user_error(strings.Annotate.NOTHING_OPEN)
+        here = (current or {}).get("rationale_id")
+        with self.app.session() as session:
+            found = self._find(session, user, here, mode, filter_data, step)
+            if found is None:
+                return unchanged(status=S.END_OF_QUEUE if here else S.EMPTY_QUEUE)
+            return self._screen(session, found)
+
+    def next(
+        self, filter_data: dict[str, Any], current: dict[str, Any], mode: str, request: gr.Request
+    ) -> Screen:
+        return self._walk(current, mode, filter_data, request, +1)
+
+    def previous(
+        self, filter_data: dict[str, Any], current: dict[str, Any], mode: str, request: gr.Request
+    ) -> Screen:
+        return self._walk(current, mode, filter_data, request, -1)
+
+    def _save(
+        self,
+        session: Session,
+        user: User,
+        rationale_id: int,
+        version: int,
+        table: Any,
+        answer: str,
+        comment: str,
+    ) -> annotation.RationaleView:
+        steps, _ = parse_steps(table)
+        return annotation.save_edit(
+            session,
+            rationale_id=rationale_id,
+            expected_version=version,
+            steps=steps,
+            final_answer=answer,
+            author=user,
+            comment=comment or "",
+        )
+
+    def save(
+        self, current: dict[str, Any], table: Any, final_answer: str, comment: str, request: gr.Request
+    ) -> Screen:
+        """Store the edited steps as a new revision (refused as a conflict if someone changed it since)."""
+        user = self.app.require(request, Role.annotator)
+        rationale_id = rationale_id_of(current)
+        steps, _ = parse_steps(table)
+        with self.app.session() as session:
+            try:
+                stored = annotation.get_rationale_view(session, rationale_id=rationale_id)
+                if _same_content(stored, steps, final_answer) and stored.version == current["version"]:
+                    return unchanged(status=S.UNCHANGED)
+                view = self._save(
+                    session, user, rationale_id, current["version"], table, final_answer, comment
+                )
+            except annotation.StaleEdit as error:
+                return conflict_screen(current, error)
+            except BACKEND_ERRORS as error:
+                raise user_error(str(error)) from error
+            return build_screen(
+                session, view, status=S.SAVED.format(id=rationale_id, revision=view.revision_number)
+            )
+
+    def keep_mine(
+        self, current: dict[str, Any], table: Any, final_answer: str, comment: str, request: gr.Request
+    ) -> Screen:
+        """After a conflict: save the user's text on top of the newer version they have now seen."""
+        newer = (current or {}).get("conflict_version")
+        if newer is None:
+            raise user_error(S.NOTHING_OPEN)
+        return self.save({**current, "version": newer}, table, final_answer, comment, request)
+
+    def load_theirs(self, current: dict[str, Any]) -> Screen:
+        return self.open(rationale_id_of(current))
+
+    def _review(
+        self,
+        verdict: str,
+        current: dict[str, Any],
+        table: Any,
+        final_answer: str,
+        first_wrong: Any,
+        tags: list[str] | None,
+        comment: str,
+        advance: bool,
+        mode: str,
+        filter_data: dict[str, Any],
+        request: gr.Request,
+    ) -> Screen:
+        """Save pending edits (if any), then record the review of what is now stored."""
+        user = self.app.require(request, Role.annotator)
+        rationale_id = rationale_id_of(current)
+        steps, step_verdicts = parse_steps(table)
+        with self.app.session() as session:
+            try:
+                view = annotation.get_rationale_view(session, rationale_id=rationale_id)
+                version = current["version"]
+                if not _same_content(view, steps, final_answer):
+                    view = self._save(session, user, rationale_id, version, table, final_answer, comment)
+                    version = view.version
+                annotation.review_rationale(
+                    session,
+                    rationale_id=rationale_id,
+                    expected_version=version,
+                    verdict=verdict,
+                    reviewer=user,
+                    step_verdicts=step_verdicts,
+                    first_wrong_step=_first_wrong(first_wrong),
+                    error_tags=tags or [],
+                    comment=comment or "",
+                )
+            except annotation.StaleEdit as error:
+                return conflict_screen(current, error)
+            except BACKEND_ERRORS as error:
+                raise user_error(str(error)) from error
+            status = S.REVIEWED.format(verdict=verdict, id=rationale_id, revision=view.revision_number)
+            found = self._find(session, user, rationale_id, mode, filter_data, +1) if advance else None
+            if advance and found is None:
+                status = f"{status} {S.END_OF_QUEUE}"
+            return self._screen(session, found or rationale_id, status=status)
+
+    def accept(
+        self,
+        filter_data: dict[str, Any],
+        current: dict[str, Any],
+        table: Any,
+        final_answer: str,
+        first_wrong: Any,
+        tags: list[str] | None,
+        comment: str,
+        advance: bool,
+        mode: str,
+        request: gr.Request,
+    ) -> Screen:
+        args = (current, table, final_answer, first_wrong, tags, comment, advance, mode, filter_data)
+        return self._review("accept", *args, request)
+
+    def reject(
+        self,
+        filter_data: dict[str, Any],
+        current: dict[str, Any],
+        table: Any,
+        final_answer: str,
+        first_wrong: Any,
+        tags: list[str] | None,
+        comment: str,
+        advance: bool,
+        mode: str,
+        request: gr.Request,
+    ) -> Screen:
+        args = (current, table, final_answer, first_wrong, tags, comment, advance, mode, filter_data)
+        return self._review("reject", *args, request)
+
+    def flag(
+        self,
+        filter_data: dict[str, Any],
+        current: dict[str, Any],
+        table: Any,
+        final_answer: str,
+        first_wrong: Any,
+        tags: list[str] | None,
+        comment: str,
+        advance: bool,
+        mode: str,
+        request: gr.Request,
+    ) -> Screen:
+        args = (current, table, final_answer, first_wrong, tags, comment, advance, mode, filter_data)
+        return self._review("flag", *args, request)

@@ -1,0 +1,105 @@
+"""Explore: one page of the rationale table, the dataset/run overview, and the charts (read-only)."""
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from plotly.graph_objects import Figure
+
+from backend import explore
+from webapp import charts, strings
+from webapp.context import AppContext, user_error
+from webapp.handlers.filters import to_filter
+
+S = strings.Explore
+
+
+def previous_page(page: float | None) -> int:
+    """Pages are 1-based; Previous stops at 1 (Next past the end shows the last page, see `page`)."""
+    return max(1, int(page or 1) - 1)
+
+
+def next_page(page: float | None) -> int:
+    return max(1, int(page or 1) + 1)
+
+
+def _stacked(rows: list[dict[str, Any]], *, group: str, series: str) -> dict[str, dict[Any, float]]:
+    result: dict[str, dict[Any, float]] = defaultdict(dict)
+    for row in rows:
+        result[str(row[series])][row[group]] = row["count"]
+    return dict(result)
+
+
+class ExploreHandlers:
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+
+    def page(
+        self, filter_data: dict[str, Any], sort: str, descending: bool, page: float | None, page_size: Any
+    ) -> tuple[pd.DataFrame, str, int]:
+        """Rows of the 1-based `page`; a page past the end shows the last one."""
+        size = int(page_size or 50)
+        number = max(1, int(page or 1))
+        rationale_filter = to_filter(filter_data)
+        try:
+            with self.app.session() as session:
+                rows, total = explore.page_rationales(
+                    session,
+                    rationale_filter=rationale_filter,
+                    sort=sort or "id",
+                    descending=bool(descending),
+                    page=number - 1,
+                    page_size=size,
+                )
+                pages = max(1, math.ceil(min(total, explore.COUNT_CAP) / size))
+                if not rows and number > pages:
+                    return self.page(filter_data, sort, descending, pages, size)
+        except ValueError as error:
+            raise user_error(str(error)) from error
+        summary = S.SUMMARY.format(total=explore.format_total(total), page=number, pages=pages)
+        return pd.DataFrame(rows, columns=S.HEADERS), summary, number
+
+    def select(self, event: gr.SelectData) -> int | None:
+        """The rationale id of the clicked row (the table's first column)."""
+        row = event.row_value or []
+        return int(row[0]) if row and str(row[0]).isdigit() else None
+
+    def overview(self) -> pd.DataFrame:
+        with self.app.session() as session:
+            rows = explore.accuracy_by_run(session)
+        for row in rows:
+            row["accuracy"] = "" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
+        return pd.DataFrame(rows, columns=S.RUN_HEADERS)
+
+    def charts(self, filter_data: dict[str, Any]) -> tuple[Figure, Figure, Figure, Figure, pd.DataFrame]:
+        rationale_filter = to_filter(filter_data)
+        with self.app.session() as session:
+            accuracy = explore.accuracy_by_run(session)
+            steps = explore.step_count_histogram(session, rationale_filter=rationale_filter)
+            progress = explore.review_progress(session)
+            agreement = explore.annotator_agreement(session)
+        by_run: dict[str, dict[Any, float]] = defaultdict(dict)
+        for row in accuracy:
+            if row["accuracy"] is not None:
+                by_run[row["run"]][row["dataset"]] = round(100 * row["accuracy"], 1)
+        pairs = agreement["pairs"]
+        kappas = {f"{p['annotator_a']} / {p['annotator_b']}": p["kappa"] or 0.0 for p in pairs}
+        table = [*pairs, agreement["overall"]] if pairs else []
+        return (
+            charts.grouped_bars(by_run, title=S.CHART_ACCURACY, x_title="dataset", y_title="% correct"),
+            charts.grouped_bars(
+                _stacked(steps, group="num_steps", series="verdict"),
+                title=S.CHART_STEPS,
+                x_title="steps",
+                stacked=True,
+            ),
+            charts.grouped_bars(
+                _stacked(progress, group="dataset", series="review_status"),
+                title=S.CHART_REVIEW,
+                stacked=True,
+            ),
+            charts.bar(kappas, title=S.CHART_AGREEMENT, y_title="kappa"),
+            pd.DataFrame(table, columns=S.AGREEMENT_HEADERS),
+        )

@@ -1,0 +1,100 @@
+"""The editable steps table (sub_question, text, verdict): parsing it, and add/remove/move of rows."""
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from backend.student_formats import StepText
+from webapp import strings
+from webapp.context import user_error
+
+HEADERS = strings.Annotate.STEP_HEADERS
+VERDICTS = ("ok", "wrong")
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _rows(table: Any, *, keep_blank: bool = False) -> list[list[str]]:
+    """Rows as three strings each; wholly empty rows (a line added and left blank) are dropped unless kept."""
+    if table is None:
+        return []
+    values = table.values.tolist() if isinstance(table, pd.DataFrame) else list(table)
+    rows = []
+    for row in values:
+        cells = [_cell(v) for v in list(row)[: len(HEADERS)]]
+        cells += [""] * (len(HEADERS) - len(cells))
+        if keep_blank or any(cells):
+            rows.append(cells)
+    return rows
+
+
+def frame(rows: list[list[str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=HEADERS)
+
+
+def steps_frame(steps: list[StepText], verdicts: list[str | None] | None = None) -> pd.DataFrame:
+    verdicts = verdicts or []
+    rows = []
+    for index, step in enumerate(steps):
+        verdict = verdicts[index] if index < len(verdicts) else None
+        rows.append([step.sub_question or "", step.text, verdict or ""])
+    return frame(rows)
+
+
+def parse_steps(table: Any) -> tuple[list[StepText], list[str | None]]:
+    """The steps and the per-step verdicts typed in the table; a clear error for an unknown verdict."""
+    steps, verdicts = [], []
+    for number, (sub_question, text, verdict) in enumerate(_rows(table), start=1):
+        verdict = verdict.lower()
+        if verdict and verdict not in VERDICTS:
+            raise user_error(strings.Annotate.BAD_VERDICT.format(number=number, value=verdict))
+        steps.append(StepText(sub_question=sub_question or None, text=text))
+        verdicts.append(verdict or None)
+    return steps, verdicts
+
+
+def _position(rows: list[list[str]], number: Any) -> int:
+    """The 0-based row for a 1-based step number typed by the user."""
+    value = int(number or 0)
+    if not 1 <= value <= len(rows):
+        raise user_error(strings.Annotate.BAD_STEP_NUMBER.format(number=value, count=len(rows)))
+    return value - 1
+
+
+def add_step(table: Any, after: Any) -> pd.DataFrame:
+    """A blank step after step `after` (0 puts it first)."""
+    rows = _rows(table, keep_blank=True)
+    position = int(after or 0)
+    if not 0 <= position <= len(rows):
+        raise user_error(strings.Annotate.BAD_STEP_NUMBER.format(number=position, count=len(rows)))
+    rows.insert(position, ["", "", ""])
+    return frame(rows)
+
+
+def remove_step(table: Any, number: Any) -> pd.DataFrame:
+    rows = _rows(table, keep_blank=True)
+    del rows[_position(rows, number)]
+    return frame(rows)
+
+
+def move_step(table: Any, number: Any, delta: int) -> pd.DataFrame:
+    """Swap step `number` with its neighbour above (-1) or below (+1); at an end nothing moves."""
+    rows = _rows(table, keep_blank=True)
+    position = _position(rows, number)
+    target = position + delta
+    if 0 <= target < len(rows):
+        rows[position], rows[target] = rows[target], rows[position]
+    return frame(rows)
+
+
+def move_up(table: Any, number: Any) -> pd.DataFrame:
+    return move_step(table, number, -1)
+
+
+def move_down(table: Any, number: Any) -> pd.DataFrame:
+    return move_step(table, number, 1)
