@@ -1,0 +1,93 @@
+"""GSM8K (main and Socratic formats): `{"question", "answer"}` per JSONL line.
+
+The answer is the gold solution, one step per line with `<<48/2=24>>` calculator annotations and a last
+line `#### 72` (the gold answer). In the Socratic files each step line is `sub-question ** step`; the
+format is detected per line. The solution is also stored as the dataset's REFERENCE rationale.
+"""
+
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from backend.importers.core import (
+    ImportReport,
+    ParsedProblem,
+    ProgressFn,
+    Where,
+    check_split,
+    dataset_spec,
+    default_split,
+    gold_answer,
+    parse_rows,
+    parse_solution,
+    text_field,
+)
+from backend.importers.sources import jsonl_records
+from backend.importers.store import write_problems
+
+
+def parse_gsm8k_row(index: int, where: Where, record: dict[str, Any], *, split: str) -> ParsedProblem:
+    question = text_field(record, "question", where)
+    solution = text_field(record, "answer", where)
+    assert question is not None and solution is not None
+    steps, final = parse_solution(solution)
+    if final is None:
+        raise where.fail("answer", "no final '#### <answer>' line")
+    gold = gold_answer(final, "numeric", where, "answer")
+    return ParsedProblem(
+        line=where.line,
+        external_id=str(index),  # GSM8K has no ids: the row's position in its file
+        split=split,
+        question=question,
+        gold_answer_raw=final,
+        gold_answer=gold,
+        gold_solution=solution,
+        steps=steps,
+        solution_answer=gold,
+    )
+
+
+def parse_gsm8k(
+    path: Path, *, split: str, show_progress: bool = True, on_progress: ProgressFn | None = None
+) -> list[ParsedProblem]:
+    return parse_rows(
+        jsonl_records(path),
+        lambda index, where, record: parse_gsm8k_row(index, where, record, split=split),
+        file=path.name,
+        show_progress=show_progress,
+        on_progress=on_progress,
+    )
+
+
+def import_gsm8k(
+    session: Session,
+    path: str | Path,
+    *,
+    split: str | None = None,
+    name: str | None = None,
+    show_progress: bool = True,
+    on_progress: ProgressFn | None = None,
+) -> ImportReport:
+    """Import a GSM8K JSONL file (split from the file name unless given; name "gsm8k" or "gsm8k_socratic")."""
+    started, path = time.perf_counter(), Path(path)
+    split = check_split(split or default_split(path.stem), path.name)
+    problems = parse_gsm8k(path, split=split, show_progress=show_progress, on_progress=on_progress)
+    socratic = any(step["sub_question"] for problem in problems for step in problem.steps)
+    spec = dataset_spec(
+        name or ("gsm8k_socratic" if socratic else "gsm8k"),
+        source="gsm8k",
+        answer_type="numeric",
+        description="GSM8K " + ("Socratic (sub-question ** step)" if socratic else "grade-school math"),
+        file=path.name,
+    )
+    return write_problems(
+        session,
+        spec,
+        problems,
+        file=path.name,
+        started=started,
+        show_progress=show_progress,
+        on_progress=on_progress,
+    )
