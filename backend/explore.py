@@ -6,15 +6,17 @@ Aggregates are GROUP BY queries over covering indexes; nothing here loads a tabl
 """
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, func
+from sqlalchemy import Integer, and_, func, literal_column, table
 from sqlalchemy import select as sql_select  # more than four columns: SQLModel's select() stops at four
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend.filters import RationaleFilter
 from db.models import Dataset, Problem, Rationale, Review, TeacherRun, User
+from db.search_index import SQLITE_TABLE, has_question_search
 
 SORTS = {
     "id": col(Rationale.id),
@@ -26,6 +28,21 @@ SORTS = {
 QUESTION_CHARS = 160  # the table shows the start of each question; the annotation page shows it whole
 MAX_PAGE_SIZE = 500
 COUNT_CAP = 100_000  # counts above this are reported as "100,000+" (an exact count costs a full scan)
+
+
+def filtered(session: Session, rationale_filter: RationaleFilter, query: Any) -> Any:
+    """`rationale_filter.apply(query)`, with the question search answered from the trigram index when the
+    database has one (same rows as the filter's own LIKE, found without scanning every problem)."""
+    if not rationale_filter.search or not has_question_search(session.connection()):
+        return rationale_filter.apply(query)
+    search_index = table(SQLITE_TABLE, literal_column("question"))
+    problem_ids = (
+        sql_select(literal_column("rowid", Integer))
+        .select_from(search_index)
+        .where(literal_column("question").like(f"%{rationale_filter.search}%"))
+    )
+    query = replace(rationale_filter, search=None).apply(query)
+    return query.where(col(Rationale.problem_id).in_(problem_ids))
 
 
 def _page_ids(
@@ -40,7 +57,7 @@ def _page_ids(
     order = [key.desc(), col(Rationale.id).desc()] if descending else [key, col(Rationale.id)]
     if sort == "id":
         order = order[:1]
-    query = rationale_filter.apply(select(col(Rationale.id)))
+    query = filtered(session, rationale_filter, select(col(Rationale.id)))
     query = query.order_by(*order).offset(page * page_size).limit(page_size)
     return [int(rid) for rid in session.exec(query).all()]  # type: ignore[call-overload]
 
@@ -104,7 +121,7 @@ def _rows_for(session: Session, ids: list[int]) -> list[dict[str, Any]]:
 
 def count_matching(session: Session, *, rationale_filter: RationaleFilter, cap: int = COUNT_CAP) -> int:
     """How many rationales match, counting at most cap + 1 (so "more than cap" stays cheap)."""
-    inner = rationale_filter.apply(select(col(Rationale.id))).limit(cap + 1).subquery()
+    inner = filtered(session, rationale_filter, select(col(Rationale.id))).limit(cap + 1).subquery()
     return int(session.exec(select(func.count()).select_from(inner)).one())
 
 
@@ -172,7 +189,9 @@ def accuracy_by_run(session: Session) -> list[dict[str, Any]]:
 
 def step_count_histogram(session: Session, *, rationale_filter: RationaleFilter) -> list[dict[str, Any]]:
     """Rows {num_steps, verdict, count} for the rationales the filter matches (a stacked histogram)."""
-    query = rationale_filter.apply(sql_select(col(Rationale.num_steps), col(Rationale.verdict), func.count()))
+    query = filtered(
+        session, rationale_filter, sql_select(col(Rationale.num_steps), col(Rationale.verdict), func.count())
+    )
     query = query.group_by(col(Rationale.num_steps), col(Rationale.verdict)).order_by(
         col(Rationale.num_steps)
     )

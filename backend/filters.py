@@ -42,6 +42,7 @@ class RationaleFilter:
         """Add this filter's conditions to a query that selects from Rationale."""
         conditions = [
             (self.dataset_id, col(Rationale.dataset_id) == self.dataset_id),
+            (self.split, col(Rationale.split) == self.split),  # denormalised: no join to problems
             (self.run_id, col(Rationale.run_id) == self.run_id),
             (self.source, col(Rationale.source) == self.source),
             (self.verdict, col(Rationale.verdict) == self.verdict),
@@ -56,12 +57,8 @@ class RationaleFilter:
                 query = query.where(condition)
         if not self.include_duplicates:
             query = query.where(col(Rationale.is_duplicate).is_(False))
-        if self.split or self.search:
-            problem_ids = select(Problem.id)
-            if self.split:
-                problem_ids = problem_ids.where(col(Problem.split) == self.split)
-            if self.search:
-                problem_ids = problem_ids.where(col(Problem.question).contains(self.search))
+        if self.search:
+            problem_ids = select(Problem.id).where(col(Problem.question).contains(self.search))
             query = query.where(col(Rationale.problem_id).in_(problem_ids))
         return query
 

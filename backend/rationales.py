@@ -70,6 +70,7 @@ def add_rationale(
     rationale = Rationale(
         problem_id=problem.id,
         dataset_id=problem.dataset_id,
+        split=problem.split,
         run_id=run_id,
         source=source,
         sample_index=draft.sample_index,

@@ -56,9 +56,11 @@ _engines: dict[str, Engine] = {}
 def open_database(url: str) -> Engine:
     """The process-wide engine for `url`, migrated to the newest schema on first use."""
     from db.migrate import upgrade_to_head
+    from db.search_index import ensure_question_search
 
     if url not in _engines:
         engine = make_engine(url)
         upgrade_to_head(engine)
+        ensure_question_search(engine)  # Explore's text search index (outside Alembic: a virtual table)
         _engines[url] = engine
     return _engines[url]

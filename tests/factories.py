@@ -61,6 +61,7 @@ def make_rationale(
     rationale = Rationale(
         problem_id=problem.id,
         dataset_id=problem.dataset_id,
+        split=problem.split,
         run_id=run.id if run else None,
         source=RationaleSource.teacher if run else RationaleSource.manual,
         sample_index=sample_index,

@@ -9,7 +9,7 @@ from backend.student_formats import StepText
 
 Segment = tuple[str, str | None]
 
-_TOKEN = re.compile(r"\S+\s*|\s+")  # a word with its trailing whitespace, so segments rejoin exactly
+_TOKEN = re.compile(r"\S+|\s+")  # words and the whitespace between them: segments rejoin exactly
 
 
 def _tokens(text: str) -> list[str]:
@@ -27,8 +27,7 @@ def _append(segments: list[Segment], text: str, label: str | None) -> None:
 def word_diff(before: str, after: str) -> list[Segment]:
     """Segments whose unlabelled and "-" parts rebuild `before`, and unlabelled and "+" parts `after`."""
     old, new = _tokens(before), _tokens(after)
-    # Compare words without their trailing whitespace so a re-wrapped line is not a change.
-    matcher = difflib.SequenceMatcher(a=[t.strip() for t in old], b=[t.strip() for t in new], autojunk=False)
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     segments: list[Segment] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

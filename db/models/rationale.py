@@ -40,14 +40,22 @@ class TeacherRun(TeacherRunBase, table=True):
 class Rationale(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("run_id", "problem_id", "sample_index", name="uq_rationale_sample"),
-        Index("ix_rationale_dataset_verdict", "dataset_id", "verdict"),
+        # Explore's filters and sorts, and covering indexes for the chart GROUP BYs (bench/scale_bench.py).
+        Index("ix_rationale_dataset_verdict", "dataset_id", "verdict", "num_steps"),
         Index("ix_rationale_review_queue", "review_status", "id"),
         Index("ix_rationale_problem", "problem_id"),
+        Index("ix_rationale_accuracy", "dataset_id", "run_id", "verdict"),
+        Index("ix_rationale_run_sort", "run_id", "verdict", "num_steps"),
+        Index("ix_rationale_review_progress", "review_status", "dataset_id"),
+        Index("ix_rationale_steps", "num_steps", "verdict"),
+        Index("ix_rationale_created", "created_at"),
+        Index("ix_rationale_split", "split", "dataset_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     problem_id: int = Field(foreign_key="problem.id", ondelete="CASCADE")
     # Denormalised from the problem so Explore can filter a million rows without a join.
     dataset_id: int = Field(foreign_key="dataset.id", ondelete="CASCADE")
+    split: str = Field(default="", max_length=32)  # denormalised from the problem too
     run_id: int | None = Field(default=None, foreign_key="teacherrun.id", ondelete="CASCADE", index=True)
     source: RationaleSource = RationaleSource.teacher
     sample_index: int = 0
@@ -102,7 +110,8 @@ class Revision(SQLModel, table=True):
 
 
 class Review(SQLModel, table=True):
-    __table_args__ = (Index("ix_review_rationale", "rationale_id", "reviewer_id"),)
+    # verdict included: annotator agreement pairs reviews from this index alone.
+    __table_args__ = (Index("ix_review_rationale", "rationale_id", "reviewer_id", "verdict"),)
     id: int | None = Field(default=None, primary_key=True)
     rationale_id: int = Field(foreign_key="rationale.id", ondelete="CASCADE")
     revision_number: int

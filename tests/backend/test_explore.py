@@ -1,4 +1,5 @@
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from backend import explore
@@ -7,7 +8,8 @@ from backend.auth import create_user
 from backend.filters import RationaleFilter
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
-from db.models import Problem, RationaleSource, Role, User, Verdict
+from db.models import Dataset, Problem, RationaleSource, Role, User, Verdict
+from db.search_index import ensure_question_search, has_question_search
 from tests.factories import make_dataset, make_problem, make_run
 
 
@@ -146,3 +148,27 @@ def test_cohen_kappa_reference_values():
     assert explore.cohen_kappa(matrix) == pytest.approx(0.4)
     assert explore.cohen_kappa({}) is None
     assert explore.cohen_kappa({("a", "a"): 3}) is None  # chance agreement is 1: kappa undefined
+
+
+def test_search_through_the_trigram_index_finds_the_same_rows(
+    engine: Engine, session: Session, table: dict[str, int]
+):
+    def found(text: str) -> list[int]:
+        rows, _ = explore.page_rationales(session, rationale_filter=RationaleFilter(search=text))
+        return [row["id"] for row in rows]
+
+    scanned = {text: found(text) for text in ("question 1", "BOLD", "<b>", "a")}
+    assert ensure_question_search(engine) and has_question_search(session.connection())
+    assert {text: found(text) for text in scanned} == scanned
+    assert scanned["BOLD"] == [13]  # case-insensitive, like LIKE
+    # Triggers keep the index in step with new and edited problems.
+    problem = make_problem(
+        session, session.get(Dataset, table["beta"]), external_id="b1", question="Zebra count"
+    )
+    _store(session, problem, run_id=None, sample=0, verdict=Verdict.correct, steps=1)
+    session.commit()
+    assert found("zebra") == [14]
+    problem.question = "Giraffe count"
+    session.add(problem)
+    session.commit()
+    assert found("zebra") == [] and found("giraffe") == [14]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:00:21.618489
+Create Date: 2026-11-22 05:12:14.054314
 """
 from alembic import op
 import sqlalchemy as sa
@@ -207,6 +207,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('problem_id', sa.Integer(), nullable=False),
     sa.Column('dataset_id', sa.Integer(), nullable=False),
+    sa.Column('split', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.Enum('reference', 'teacher', 'student', 'manual', name='rationalesource'), nullable=False),
     sa.Column('sample_index', sa.Integer(), nullable=False),
@@ -234,11 +235,17 @@ def upgrade() -> None:
     sa.UniqueConstraint('run_id', 'problem_id', 'sample_index', name='uq_rationale_sample')
     )
     with op.batch_alter_table('rationale', schema=None) as batch_op:
+        batch_op.create_index('ix_rationale_accuracy', ['dataset_id', 'run_id', 'verdict'], unique=False)
         batch_op.create_index(batch_op.f('ix_rationale_assigned_to_id'), ['assigned_to_id'], unique=False)
-        batch_op.create_index('ix_rationale_dataset_verdict', ['dataset_id', 'verdict'], unique=False)
+        batch_op.create_index('ix_rationale_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_rationale_dataset_verdict', ['dataset_id', 'verdict', 'num_steps'], unique=False)
         batch_op.create_index('ix_rationale_problem', ['problem_id'], unique=False)
+        batch_op.create_index('ix_rationale_review_progress', ['review_status', 'dataset_id'], unique=False)
         batch_op.create_index('ix_rationale_review_queue', ['review_status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rationale_run_id'), ['run_id'], unique=False)
+        batch_op.create_index('ix_rationale_run_sort', ['run_id', 'verdict', 'num_steps'], unique=False)
+        batch_op.create_index('ix_rationale_split', ['split', 'dataset_id'], unique=False)
+        batch_op.create_index('ix_rationale_steps', ['num_steps', 'verdict'], unique=False)
 
     op.create_table('trainingmetric',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -287,7 +294,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('review', schema=None) as batch_op:
-        batch_op.create_index('ix_review_rationale', ['rationale_id', 'reviewer_id'], unique=False)
+        batch_op.create_index('ix_review_rationale', ['rationale_id', 'reviewer_id', 'verdict'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_reviewer_id'), ['reviewer_id'], unique=False)
 
     op.create_table('revision',
@@ -339,11 +346,17 @@ def downgrade() -> None:
 
     op.drop_table('trainingmetric')
     with op.batch_alter_table('rationale', schema=None) as batch_op:
+        batch_op.drop_index('ix_rationale_steps')
+        batch_op.drop_index('ix_rationale_split')
+        batch_op.drop_index('ix_rationale_run_sort')
         batch_op.drop_index(batch_op.f('ix_rationale_run_id'))
         batch_op.drop_index('ix_rationale_review_queue')
+        batch_op.drop_index('ix_rationale_review_progress')
         batch_op.drop_index('ix_rationale_problem')
         batch_op.drop_index('ix_rationale_dataset_verdict')
+        batch_op.drop_index('ix_rationale_created')
         batch_op.drop_index(batch_op.f('ix_rationale_assigned_to_id'))
+        batch_op.drop_index('ix_rationale_accuracy')
 
     op.drop_table('rationale')
     op.drop_table('modelcheckpoint')

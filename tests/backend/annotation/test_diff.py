@@ -14,7 +14,7 @@ def _side(segments: list[tuple[str, str | None]], keep: str) -> str:
 @given(TEXT, TEXT)
 def test_diff_rebuilds_both_texts_exactly(before: str, after: str):
     segments = word_diff(before, after)
-    assert _side(segments, "-") == before or before.split() == _side(segments, "-").split()
+    assert _side(segments, "-") == before
     assert _side(segments, "+") == after
     assert all(label in (None, "+", "-") for _, label in segments)
 
@@ -22,9 +22,9 @@ def test_diff_rebuilds_both_texts_exactly(before: str, after: str):
 def test_word_level_segments():
     assert word_diff("Tom has 3 pens.", "Tom has 4 pens.") == [
         ("Tom has ", None),
-        ("3 ", "-"),
-        ("4 ", "+"),
-        ("pens.", None),
+        ("3", "-"),
+        ("4", "+"),
+        (" pens.", None),
     ]
     assert word_diff("same", "same") == [("same", None)]
     assert word_diff("", "new words") == [("new words", "+")]
