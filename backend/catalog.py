@@ -72,8 +72,12 @@ def training_run_choices(session: Session) -> list[Choice]:
     ]
 
 
+def list_eval_runs(session: Session, *, limit: int = 100) -> list[EvalRun]:
+    return list(session.exec(select(EvalRun).order_by(col(EvalRun.id).desc()).limit(limit)).all())
+
+
 def eval_run_choices(session: Session) -> list[Choice]:
-    rows = session.exec(select(EvalRun).order_by(col(EvalRun.id).desc())).all()
+    rows = list_eval_runs(session)
     return [
         (f"#{run.id} {run.name} ({run.method}, {run.n_correct}/{run.n_problems} correct)", run.id)
         for run in rows

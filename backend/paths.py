@@ -32,3 +32,14 @@ def confined_to_any(user_path: str, *, roots: Sequence[Path]) -> Path:
             continue
     allowed = ", ".join(str(root) for root in roots) or "(none configured)"
     raise PathNotAllowed(f"{user_path!r} is outside the allowed folders: {allowed}")
+
+
+def is_local_path(model: str) -> bool:
+    """A model reference that names a folder on this machine (not a hub id, served name or alias)."""
+    text = model.strip()
+    return text.startswith(("/", ".", "~")) or Path(text).expanduser().exists()
+
+
+def confined_model(model: str, *, roots: Sequence[Path]) -> str:
+    """`model` unchanged unless it is a local folder, which must lie below one of `roots`."""
+    return str(confined_to_any(model, roots=roots)) if is_local_path(model) else model.strip()

@@ -13,10 +13,11 @@ from sqlalchemy.engine import Engine
 from db.settings import Settings
 from webapp import strings
 from webapp.context import AppContext
-from webapp.handlers.session import SessionHandlers
+from webapp.handlers.session import SessionHandlers, TimerSwitch
 from webapp.pages.annotate import create_annotate_tab
 from webapp.pages.curate import create_curate_tab
 from webapp.pages.explore import create_explore_tab
+from webapp.pages.train import create_train_tab
 
 ASSETS = Path(__file__).resolve().parent
 STYLE = ASSETS / "style.css"
@@ -33,15 +34,29 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             if settings.auth:
                 gr.Button(strings.LOGOUT, link="/logout", size="sm", scale=0, elem_id="app-logout")
         with gr.Tabs(elem_id="main-tabs") as tabs:
-            with gr.Tab(strings.TAB_EXPLORE, id="explore", elem_id="tab-explore"):
+            with gr.Tab(strings.TAB_EXPLORE, id="explore", elem_id="tab-explore") as explore_tab:
                 explore = create_explore_tab(app, blocks)
-            with gr.Tab(strings.TAB_ANNOTATE, id="annotate", elem_id="tab-annotate"):
+            with gr.Tab(strings.TAB_ANNOTATE, id="annotate", elem_id="tab-annotate") as annotate_tab:
                 annotate = create_annotate_tab(app, blocks)
-            with gr.Tab(strings.TAB_CURATE, id="curate", elem_id="tab-curate"):
+            with gr.Tab(strings.TAB_CURATE, id="curate", elem_id="tab-curate") as curate_tab:
                 create_curate_tab(app, blocks)
+            with gr.Tab(strings.TAB_TRAIN, id="train", elem_id="tab-train") as train_tab:
+                train = create_train_tab(app, blocks)
         annotate.open_from(explore.open_button.click, explore.selected, tabs)
+        _switch_timers(
+            {"explore": explore_tab, "annotate": annotate_tab, "curate": curate_tab, "train": train_tab},
+            {"train": train.timers},
+        )
         blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")
     return blocks
+
+
+def _switch_timers(tabs: dict[str, gr.Tab], timers: dict[str, list[gr.Timer]]) -> None:
+    """Selecting a tab starts its polling timers and stops every other tab's."""
+    switch = TimerSwitch(timers)
+    outputs = [timer for group in timers.values() for timer in group]
+    for tab_id, tab in tabs.items():
+        tab.select(switch.showing(tab_id), None, outputs, api_visibility="private", show_progress="hidden")
 
 
 def launch_options(engine: Engine, settings: Settings) -> dict[str, Any]:

@@ -41,6 +41,12 @@ class AppContext:
     def logs_dir(self) -> Path:
         return self.settings.resolved_runs_dir / "logs"
 
+    @property
+    def model_roots(self) -> list[Path]:
+        """Folders from which web users may load models: prepared models, training runs, configured roots."""
+        settings = self.settings
+        return [settings.resolved_model_cache, settings.resolved_runs_dir, *settings.model_roots]
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:

@@ -5,18 +5,7 @@ what they show. Where a Markdown component must carry user text, `inert` escapes
 Markdown punctuation, so `<script>`, `onerror=` or `**bold**` show exactly as typed.
 """
 
-import html
-import re
+from backend.inert_text import html_literal, markdown_literal
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")  # not < > &: html.escape covers them
-
-
-def inert(text: object) -> str:
-    """`text` as Markdown source that renders to exactly that text (no tags, links or emphasis)."""
-    # Markdown first: escaping HTML first would leave entities such as `&#x27;` for the `#` rule to break.
-    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text)), quote=True)
-
-
-def inert_html(text: object) -> str:
-    """`text` escaped for an HTML context (gr.HTML, exported HTML, error modals)."""
-    return html.escape(str(text), quote=True)
+inert = markdown_literal
+inert_html = html_literal

@@ -202,3 +202,51 @@ class Annotate:
     BULK_DONE = "Bulk {verdict}: {count} rationales reviewed."
     BULK_NONE = "No rationale matches the filter."
     BULK_NOTHING_PENDING = "Press the bulk review button first to see what it would change."
+
+
+class Train:
+    INTRO = (
+        "Train a student on a **frozen** set. The run is a job: its progress and loss curve live in the "
+        "database, so they survive a page reload or a server restart, and every tab sees them."
+    )
+    START_TITLE = "Start a training run"
+    SET = "Frozen set"
+    KIND = "Student kind"
+    BASE_MODEL = "Base model ('default' = SmolLM2-135M, or a local folder)"
+    NAME = "Run name (optional)"
+    EPOCHS = "Epochs"
+    MAX_STEPS = "Max steps (-1: use epochs)"
+    LEARNING_RATE = "Learning rate"
+    BATCH_SIZE = "Batch size"
+    MAX_LENGTH = "Max tokens per example"
+    LORA = "LoRA adapters"
+    LORA_R = "LoRA rank"
+    POLICY = "Filter policy (SCoTD)"
+    DEVICE = "Device"
+    START = "Start training"
+    STARTED = "Started training run #{run_id} ({name}) as job {job_id}."
+    NO_SET = "Pick a frozen set first (Curate tab: create and freeze one)."
+    WATCH_TITLE = "Watch a run"
+    RUN = "Training run"
+    STATUS = "**{name}** · {kind} · job **{status}** · step {done}/{total}{loss}{eta}"
+    LOSS = " · loss {loss:.4f}"
+    ETA = " · about {eta:.0f} s left"
+    NO_RUN = "Pick a training run."
+    CURVE = "Training loss"
+    HISTORY_TITLE = "Compare runs"
+    COMPARE = "Runs to compare"
+    DIFF_HEADERS = ["parameter", "differs"]
+    EVAL_TITLE = "Evaluate a checkpoint"
+    METHOD = "Method"
+    DECOMPOSER = "Decomposer (Socratic / Divide-or-Conquer)"
+    SOLVER = "Solver / model to evaluate"
+    MODEL_HINT = "A checkpoint, or type BACKEND:MODEL (e.g. transformers:default)"
+    DATASET = "Dataset"
+    SPLIT = "Split"
+    LIMIT = "Problems (0: all)"
+    EVAL_START = "Start evaluation"
+    EVAL_STARTED = (
+        "Started evaluation #{run_id} ({name}) as job {job_id}; see its failures in the Failures tab."
+    )
+    EVAL_RUNS = "Evaluation runs"
+    EVAL_HEADERS = ["id", "name", "method", "status", "problems", "correct", "accuracy"]

@@ -1,5 +1,7 @@
 """Who is acting: the header line, and the login check Gradio's `auth=` calls."""
 
+from collections.abc import Callable
+
 import gradio as gr
 from sqlmodel import Session
 
@@ -7,6 +9,21 @@ from backend import auth
 from webapp import strings
 from webapp.context import AppContext
 from webapp.render import inert
+
+
+class TimerSwitch:
+    """Polling timers run only while their tab is shown (a hidden tab need not hit the database)."""
+
+    def __init__(self, timers_by_tab: dict[str, list[gr.Timer]]) -> None:
+        self.layout = [(tab_id, len(timers)) for tab_id, timers in timers_by_tab.items()]
+
+    def showing(self, tab_id: str) -> Callable[[], tuple[gr.Timer, ...]]:
+        def switch() -> tuple[gr.Timer, ...]:
+            return tuple(
+                gr.Timer(active=shown == tab_id) for shown, count in self.layout for _ in range(count)
+            )
+
+        return switch
 
 
 class SessionHandlers:

@@ -1,0 +1,260 @@
+"""Step-through sessions: one problem, a decomposer and a solver, advanced one sub-question at a time.
+
+The state is a small JSON-able dataclass (the web page keeps it per browser tab); every step runs
+backend.evaluation.socratic's `next_sub_question` / `answer_sub_question`, so the prompts are exactly
+the ones the students were trained on. A finished (or partial) trace can be saved as a new rationale
+(source "student") for curation, or exported as Markdown or HTML (escaped: the text is untrusted).
+"""
+
+import hashlib
+import html
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend.answers import extract_final_answer, grade
+from backend.evaluation.socratic import DEFAULT_MAX_STEPS, LoopParams, load_model
+from backend.inert_text import markdown_literal
+from backend.rationales import RationaleDraft, add_rationale
+from backend.student_formats import StepText
+from backend.teacher.base import TeacherBackend
+from db.models import Dataset, Problem, Rationale, RationaleSource, User, Verdict
+
+TYPED_DATASET = "typed-problems"  # problems typed into the step-through page live in this dataset
+MAX_LOADED_MODELS = 2  # decomposer + solver stay loaded between steps; older ones are closed
+
+
+@dataclass
+class Pair:
+    sub_question: str
+    answer: str | None = None  # None until the solver has answered
+
+
+@dataclass
+class StepSession:
+    question: str
+    decomposer: dict[str, Any]
+    solver: dict[str, Any]
+    problem_id: int | None = None
+    pairs: list[Pair] = field(default_factory=list)
+    finished: bool = False
+    max_steps: int = DEFAULT_MAX_STEPS
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "StepSession":
+        pairs = [Pair(**pair) for pair in data.get("pairs", [])]
+        return cls(**{**data, "pairs": pairs})
+
+    def answered(self) -> list[StepText]:
+        return [StepText(p.sub_question, p.answer) for p in self.pairs if p.answer is not None]
+
+    @property
+    def pending(self) -> Pair | None:
+        """The last sub-question if the solver has not answered it yet."""
+        return self.pairs[-1] if self.pairs and self.pairs[-1].answer is None else None
+
+
+_models: OrderedDict[str, TeacherBackend] = OrderedDict()
+
+
+def _model(session: Session, spec: dict[str, Any]) -> TeacherBackend:
+    """A loaded model for the spec, kept between steps (loading is the slow part of a step)."""
+    key = repr(sorted(spec.items()))
+    if key in _models:
+        _models.move_to_end(key)
+        return _models[key]
+    model = load_model(session, spec)
+    _models[key] = model
+    while len(_models) > MAX_LOADED_MODELS:
+        _, old = _models.popitem(last=False)
+        old.close()
+    return model
+
+
+def start(
+    session: Session, *, decomposer: dict[str, Any], solver: dict[str, Any], problem_id: int | None = None,
+    question: str | None = None,
+) -> StepSession:  # fmt: skip
+    """A new session for a stored problem, or for a typed question when no problem is given."""
+    if problem_id is not None:
+        problem = session.get(Problem, problem_id)
+        if problem is None:
+            raise LookupError(f"no problem with id {problem_id}")
+        question = problem.question
+    if not (question or "").strip():
+        raise ValueError("pick a problem or type a question")
+    if not decomposer or not solver:
+        raise ValueError("choose both a decomposer and a solver")
+    return StepSession(
+        question=(question or "").strip(), decomposer=decomposer, solver=solver, problem_id=problem_id
+    )
+
+
+def ask_next(session: Session, state: StepSession, *, params: LoopParams | None = None) -> StepSession:
+    """The decomposer's next sub-question (unanswered), or the session marked finished."""
+    if state.finished or state.pending is not None:
+        return state
+    answered = state.answered()
+    if len(answered) >= state.max_steps:
+        state.finished = True
+        return state
+    from backend.evaluation.socratic import next_sub_question
+
+    sub_question = next_sub_question(
+        _model(session, state.decomposer), state.question, answered, params=params
+    )
+    seen = {p.sub_question.strip().lower() for p in state.pairs}
+    if sub_question is None or sub_question.strip().lower() in seen:
+        state.finished = True  # the end marker, or a repeated question (the loop's own stop rules)
+    else:
+        state.pairs.append(Pair(sub_question=sub_question))
+    return state
+
+
+def answer_pending(session: Session, state: StepSession, *, params: LoopParams | None = None) -> StepSession:
+    """The solver's answer to the pending sub-question (nothing happens when none is pending)."""
+    pending = state.pending
+    if pending is None:
+        return state
+    from backend.evaluation.socratic import answer_sub_question
+
+    solver = _model(session, state.solver)
+    pending.answer = answer_sub_question(
+        solver, state.question, state.answered(), pending.sub_question, params=params
+    )
+    return state
+
+
+def edit_pairs(state: StepSession, pairs: list[tuple[str, str | None]]) -> StepSession:
+    """Replace the pairs with the user's edits (empty sub-questions dropped); the next step builds on them."""
+    edited = [Pair(sub_question=q.strip(), answer=a) for q, a in pairs if q.strip()]
+    if edited != state.pairs:
+        state.pairs, state.finished = edited, False
+    return state
+
+
+def _answer_type(session: Session, problem: Problem | None) -> str:
+    dataset = session.get(Dataset, problem.dataset_id) if problem else None
+    return dataset.answer_type if dataset else "numeric"
+
+
+def final_answer(state: StepSession, answer_type: str = "numeric") -> str | None:
+    """The Socratic answer: read from the last sub-answer."""
+    answered = state.answered()
+    return extract_final_answer(answered[-1].text, answer_type) if answered else None
+
+
+def _typed_problem(session: Session, question: str) -> Problem:
+    """The stored problem for a typed question (one per distinct text), in the typed-problems dataset."""
+    dataset = session.exec(select(Dataset).where(Dataset.name == TYPED_DATASET)).first()
+    if dataset is None:
+        dataset = Dataset(name=TYPED_DATASET, source="manual", description="Questions typed in step-through")
+        session.add(dataset)
+        session.flush()
+    digest = hashlib.sha256(question.encode("utf-8")).hexdigest()
+    problem = session.exec(
+        select(Problem).where(Problem.dataset_id == dataset.id, Problem.external_id == digest[:32])
+    ).first()
+    if problem is None:
+        assert dataset.id is not None
+        problem = Problem(
+            dataset_id=dataset.id, external_id=digest[:32], question=question, content_hash=digest
+        )
+        session.add(problem)
+        session.flush()
+    return problem
+
+
+def save_trace(session: Session, state: StepSession, *, author: User) -> Rationale:
+    """Store the answered pairs as a new rationale (source "student", revision 1 by `author`)."""
+    steps = state.answered()
+    if not steps:
+        raise ValueError("the trace has no answered step yet; press Next step first")
+    problem = (
+        session.get(Problem, state.problem_id)
+        if state.problem_id
+        else _typed_problem(session, state.question)
+    )
+    if problem is None:
+        raise LookupError(f"no problem with id {state.problem_id}")
+    answer_type = _answer_type(session, problem)
+    answer = final_answer(state, answer_type)
+    draft = RationaleDraft(
+        steps=steps,
+        final_answer=answer,
+        raw_text=trace_text(state),
+        verdict=grade(answer, problem.gold_answer, answer_type) if answer else Verdict.unparseable,
+    )
+    last = session.exec(
+        select(Rationale.sample_index)
+        .where(Rationale.problem_id == problem.id, col(Rationale.run_id).is_(None))
+        .order_by(col(Rationale.sample_index).desc())
+        .limit(1)
+    ).first()
+    draft.sample_index = (last or 0) + 1  # several saved traces of one problem stay distinct
+    rationale = add_rationale(
+        session, problem=problem, draft=draft, source=RationaleSource.student, author_id=author.id
+    )
+    session.commit()
+    session.refresh(rationale)
+    return rationale
+
+
+def companions(
+    session: Session, *, problem_id: int | None
+) -> tuple[list[StepText], list[StepText], str | None]:
+    """The problem's reference steps, its best teacher rationale's steps (correct first), and gold answer."""
+    problem = session.get(Problem, problem_id) if problem_id else None
+    if problem is None:
+        return [], [], None
+    reference = [StepText(s.get("sub_question"), s.get("text", "")) for s in problem.gold_steps]
+    rationale = session.exec(
+        select(Rationale)
+        .where(Rationale.problem_id == problem.id, Rationale.source == RationaleSource.teacher)
+        .order_by(col(Rationale.verdict) != Verdict.correct, col(Rationale.id))
+        .limit(1)
+    ).first()
+    teacher: list[StepText] = []
+    if rationale is not None:
+        from backend.annotation import get_rationale_view
+
+        teacher = get_rationale_view(session, rationale_id=rationale.id or 0).steps
+    return reference, teacher, problem.gold_answer
+
+
+def trace_text(state: StepSession) -> str:
+    lines = []
+    for number, pair in enumerate(state.pairs, start=1):
+        lines += [f"Q{number}: {pair.sub_question}", f"A{number}: {pair.answer or ''}"]
+    return "\n".join(lines)
+
+
+def trace_markdown(state: StepSession) -> str:
+    """The trace as Markdown whose text renders literally (HTML and Markdown syntax escaped)."""
+    lines = ["# Step-through trace", "", f"**Problem.** {markdown_literal(state.question)}", ""]
+    for number, pair in enumerate(state.pairs, start=1):
+        lines.append(f"{number}. **{markdown_literal(pair.sub_question)}**  ")
+        lines.append(f"   {markdown_literal(pair.answer or '(not answered)')}")
+    answer = final_answer(state)
+    lines += ["", f"**Final answer:** {markdown_literal(answer or '(none)')}", ""]
+    return "\n".join(lines)
+
+
+def trace_html(state: StepSession) -> str:
+    """The trace as a standalone HTML page; every piece of model or user text is escaped."""
+    items = "".join(
+        f"<li><p><strong>{html.escape(pair.sub_question)}</strong></p>"
+        f"<p>{html.escape(pair.answer or '(not answered)')}</p></li>"
+        for pair in state.pairs
+    )
+    answer = html.escape(final_answer(state) or "(none)")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Step-through trace</title></head><body>"
+        f"<h1>Step-through trace</h1><p><strong>Problem.</strong> {html.escape(state.question)}</p>"
+        f"<ol>{items}</ol><p><strong>Final answer:</strong> {answer}</p></body></html>"
+    )

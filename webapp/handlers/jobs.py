@@ -1,0 +1,79 @@
+"""Job rows for the pages that start long work: a table polled by gr.Timer, cancel and resume."""
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from backend.jobs import store
+from db.models import Job, JobKind, Role
+from webapp import strings
+from webapp.context import AppContext, user_error
+
+S = strings.Jobs
+
+
+def progress_text(job: Job) -> str:
+    if not job.total:
+        return "-"
+    return f"{job.done}/{job.total} ({100 * job.done / job.total:.0f}%)"
+
+
+def job_row(job: Job) -> list[Any]:
+    created = f"{job.created_at:%Y-%m-%d %H:%M:%S}"
+    return [job.id, str(job.kind), str(job.status), progress_text(job), job.message[:120], created]
+
+
+def _job_id(value: Any) -> int:
+    if value in (None, "", 0):
+        raise user_error(S.NO_JOB)
+    return int(value)
+
+
+class JobHandlers:
+    """One instance per page, showing that page's kind of job."""
+
+    def __init__(self, app: AppContext, kind: JobKind) -> None:
+        self.app, self.kind = app, kind
+
+    def table(self) -> pd.DataFrame:
+        with self.app.session() as session:
+            jobs = store.list_jobs(session, kind=self.kind, limit=20)
+        return pd.DataFrame([job_row(job) for job in jobs], columns=S.HEADERS)
+
+    def select(self, event: gr.SelectData) -> tuple[int | None, str]:
+        """The clicked job's id and its error or log tail."""
+        row = event.row_value or []
+        job_id = int(row[0]) if row and str(row[0]).isdigit() else None
+        return job_id, self.log(job_id)
+
+    def log(self, job_id: Any) -> str:
+        if not job_id:
+            return ""
+        with self.app.session() as session:
+            try:
+                job = store.get_job(session, job_id=int(job_id))
+            except LookupError as error:
+                raise user_error(str(error)) from error
+        return job.error or store.read_log_tail(job.log_path)
+
+    def cancel(self, job_id: Any, request: gr.Request) -> tuple[str, pd.DataFrame]:
+        self.app.require(request, Role.annotator)
+        with self.app.session() as session:
+            try:
+                job = store.request_cancel(session, job_id=_job_id(job_id))
+            except LookupError as error:
+                raise user_error(str(error)) from error
+        return S.CANCELLED.format(job_id=job.id, status=job.status), self.table()
+
+    def resume(self, job_id: Any, request: gr.Request) -> tuple[str, pd.DataFrame]:
+        """Queue a failed or cancelled job again and start its worker; it skips what is already stored."""
+        self.app.require(request, Role.annotator)
+        with self.app.session() as session:
+            try:
+                job = store.reset_for_resume(session, job_id=_job_id(job_id))
+            except (LookupError, ValueError) as error:
+                raise user_error(str(error)) from error
+        assert job.id is not None
+        self.app.spawn(job.id)
+        return S.RESUMED.format(job_id=job.id), self.table()
