@@ -1,0 +1,221 @@
+"""The Socratic loop: the decomposer proposes the next sub-question, the solver answers it, the pair is
+appended, until the decomposer writes the end marker, repeats a question, or hits the step cap.
+
+Batched across problems: at step k every still-active problem goes to the decomposer in one batch, then
+to the solver in one batch. The web app's step-through drives one problem with `next_sub_question` /
+`answer_sub_question`; both use the prompts of backend.student_formats, exactly as in training.
+"""
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from backend.answers import extract_final_answer
+from backend.evaluation.generate import Generated, generate_texts
+from backend.evaluation.traces import StepRecord, Trace, socratic_transcript
+from backend.student_formats import END_MARKER, StepText, decomposer_prompt, solver_prompt
+from backend.teacher.base import BACKENDS, GenerationParams, TeacherBackend, load_backend
+from db.models import ModelCheckpoint
+
+DEFAULT_MAX_STEPS = 8
+
+
+@dataclass(frozen=True)
+class LoopParams:
+    max_steps: int = DEFAULT_MAX_STEPS
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    seed: int = 0
+    question_tokens: int = 64  # longest sub-question
+    answer_tokens: int = 128  # longest sub-answer
+    calculator: bool = True
+    answer_type: str = "numeric"
+
+    def generation(self, max_tokens: int, step: int) -> GenerationParams:
+        # A sub-question and a sub-answer are one line each in the training format.
+        return GenerationParams(
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=max_tokens,
+            stop=["\n"],
+            seed=self.seed + step,
+        )
+
+
+def get_checkpoint(session: Session, *, name_or_id: str | int) -> ModelCheckpoint:
+    """A registered checkpoint by id (a number) or by name."""
+    text = str(name_or_id).strip()
+    checkpoint = session.get(ModelCheckpoint, int(text)) if text.isdigit() else None
+    checkpoint = (
+        checkpoint or session.exec(select(ModelCheckpoint).where(ModelCheckpoint.name == text)).first()
+    )
+    if checkpoint is None:
+        raise LookupError(f"no checkpoint with id or name {text!r}")
+    return checkpoint
+
+
+def parse_model_spec(session: Session, text: str) -> dict[str, Any]:
+    """CLI/web text -> spec: a checkpoint name or id, or BACKEND:MODEL (e.g. transformers:default)."""
+    try:
+        return {"checkpoint_id": get_checkpoint(session, name_or_id=text).id}
+    except LookupError:
+        backend, _, model = text.partition(":")
+        if backend in BACKENDS and model:
+            return {"backend": backend, "model": model}
+        raise LookupError(
+            f"{text!r} is neither a registered checkpoint (name or id) nor BACKEND:MODEL with a backend in "
+            f"{', '.join(BACKENDS)}"
+        ) from None
+
+
+def load_model(session: Session, spec: dict[str, Any], **options: Any) -> TeacherBackend:
+    """A checkpoint ({"checkpoint_id": N}) through the transformers backend, or any teacher backend
+    ({"backend": ..., "model": ..., "options": {...}}); `options` go to the backend (e.g. batch_size)."""
+    if "checkpoint_id" in spec:
+        checkpoint = session.get(ModelCheckpoint, int(spec["checkpoint_id"]))
+        if checkpoint is None:
+            raise LookupError(f"no checkpoint with id {spec['checkpoint_id']}")
+        return load_backend("transformers", checkpoint.path, **options)
+    if "backend" in spec and "model" in spec:
+        return load_backend(str(spec["backend"]), str(spec["model"]), **(options | spec.get("options", {})))
+    raise ValueError(f"a model spec needs checkpoint_id, or backend and model; got {spec!r}")
+
+
+def _sub_question(text: str) -> str | None:
+    """The proposed sub-question, or None when the decomposer ended (end marker or nothing written)."""
+    line = text.strip().split("\n")[0].strip()
+    if not line or END_MARKER in line or line.startswith(END_MARKER[:-1]):
+        return None
+    return line
+
+
+def _normalised(question: str) -> str:
+    return re.sub(r"\W+", " ", question.lower()).strip()
+
+
+def _pairs(trace: Trace) -> list[StepText]:
+    return [StepText(step.sub_question, step.answer) for step in trace.steps]
+
+
+def propose(
+    decomposer: TeacherBackend, items: Sequence[tuple[str, Sequence[StepText]]], params: GenerationParams
+) -> list[Generated]:
+    prompts = [decomposer_prompt(question, pairs) for question, pairs in items]
+    return generate_texts(decomposer, prompts, params, calculator=False)
+
+
+def answer(
+    solver: TeacherBackend,
+    items: Sequence[tuple[str, Sequence[StepText], str]],
+    params: GenerationParams,
+    *,
+    calculator: bool,
+) -> list[Generated]:
+    prompts = [solver_prompt(question, pairs, sub_question) for question, pairs, sub_question in items]
+    return generate_texts(solver, prompts, params, calculator=calculator)
+
+
+def next_sub_question(
+    decomposer: TeacherBackend, question: str, pairs: Sequence[StepText], *, params: LoopParams | None = None
+) -> str | None:
+    """The decomposer's next sub-question for one problem, or None when it ends."""
+    params = params or LoopParams()
+    [generated] = propose(
+        decomposer, [(question, pairs)], params.generation(params.question_tokens, len(pairs))
+    )
+    return _sub_question(generated.text)
+
+
+def answer_sub_question(
+    solver: TeacherBackend,
+    question: str,
+    pairs: Sequence[StepText],
+    sub_question: str,
+    *,
+    params: LoopParams | None = None,
+) -> str:
+    """The solver's answer to one sub-question (calculator annotations evaluated as it writes)."""
+    params = params or LoopParams()
+    generation = params.generation(params.answer_tokens, len(pairs))
+    [generated] = answer(solver, [(question, pairs, sub_question)], generation, calculator=params.calculator)
+    return generated.text.strip().split("\n")[0].strip()
+
+
+def _add_tokens(trace: Trace, generated: Generated) -> None:
+    trace.tokens_in += generated.tokens_in
+    trace.tokens_out += generated.tokens_out
+    trace.error = trace.error or generated.error
+
+
+def _ask(
+    decomposer: TeacherBackend,
+    traces: list[Trace],
+    questions: Sequence[str],
+    active: list[int],
+    params: LoopParams,
+    step: int,
+) -> list[tuple[int, str, Generated]]:
+    """One decomposer batch; ends the problems that stop, returns (problem, sub-question, generation)."""
+    items = [(questions[i], _pairs(traces[i])) for i in active]
+    proposals = propose(decomposer, items, params.generation(params.question_tokens, step))
+    asking = []
+    for index, generated in zip(active, proposals, strict=True):
+        trace = traces[index]
+        _add_tokens(trace, generated)
+        sub_question = _sub_question(generated.text)
+        seen = {_normalised(s.sub_question or "") for s in trace.steps}
+        if sub_question is None:
+            trace.stop_reason = "end" if trace.steps or END_MARKER in generated.text else "empty"
+        elif _normalised(sub_question) in seen:
+            trace.stop_reason = "repeat"
+        else:
+            asking.append((index, sub_question, generated))
+    return asking
+
+
+def solve_socratic(
+    decomposer: TeacherBackend,
+    solver: TeacherBackend,
+    questions: Sequence[str],
+    params: LoopParams | None = None,
+) -> list[Trace]:
+    """One Socratic trace per question (repeat a question to sample it several times)."""
+    params = params or LoopParams()
+    traces = [Trace() for _ in questions]
+    active = list(range(len(questions)))
+    for step in range(params.max_steps):
+        if not active:
+            break
+        started = time.monotonic()
+        asking = _ask(decomposer, traces, questions, active, params, step)
+        items = [(questions[i], _pairs(traces[i]), sub_question) for i, sub_question, _ in asking]
+        answers = answer(
+            solver, items, params.generation(params.answer_tokens, step), calculator=params.calculator
+        )
+        latency = time.monotonic() - started
+        for (index, sub_question, asked), generated in zip(asking, answers, strict=True):
+            _add_tokens(traces[index], generated)
+            traces[index].steps.append(
+                StepRecord(
+                    sub_question=sub_question,
+                    answer=generated.text.strip().split("\n")[0].strip(),
+                    tokens=asked.tokens_out + generated.tokens_out,
+                    tokens_in=asked.tokens_in + generated.tokens_in,
+                    latency_s=round(latency, 4),
+                    calculator=generated.calculator,
+                )
+            )
+        for index in active:  # every problem at this step waited for both batches
+            traces[index].latency_s += latency
+        active = [index for index, _, _ in asking]
+    for index in active:
+        traces[index].stop_reason = "cap"
+    for trace in traces:
+        last = trace.steps[-1].answer if trace.steps else ""
+        trace.final_answer = extract_final_answer(last, params.answer_type)  # the last sub-answer's number
+        trace.raw_text = socratic_transcript(trace)
+    return traces

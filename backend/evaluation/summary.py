@@ -1,0 +1,54 @@
+"""An evaluation run's summary, computed from its stored traces (so a resumed run summarises all of them)."""
+
+from collections import Counter
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from db.models import EvalTrace, Problem
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def summarise(session: Session, *, eval_run_id: int, price_per_1k_tokens: float) -> dict[str, Any]:
+    """Accuracy (overall and by number of reference steps), unparseable rate, tokens, estimated cost,
+    latency, error categories, first divergent steps and stop reasons."""
+    rows = session.exec(
+        select(EvalTrace, Problem.num_gold_steps)
+        .join(Problem, col(Problem.id) == EvalTrace.problem_id)
+        .where(EvalTrace.eval_run_id == eval_run_id)
+    ).all()
+    n = len(rows)
+    traces = [trace for trace, _ in rows]
+    by_steps: dict[str, list[int]] = {}
+    for trace, gold_steps in rows:
+        bucket = by_steps.setdefault(str(gold_steps), [0, 0])
+        bucket[0] += 1
+        bucket[1] += int(trace.correct)
+    tokens = sum(trace.tokens for trace in traces)
+    generated = sum(sum(step.get("tokens", 0) for step in trace.steps) for trace in traces)
+    return {
+        "n_problems": n,
+        "n_correct": sum(trace.correct for trace in traces),
+        "accuracy": _rate(sum(trace.correct for trace in traces), n),
+        "accuracy_by_reference_steps": {
+            steps: {"n": total, "correct": correct, "accuracy": _rate(correct, total)}
+            for steps, (total, correct) in sorted(by_steps.items(), key=lambda item: int(item[0]))
+        },
+        "unparseable_rate": _rate(sum(not trace.parseable for trace in traces), n),
+        "mean_steps": round(sum(trace.num_steps for trace in traces) / n, 3) if n else 0.0,
+        "tokens_per_problem": round(tokens / n, 1) if n else 0.0,
+        "step_tokens_per_problem": round(generated / n, 1) if n else 0.0,
+        "price_per_1k_tokens": price_per_1k_tokens,
+        "estimated_cost_per_problem": round(tokens / n / 1000 * price_per_1k_tokens, 6) if n else 0.0,
+        "latency_per_problem_s": round(sum(trace.latency_s for trace in traces) / n, 3) if n else 0.0,
+        "error_categories": dict(Counter(trace.error_category for trace in traces if trace.error_category)),
+        "first_divergent_step": dict(
+            Counter(
+                str(trace.first_divergent_step) for trace in traces if trace.first_divergent_step is not None
+            )
+        ),
+        "failed_generations": sum(trace.error is not None for trace in traces),
+    }

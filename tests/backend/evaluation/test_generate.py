@@ -1,0 +1,62 @@
+from backend.evaluation.generate import MAX_CALCULATOR_CALLS, close_annotation, generate_texts
+from backend.teacher.base import GenerationParams
+from tests.backend.evaluation.scripted import ScriptedBackend
+
+
+def test_close_annotation_writes_the_computed_value():
+    assert close_annotation("3 * 5 = <<3*5=16") == (
+        "3 * 5 = <<3*5=15>>",
+        {"expression": "3*5", "claimed": "16", "computed": "15"},
+    )
+    assert close_annotation("half is <<7/2=3.5") == (
+        "half is <<7/2=3.5>>",
+        None,
+    )  # right claim: nothing to fix
+    assert close_annotation("<<10/4=") == (
+        "<<10/4=2.5>>",
+        {"expression": "10/4", "claimed": "", "computed": "2.5"},
+    )
+    assert close_annotation("<<a+b=3") == ("<<a+b=3>>", None)  # not computable: the claim stays
+    assert close_annotation("<<3*5=15>>15 pens") is None  # nothing open
+    assert close_annotation("no annotation") is None
+
+
+def arithmetic_student(prompt: str) -> str:
+    """Writes a wrong product; after the calculator closes an annotation it copies the result it sees."""
+    if prompt.endswith(">>"):
+        value = prompt.rsplit("=", 1)[1].rstrip(">")
+        return f"{value} pens.\nQ2: next"
+    return " 3 * 5 = <<3*5=16>>16 pens.\nQ2: next"
+
+
+def test_the_calculator_fixes_a_claim_before_the_model_goes_on():
+    backend = ScriptedBackend(arithmetic_student)
+    [result] = generate_texts(backend, ["A1:"], GenerationParams(stop=["\n"]))
+    assert result.text == " 3 * 5 = <<3*5=15>>15 pens."
+    assert result.calculator == [{"expression": "3*5", "claimed": "16", "computed": "15"}]
+    assert len(backend.calls) == 2 and backend.calls[1] == ["A1: 3 * 5 = <<3*5=15>>"]
+    assert result.tokens_out == 5 + 2  # both rounds count
+
+
+def test_without_the_calculator_the_text_is_what_the_model_wrote():
+    [result] = generate_texts(
+        ScriptedBackend(arithmetic_student), ["A1:"], GenerationParams(stop=["\n"]), calculator=False
+    )
+    assert result.text == " 3 * 5 = <<3*5=16>>16 pens." and result.calculator == []
+
+
+def test_texts_that_need_no_calculator_are_not_regenerated_and_batches_stay_batched():
+    def rule(prompt: str) -> str:
+        return "12 eggs." if prompt.startswith("plain") else arithmetic_student(prompt)
+
+    backend = ScriptedBackend(rule)
+    results = generate_texts(backend, ["plain A1:", "A1:", "plain again:"], GenerationParams(stop=["\n"]))
+    assert [r.text for r in results] == ["12 eggs.", " 3 * 5 = <<3*5=15>>15 pens.", "12 eggs."]
+    assert [len(call) for call in backend.calls] == [3, 1]  # one batch, then only the paused text
+
+
+def test_a_model_that_never_stops_annotating_is_cut_off():
+    backend = ScriptedBackend(lambda prompt: "<<1+1=3>>")
+    [result] = generate_texts(backend, ["x"], GenerationParams(max_tokens=1000))
+    assert len(backend.calls) == MAX_CALCULATOR_CALLS + 1
+    assert result.text.count("<<1+1=2>>") == MAX_CALCULATOR_CALLS

@@ -1,0 +1,183 @@
+"""Evaluation jobs over real tiny checkpoints: a trace per problem, summary, sampling, cancel + resume."""
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from backend.evaluation.config import EvalConfig
+from backend.evaluation.job import eval_traces, run_evaluation_job, start_evaluation, trace_row
+from backend.evaluation.traces import StepRecord, Trace
+from backend.jobs import runner, store
+from backend.jobs.context import JobCancelled, JobContext
+from db.models import EvalRun, JobStatus, ModelCheckpoint, Problem, StudentKind
+from tests.backend.training.frozen_set import build_tiny_t5, make_problems
+
+
+def register(session: Session, path: Path, role: StudentKind, name: str) -> int:
+    checkpoint = ModelCheckpoint(name=name, role=role, path=str(path))
+    session.add(checkpoint)
+    session.commit()
+    assert checkpoint.id is not None
+    return checkpoint.id
+
+
+@pytest.fixture
+def toy(session: Session) -> list[Problem]:
+    return make_problems(session, name="toy")
+
+
+def socratic_config(session: Session, model: Path, **fields: object) -> EvalConfig:
+    decomposer = register(session, model, StudentKind.decomposer, "dec")
+    solver = register(session, model, StudentKind.solver, "sol")
+    values: dict[str, object] = {
+        "dataset_name": "toy",
+        "max_steps": 2,
+        "question_tokens": 8,
+        "answer_tokens": 8,
+    }
+    values.update(fields)
+    return EvalConfig(decomposer={"checkpoint_id": decomposer}, solver={"checkpoint_id": solver}, **values)  # type: ignore[arg-type]
+
+
+def run(engine, session: Session, config: EvalConfig) -> EvalRun:  # type: ignore[no-untyped-def]
+    job, eval_run = start_evaluation(session, config=config)
+    assert job.id is not None
+    assert runner.run_job(engine, job.id) == JobStatus.succeeded, store.get_job(session, job_id=job.id).error
+    session.expire_all()
+    refreshed = session.get(EvalRun, eval_run.id)
+    assert refreshed is not None
+    return refreshed
+
+
+def test_socratic_evaluation_stores_a_trace_per_problem_and_a_summary(engine, session, toy, tiny_llama):
+    eval_run = run(engine, session, socratic_config(session, tiny_llama))
+    assert eval_run.id is not None
+    traces = eval_traces(session, eval_run_id=eval_run.id)
+    assert [t.problem_id for t in traces] == [p.id for p in toy]
+    for trace in traces:
+        assert trace.num_steps == len(trace.steps) <= 2 and trace.tokens > 0 and trace.raw_text.endswith("]")
+        assert all(
+            {"sub_question", "answer", "tokens", "latency_s", "value"} <= set(step) for step in trace.steps
+        )
+        assert trace.correct is False and trace.error_category is not None  # a random model
+    summary = eval_run.summary
+    assert eval_run.status == JobStatus.succeeded and summary["n_problems"] == 3 and summary["accuracy"] == 0
+    assert set(summary["accuracy_by_reference_steps"]) == {"1", "2"}
+    assert summary["accuracy_by_reference_steps"]["2"]["n"] == 2
+    assert (
+        summary["tokens_per_problem"] > 0
+        and "unparseable_rate" in summary
+        and "estimated_cost_per_problem" in summary
+    )
+    job = store.get_job(session, job_id=eval_run.job_id or 0)
+    assert (job.done, job.total) == (3, 3) and "accuracy 0.0% on 3 problems" in job.message
+
+
+def test_sampled_cot_takes_a_majority_vote(engine, session, toy, tiny_gpt2):
+    cot = register(session, tiny_gpt2, StudentKind.cot, "cot")
+    config = EvalConfig(method="cot", solver={"checkpoint_id": cot}, dataset_name="toy", limit=2, samples=3,
+                        temperature=1.0, max_tokens=6)  # fmt: skip
+    eval_run = run(engine, session, config)
+    traces = eval_traces(session, eval_run_id=eval_run.id or 0)
+    assert len(traces) == 2 and all("[majority vote over 3 samples:" in t.raw_text for t in traces)
+
+
+def test_a_t5_checkpoint_is_served_and_divide_and_conquer_runs(engine, session, toy, tiny_llama, tmp_path):
+    t5 = register(session, build_tiny_t5(tmp_path / "t5"), StudentKind.decompose_only, "t5-decomposer")
+    teacher = {"backend": "transformers", "model": str(tiny_llama)}
+    config = EvalConfig(
+        method="divide_conquer",
+        decomposer={"checkpoint_id": t5},
+        solver=teacher,
+        dataset_name="toy",
+        max_tokens=6,
+    )
+    eval_run = run(engine, session, config)
+    assert eval_run.summary["n_problems"] == 3 and all(
+        t.raw_text.startswith("[plan]") for t in eval_traces(session, eval_run_id=eval_run.id or 0)
+    )
+
+
+class CancelAfter(JobContext):
+    """The job context with a cancel arriving after `checks_left` boundary checks (the only stand-in)."""
+
+    checks_left: int = 1
+
+    def cancelled(self) -> bool:
+        self.checks_left -= 1
+        return self.checks_left < 0
+
+
+def test_cancel_between_chunks_then_resume_finishes_only_the_rest(engine, session, toy, tiny_llama):
+    job, eval_run = start_evaluation(session, config=socratic_config(session, tiny_llama, chunk_size=1))
+    assert job.id is not None and eval_run.id is not None
+    ctx = CancelAfter(engine=engine, job_id=job.id, params=dict(job.params))
+    with pytest.raises(JobCancelled):
+        run_evaluation_job(ctx)
+    session.expire_all()
+    assert len(eval_traces(session, eval_run_id=eval_run.id)) == 1
+    assert session.get(EvalRun, eval_run.id).status == JobStatus.cancelled  # type: ignore[union-attr]
+    store.mark_finished(engine, job_id=job.id, status=JobStatus.cancelled)
+    session.expire_all()
+    store.reset_for_resume(session, job_id=job.id)
+    assert runner.run_job(engine, job.id) == JobStatus.succeeded
+    session.expire_all()
+    traces = eval_traces(session, eval_run_id=eval_run.id)
+    assert sorted(t.problem_id for t in traces) == sorted(p.id for p in toy)  # no problem twice
+    assert session.get(EvalRun, eval_run.id).summary["n_problems"] == 3  # type: ignore[union-attr]
+
+
+def test_start_evaluation_refuses_bad_input(session, toy, tiny_llama):
+    cot = register(session, tiny_llama, StudentKind.cot, "a-cot-student")
+    with pytest.raises(
+        ValueError, match="'a-cot-student' is a cot; the socratic decomposer must be decomposer, unified"
+    ):
+        start_evaluation(
+            session,
+            config=EvalConfig(
+                decomposer={"checkpoint_id": cot}, solver={"checkpoint_id": cot}, dataset_name="toy"
+            ),
+        )
+    with pytest.raises(ValueError, match="needs a decomposer"):
+        EvalConfig(solver={"checkpoint_id": cot}, dataset_name="toy")
+    with pytest.raises(ValueError, match="needs temperature > 0"):
+        EvalConfig(method="cot", solver={"checkpoint_id": cot}, dataset_name="toy", samples=4)
+    with pytest.raises(LookupError, match="no dataset named 'gsm9k'"):
+        start_evaluation(
+            session, config=EvalConfig(method="cot", solver={"checkpoint_id": cot}, dataset_name="gsm9k")
+        )
+    with pytest.raises(ValueError, match="no problem matches"):
+        start_evaluation(
+            session,
+            config=EvalConfig(method="cot", solver={"checkpoint_id": cot}, dataset_name="toy", split="train"),
+        )
+    with pytest.raises(LookupError, match="no checkpoint with id 99"):
+        start_evaluation(
+            session, config=EvalConfig(method="cot", solver={"checkpoint_id": 99}, dataset_name="toy")
+        )
+    assert session.exec(select(EvalRun)).all() == []
+
+
+def test_trace_rows_read_the_trace_against_the_reference(session, toy):
+    problem = toy[0]  # gold steps 15 then 11; gold answer 11
+    steps = [StepRecord("How many pens?", "3 * 5 = <<3*5=15>>15"), StepRecord("Left?", "15 - 4 = 10")]
+    wrong = Trace(steps=steps, final_answer="10", stop_reason="end", tokens_in=20, tokens_out=5)
+    row = trace_row(1, problem, wrong, "numeric")
+    assert (row.correct, row.parseable, row.first_divergent_step, row.error_category) == (
+        False,
+        True,
+        1,
+        "wrong_final",
+    )
+    assert row.tokens == 25 and [step["value"] for step in row.steps] == ["15", "10"]
+    right = Trace(
+        steps=[StepRecord("q", "15"), StepRecord("q2", "So 11.")], final_answer="11", stop_reason="end"
+    )
+    row = trace_row(1, problem, right, "numeric")
+    assert (row.correct, row.first_divergent_step, row.error_category) == (True, None, None)
+
+
+def test_problem_order_is_stable(session, toy):
+    ids = session.exec(select(Problem.id).order_by(col(Problem.id))).all()
+    assert ids == [p.id for p in toy]
