@@ -129,6 +129,7 @@ def _rationale_row(
     return {
         "problem_id": problem_id,
         "dataset_id": dataset_id,
+        "split": problem.split,  # denormalised from the problem (Explore filters by it without a join)
         "run_id": run_id,
         "source": RationaleSource.reference,
         "sample_index": 0,
