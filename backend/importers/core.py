@@ -33,7 +33,7 @@ MAX_ANSWER_CHARS = 200
 ProgressFn = Callable[[int, int, str], None]
 
 # A Socratic GSM8K line is "sub-question ** step"; the spaces keep `<<2**3=8>>` from counting as one.
-_SOCRATIC_SEPARATOR = re.compile(r"\s\*\*\s")
+_SOCRATIC_SEPARATOR = re.compile(r"\s\*\*(?:\s|$)")
 _FINAL_LINE = re.compile(r"^\s*####\s*(.*)$")
 
 
@@ -134,7 +134,19 @@ def text_field(
         raise where.fail(name, f"expected {kind}, got {type(value).__name__} {str(value)[:40]!r}")
     if len(value) > max_chars:
         raise where.fail(name, f"{len(value):,} characters; the limit is {max_chars:,}")
+    check_storable(value, where, name)
     return value.strip()
+
+
+def check_storable(value: str, where: Where, name: str | None) -> None:
+    """Text every database can store: no NUL (PostgreSQL refuses it) and no lone surrogate ("\ud800"
+    is valid JSON but not UTF-8)."""
+    if "\x00" in value:
+        raise where.fail(name, "contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise where.fail(name, "contains an invalid character (a lone UTF-16 surrogate)") from None
 
 
 def check_split(split: str, where: Where | str, field_name: str = "split") -> str:

@@ -44,8 +44,8 @@ def jsonl_records(path: Path) -> Iterator[tuple[int, Record]]:
             raise ImportFailure(
                 path.name, number, None, f"invalid JSON: {error.msg} (column {error.colno})"
             ) from None
-        except RecursionError:
-            raise ImportFailure(path.name, number, None, "invalid JSON: nested too deeply") from None
+        except (ValueError, RecursionError) as error:  # a 5,000-digit number, or [[[[... nested too deep
+            raise ImportFailure(path.name, number, None, f"invalid JSON: {error}") from None
         if not isinstance(record, dict):
             raise ImportFailure(
                 path.name, number, None, f"expected a JSON object, got {type(record).__name__}"
@@ -89,10 +89,9 @@ def _decode_at(decoder: json.JSONDecoder, text: str, position: int, name: str) -
         raise ImportFailure(
             name, error.lineno, None, f"invalid JSON: {error.msg} (column {error.colno})"
         ) from None
-    except RecursionError:
-        raise ImportFailure(
-            name, text.count("\n", 0, position) + 1, None, "invalid JSON: nested too deeply"
-        ) from None
+    except (ValueError, RecursionError) as error:  # a 5,000-digit number, or [[[[... nested too deep
+        line = text.count("\n", 0, position) + 1
+        raise ImportFailure(name, line, None, f"invalid JSON: {error}") from None
 
 
 def _array_items(decoder: json.JSONDecoder, text: str, position: int, name: str) -> Iterator[tuple[int, Any]]:

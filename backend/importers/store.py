@@ -235,6 +235,10 @@ def write_problems(
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Store the new problems (and reference rationales) in ONE transaction; report what already existed."""
+    if on_progress:
+        # Reported before the write transaction opens: on SQLite a progress write from another
+        # connection would wait for this transaction (one writer at a time) and time out.
+        on_progress(len(problems), len(problems), f"read {len(problems):,} rows; writing")
     with paused_gc():
         check_duplicates(problems, file)
         return _write(
@@ -244,7 +248,6 @@ def write_problems(
             file=file,
             started=started,
             show_progress=show_progress,
-            on_progress=on_progress,
         )
 
 
@@ -256,7 +259,6 @@ def _write(
     file: str,
     started: float,
     show_progress: bool,
-    on_progress: ProgressFn | None,
 ) -> ImportReport:
     try:
         dataset = _dataset(session, spec, file)
@@ -272,8 +274,6 @@ def _write(
         with tqdm(total=total, desc=f"writing {spec.name}", unit="row", disable=not show_progress) as bar:
             now = utcnow()
             _bulk_insert(session, Problem, [_problem_row(dataset.id, p, now) for p in new], bar)
-            if on_progress:
-                on_progress(len(new), len(new), "problems written; writing reference rationales")
             _write_references(session, dataset, new, _ids_by_key(session, dataset.id), bar)
         session.commit()
     except ImportFailure:

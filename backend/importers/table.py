@@ -23,6 +23,7 @@ from backend.importers.core import (
     Where,
     check_external_id,
     check_split,
+    check_storable,
     dataset_spec,
     gold_answer,
     parse_rows,
@@ -97,6 +98,7 @@ def _meta(record: dict[str, Any], columns: ColumnMap, where: Where) -> dict[str,
     for key, value in record.items():
         if key in columns.named or not isinstance(key, str) or value is None:
             continue
+        check_storable(key, where, key)
         if isinstance(value, str):
             value = text_field(record, key, where, required=False)
         if isinstance(value, str | int | float | bool):
