@@ -17,6 +17,8 @@ from webapp.handlers.session import SessionHandlers, TimerSwitch
 from webapp.pages.annotate import create_annotate_tab
 from webapp.pages.curate import create_curate_tab
 from webapp.pages.explore import create_explore_tab
+from webapp.pages.failures import create_failures_tab
+from webapp.pages.stepthrough import create_stepthrough_tab
 from webapp.pages.train import create_train_tab
 
 ASSETS = Path(__file__).resolve().parent
@@ -35,16 +37,28 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 gr.Button(strings.LOGOUT, link="/logout", size="sm", scale=0, elem_id="app-logout")
         with gr.Tabs(elem_id="main-tabs") as tabs:
             with gr.Tab(strings.TAB_EXPLORE, id="explore", elem_id="tab-explore") as explore_tab:
-                explore = create_explore_tab(app, blocks)
+                explore = create_explore_tab(app, blocks, explore_tab)
             with gr.Tab(strings.TAB_ANNOTATE, id="annotate", elem_id="tab-annotate") as annotate_tab:
-                annotate = create_annotate_tab(app, blocks)
+                annotate = create_annotate_tab(app, blocks, annotate_tab)
             with gr.Tab(strings.TAB_CURATE, id="curate", elem_id="tab-curate") as curate_tab:
-                create_curate_tab(app, blocks)
+                create_curate_tab(app, blocks, curate_tab)
             with gr.Tab(strings.TAB_TRAIN, id="train", elem_id="tab-train") as train_tab:
-                train = create_train_tab(app, blocks)
+                train = create_train_tab(app, blocks, train_tab)
+            with gr.Tab(strings.TAB_STEPTHROUGH, id="stepthrough", elem_id="tab-stepthrough") as step_tab:
+                create_stepthrough_tab(app, blocks, step_tab)
+            with gr.Tab(strings.TAB_FAILURES, id="failures", elem_id="tab-failures") as failures_tab:
+                failures = create_failures_tab(app, blocks, failures_tab)
         annotate.open_from(explore.open_button.click, explore.selected, tabs)
+        annotate.open_from(failures.open_button.click, failures.rationale_id, tabs)
         _switch_timers(
-            {"explore": explore_tab, "annotate": annotate_tab, "curate": curate_tab, "train": train_tab},
+            {
+                "explore": explore_tab,
+                "annotate": annotate_tab,
+                "curate": curate_tab,
+                "train": train_tab,
+                "stepthrough": step_tab,
+                "failures": failures_tab,
+            },
             {"train": train.timers},
         )
         blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")

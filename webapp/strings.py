@@ -250,3 +250,82 @@ class Train:
     )
     EVAL_RUNS = "Evaluation runs"
     EVAL_HEADERS = ["id", "name", "method", "status", "problems", "correct", "accuracy"]
+
+
+class StepThrough:
+    INTRO = (
+        "Step through a problem one sub-question at a time: the **decomposer** asks the next sub-question, "
+        "the **solver** answers it. Edit any cell before pressing Next step: the models continue from your "
+        "version. Each step shows the sub-question first, then its answer (the models generate whole lines; "
+        "the page streams step by step, not token by token)."
+    )
+    DATASET = "Dataset"
+    PROBLEM = "Problem"
+    TYPED = "...or type a question"
+    DECOMPOSER = "Decomposer"
+    SOLVER = "Solver"
+    MODEL_HINT = "A checkpoint, or BACKEND:MODEL (e.g. transformers:default)"
+    REVEAL = "Reveal mode (answers hidden until asked)"
+    START = "Start"
+    NEXT = "Next step"
+    REVEAL_NEXT = "Reveal next answer"
+    QUESTION = "Problem"
+    TRACE = "Student trace (editable)"
+    TRACE_HEADERS = ["sub_question", "answer"]
+    TEACHER = "Teacher rationale"
+    REFERENCE = "Reference solution"
+    GOLD = "Gold answer"
+    FINAL = "Final answer so far"
+    HIDDEN = "(hidden: press Reveal next answer)"
+    THINKING_QUESTION = "The decomposer is writing the next sub-question..."
+    THINKING_ANSWER = "The solver is answering: {question}"
+    READY = "Step {number} done. Edit anything, then Next step."
+    FINISHED = "The decomposer ended the problem (or the step cap was reached). Final answer: {answer}"
+    STARTED = "Ready: press Next step."
+    NOT_STARTED = "Press Start first."
+    SAVE = "Save trace as a rationale"
+    SAVED = (
+        "Saved as rationale #{id} (source student, answer check {verdict}); find it in Explore or Annotate."
+    )
+    EXPORT_MD = "Export Markdown"
+    EXPORT_HTML = "Export HTML"
+    EXPORT_FILE = "Exported trace"
+
+
+class Failures:
+    INTRO = (
+        "An evaluation run's wrong answers: the student's trace beside the reference, the first step whose "
+        "value departs from the reference highlighted, the error category, breakdowns, the training "
+        "rationales of the same problem, and a way to send failures to the annotation queue."
+    )
+    RUN = "Evaluation run"
+    DATASET = "Dataset"
+    CATEGORY = "Error category"
+    MIN_STEPS = "Min steps"
+    MAX_STEPS = "Max steps (0: no limit)"
+    SHOW = "Show failures"
+    NO_RUN = "Pick an evaluation run (Train tab: Evaluate a checkpoint)."
+    SUMMARY = "Run **{name}** ({method}, {status}): {wrong} wrong of {total} evaluated; showing {shown}."
+    HEADERS = ["trace_id", "problem_id", "dataset", "question", "gold", "answer", "steps",
+               "first_divergent_step", "error_category"]  # fmt: skip
+    BY_STEPS = "Right and wrong by number of steps"
+    BY_DATASET = "Right and wrong by dataset"
+    BY_CATEGORY = "Error categories"
+    SELECTED = "Selected trace"
+    QUESTION = "Problem"
+    GOLD = "Gold answer"
+    TRACE = "Student trace (first divergent step highlighted)"
+    REFERENCE = "Reference steps"
+    DIVERGENT = "first divergent"
+    RELATED = "Rationales of the same problem (in_training_set: the students learned from it)"
+    RELATED_HEADERS = ["rationale_id", "source", "verdict", "review_status", "steps", "in_training_set"]
+    RATIONALE = "Rationale id"
+    OPEN = "Open in Annotate"
+    SEND_TITLE = "Send to the annotation queue"
+    SEND_WHICH = "Which failures"
+    SEND_CHOICES = [("the selected one", "selected"), ("every failure shown", "shown")]
+    ASSIGNEE = "Assign to (admins only; empty: nobody)"
+    FLAG = "Flag them for review"
+    SEND = "Send"
+    SENT = "Sent {count} failures to the queue as student rationales: {ids}."
+    NOTHING_SELECTED = "Click a failure in the table first."

@@ -4,17 +4,16 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
-from sqlmodel import Session
 
 from backend import catalog
-from backend.paths import PathNotAllowed, confined_model
+from backend.paths import PathNotAllowed
 from db.models import Role
 from webapp import strings
 from webapp.context import AppContext, notify, user_error
+from webapp.handlers.models import model_choices, model_spec
 from webapp.render import inert
 
 S = strings.Train
-DEFAULT_TEACHER_SPEC = "transformers:default"
 
 
 class EvaluateHandlers:
@@ -22,24 +21,11 @@ class EvaluateHandlers:
         self.app = app
 
     def model_choices(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        """Checkpoints (by id) and the default teacher, for the decomposer and solver pickers; datasets."""
+        """Models for the decomposer and solver pickers, and datasets."""
         with self.app.session() as session:
-            models = [(label, str(ckpt_id)) for label, ckpt_id in catalog.checkpoint_choices(session)]
+            models = model_choices(session)
             datasets = catalog.dataset_choices(session)
-        models.append((f"teacher {DEFAULT_TEACHER_SPEC}", DEFAULT_TEACHER_SPEC))
         return gr.update(choices=models), gr.update(choices=models), gr.update(choices=datasets)
-
-    def spec(self, session: Session, text: Any) -> dict[str, Any]:
-        """A checkpoint id/name or BACKEND:MODEL as a spec; a local folder must be below the model roots."""
-        from backend.evaluation.socratic import parse_model_spec
-
-        value = str(text or "").strip()
-        if not value:
-            return {}
-        spec = parse_model_spec(session, value)
-        if "model" in spec:
-            spec["model"] = confined_model(str(spec["model"]), roots=self.app.model_roots)
-        return spec
 
     def start(
         self,
@@ -59,10 +45,10 @@ class EvaluateHandlers:
             with self.app.session() as session:
                 config = EvalConfig(
                     method=method,  # type: ignore[arg-type]  # EvalConfig validates it
-                    decomposer=self.spec(session, decomposer)
+                    decomposer=model_spec(self.app, session, decomposer)
                     if method in ("socratic", "divide_conquer")
                     else {},
-                    solver=self.spec(session, solver),
+                    solver=model_spec(self.app, session, solver),
                     dataset_id=int(dataset_id) if dataset_id else None,
                     split=(split or "").strip() or None,
                     limit=int(limit) if limit else None,

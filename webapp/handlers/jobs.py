@@ -31,15 +31,16 @@ def _job_id(value: Any) -> int:
 
 
 class JobHandlers:
-    """One instance per page, showing that page's kind of job."""
+    """One instance per page, showing that page's kinds of job."""
 
-    def __init__(self, app: AppContext, kind: JobKind) -> None:
-        self.app, self.kind = app, kind
+    def __init__(self, app: AppContext, kinds: tuple[JobKind, ...]) -> None:
+        self.app, self.kinds = app, kinds
 
     def table(self) -> pd.DataFrame:
         with self.app.session() as session:
-            jobs = store.list_jobs(session, kind=self.kind, limit=20)
-        return pd.DataFrame([job_row(job) for job in jobs], columns=S.HEADERS)
+            jobs = [job for kind in self.kinds for job in store.list_jobs(session, kind=kind, limit=20)]
+        jobs.sort(key=lambda job: job.id or 0, reverse=True)
+        return pd.DataFrame([job_row(job) for job in jobs[:20]], columns=S.HEADERS)
 
     def select(self, event: gr.SelectData) -> tuple[int | None, str]:
         """The clicked job's id and its error or log tail."""

@@ -24,13 +24,15 @@ class TrainHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
-    def choices(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Fresh frozen sets and training runs for the pickers."""
+    def choices(self, current_run: Any = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """Fresh frozen sets and training runs for the pickers (set, watched run, runs to compare)."""
         with self.app.session() as session:
             sets = catalog.set_choices(session, frozen_only=True)
             runs = catalog.training_run_choices(session)
-        # The newest run is shown at once, so a reload (or a restarted server) lands on the live curve.
-        return gr.update(choices=sets), gr.update(choices=runs, value=runs[0][1] if runs else None)
+        # The watched run stays; without one the newest is shown, so a reload lands on the live curve.
+        ids = [run_id for _, run_id in runs]
+        watched = current_run if current_run in ids else (ids[0] if ids else None)
+        return gr.update(choices=sets), gr.update(choices=runs, value=watched), gr.update(choices=runs)
 
     def start(
         self,

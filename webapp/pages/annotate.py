@@ -137,7 +137,7 @@ def _bulk(app: AppContext, panel: FilterPanel) -> None:
     cancel.click(handlers.cancel, None, outputs, api_visibility="private")
 
 
-def create_annotate_tab(app: AppContext, blocks: gr.Blocks) -> AnnotateTab:
+def create_annotate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> AnnotateTab:
     handlers, history = AnnotateHandlers(app), HistoryHandlers(app)
     # The open rationale and the version it was read at; a hidden JSON (not gr.State) so the API takes it too.
     current = gr.JSON(value={}, visible=False)
@@ -197,5 +197,5 @@ def create_annotate_tab(app: AppContext, blocks: gr.Blocks) -> AnnotateTab:
             api_visibility="private",
         )
     past["revert"].click(history.revert, [current, past["revert_to"]], screen, api_name="revert")
-    panel.register_choices(app, blocks)
+    panel.register_choices(app, blocks, tab)
     return AnnotateTab(screen=screen, handlers=handlers)

@@ -6,11 +6,12 @@ from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.curate import EXPORT_FORMATS, KIND_CHOICES, CurateHandlers
 from webapp.pages.filter_panel import create_filter_panel
+from webapp.pages.refresh import on_show
 
 S = strings.Curate
 
 
-def create_curate_tab(app: AppContext, blocks: gr.Blocks) -> None:
+def create_curate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> None:
     handlers = CurateHandlers(app)
     gr.Markdown(S.INTRO)
     panel = create_filter_panel("curate")
@@ -65,5 +66,5 @@ def create_curate_tab(app: AppContext, blocks: gr.Blocks) -> None:
     export.click(
         handlers.export, [export_set, kind, fmt, out_path], [status, export_file], api_name="export_set"
     )
-    panel.register_choices(app, blocks)
-    blocks.load(handlers.sets, None, set_outputs, api_visibility="private", show_progress="hidden")
+    panel.register_choices(app, blocks, tab)
+    on_show(blocks, tab, handlers.sets, None, set_outputs)

@@ -8,6 +8,7 @@ from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.explore import ExploreHandlers, next_page, previous_page
 from webapp.pages.filter_panel import create_filter_panel
+from webapp.pages.refresh import on_show
 
 S = strings.Explore
 
@@ -18,7 +19,7 @@ class ExploreTab:
     open_button: gr.Button  # "Open in Annotate" (wired by the app once the Annotate tab exists)
 
 
-def create_explore_tab(app: AppContext, blocks: gr.Blocks) -> ExploreTab:
+def create_explore_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> ExploreTab:
     handlers = ExploreHandlers(app)
     gr.Markdown(S.INTRO)
     panel = create_filter_panel("explore")
@@ -72,9 +73,9 @@ def create_explore_tab(app: AppContext, blocks: gr.Blocks) -> ExploreTab:
     sort.change(handlers.page, [panel.state, *view_inputs], view_outputs, api_visibility="private")
     descending.change(handlers.page, [panel.state, *view_inputs], view_outputs, api_visibility="private")
     table.select(handlers.select, None, selected, api_visibility="private")
-    panel.register_choices(app, blocks)
+    panel.register_choices(app, blocks, tab)
     blocks.load(handlers.page, [panel.state, *view_inputs], view_outputs, api_visibility="private")
-    blocks.load(handlers.overview, None, runs, api_visibility="private", show_progress="hidden")
+    on_show(blocks, tab, handlers.overview, None, [runs])
     blocks.load(
         handlers.charts, [panel.state], chart_outputs, api_visibility="private", show_progress="hidden"
     )

@@ -14,6 +14,7 @@ from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers import filters
 from webapp.handlers.filters import FilterHandlers
+from webapp.pages.refresh import on_show
 
 S = strings.Filter
 
@@ -61,14 +62,10 @@ class FilterPanel:
         first = trigger(filters.filter_json, self.inputs, self.state, queue=False, api_visibility="private")
         return first.success(fn, [self.state, *inputs], list(outputs), api_name=api_name)
 
-    def register_choices(self, app: AppContext, blocks: gr.Blocks) -> None:
-        """Reload the dropdown choices whenever a page loads (new datasets, runs and users appear)."""
-        blocks.load(
-            FilterHandlers(app).choices,
-            outputs=[self.dataset, self.split, self.run, self.reviewer],
-            api_visibility="private",
-            show_progress="hidden",
-        )
+    def register_choices(self, app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> None:
+        """Reload the dropdown choices when the page loads or the tab is shown (new datasets, runs, users)."""
+        outputs = [self.dataset, self.split, self.run, self.reviewer]
+        on_show(blocks, tab, FilterHandlers(app).choices, None, outputs)
 
 
 def _dropdown(label: str, choices: list[Any], elem_id: str, default: Any) -> gr.Dropdown:

@@ -21,8 +21,8 @@ class JobPanel:
     timer: gr.Timer
 
 
-def create_job_panel(app: AppContext, blocks: gr.Blocks, kind: JobKind, prefix: str) -> JobPanel:
-    handlers = JobHandlers(app, kind)
+def create_job_panel(app: AppContext, blocks: gr.Blocks, kinds: tuple[JobKind, ...], prefix: str) -> JobPanel:
+    handlers = JobHandlers(app, kinds)
     table = gr.Dataframe(
         headers=S.HEADERS,
         datatype="str",

@@ -11,6 +11,7 @@ from webapp.context import AppContext
 from webapp.handlers.evaluate import EvaluateHandlers
 from webapp.handlers.train import TrainHandlers
 from webapp.pages.job_panel import POLL_SECONDS, create_job_panel
+from webapp.pages.refresh import on_show
 
 S = strings.Train
 METHODS = ["socratic", "cot", "answer_only", "divide_conquer"]
@@ -56,7 +57,7 @@ def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component],
     return inputs, start, set_id
 
 
-def _evaluate(app: AppContext, blocks: gr.Blocks) -> gr.Timer:
+def _evaluate(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> gr.Timer:
     handlers = EvaluateHandlers(app)
     with gr.Accordion(S.EVAL_TITLE, open=False, elem_id="train-eval"):
         with gr.Row():
@@ -86,20 +87,14 @@ def _evaluate(app: AppContext, blocks: gr.Blocks) -> gr.Timer:
         [message, runs],
         api_name="start_evaluation",
     )
-    blocks.load(
-        handlers.model_choices,
-        None,
-        [decomposer, solver, dataset],
-        api_visibility="private",
-        show_progress="hidden",
-    )
-    blocks.load(handlers.runs, None, runs, api_visibility="private", show_progress="hidden")
+    on_show(blocks, tab, handlers.model_choices, None, [decomposer, solver, dataset])
+    on_show(blocks, tab, handlers.runs, None, [runs])
     timer = gr.Timer(POLL_SECONDS * 2, active=False)
     timer.tick(handlers.runs, None, runs, api_visibility="private", show_progress="hidden")
     return timer
 
 
-def create_train_tab(app: AppContext, blocks: gr.Blocks) -> TrainTab:
+def create_train_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> TrainTab:
     handlers = TrainHandlers(app)
     gr.Markdown(S.INTRO)
     inputs, start, set_pick = _start_form(handlers)
@@ -110,20 +105,19 @@ def create_train_tab(app: AppContext, blocks: gr.Blocks) -> TrainTab:
         refresh = gr.Button(strings.REFRESH, elem_id="train-refresh", elem_classes="action")
     status = gr.Markdown(elem_id="train-status")
     curve = gr.Plot(label=S.CURVE, elem_id="train-curve")
-    jobs = create_job_panel(app, blocks, JobKind.train, "train")
+    jobs = create_job_panel(app, blocks, (JobKind.train, JobKind.evaluate), "train")
     with gr.Accordion(S.HISTORY_TITLE, open=False, elem_id="train-history"):
         compare = gr.Dropdown(label=S.COMPARE, choices=[], multiselect=True, elem_id="train-compare")
         overlay = gr.Plot(label=S.CURVE)
         diff = gr.Dataframe(datatype="str", interactive=False, elem_id="train-diff")
-    eval_timer = _evaluate(app, blocks)
+    eval_timer = _evaluate(app, blocks, tab)
 
     start.click(handlers.start, inputs, [started, run], api_name="start_training")
     watch = [status, curve, jobs.job_id]
     run.change(handlers.watch, [run], watch, api_visibility="private")
     timer = gr.Timer(POLL_SECONDS, active=False)
     timer.tick(handlers.progress, [run], [status, curve], api_visibility="private", show_progress="hidden")
-    refresh.click(handlers.choices, None, [set_pick, run], api_visibility="private")
+    refresh.click(handlers.choices, [run], [set_pick, run, compare], api_visibility="private")
     compare.change(handlers.compare, [compare], [overlay, diff], api_visibility="private")
-    blocks.load(handlers.choices, None, [set_pick, run], api_visibility="private", show_progress="hidden")
-    blocks.load(handlers.choices, None, [set_pick, compare], api_visibility="private", show_progress="hidden")
+    on_show(blocks, tab, handlers.choices, [run], [set_pick, run, compare])
     return TrainTab(timers=[timer, jobs.timer, eval_timer])

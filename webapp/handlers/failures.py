@@ -1,0 +1,148 @@
+"""Failures: an evaluation run's wrong answers, breakdowns, one trace beside the reference, related
+training rationales, and sending failures to the annotation queue."""
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from plotly.graph_objects import Figure
+
+from backend import catalog, failures
+from backend.auth import PermissionDenied
+from backend.failures import FailureFilter
+from backend.student_formats import StepText
+from db.models import Role, User
+from webapp import charts, strings
+from webapp.context import AppContext, user_error
+from webapp.render import inert
+
+S = strings.Failures
+Segments = list[tuple[str, str | None]]
+
+
+def _number(value: Any) -> int | None:
+    return int(value) if value not in (None, "", 0) else None
+
+
+def _split(counts: dict[Any, dict[str, int]]) -> dict[str, dict[Any, float]]:
+    return {
+        "correct": {key: value["correct"] for key, value in counts.items()},
+        "wrong": {key: value["wrong"] for key, value in counts.items()},
+    }
+
+
+def trace_segments(steps: list[Any], divergent: int | None, *, label: str) -> Segments:
+    """One segment per step for gr.HighlightedText; the divergent step carries `label`."""
+    segments: Segments = []
+    for index, step in enumerate(steps):
+        head = f"Q{index + 1}: {step.sub_question}\n" if step.sub_question else ""
+        segments.append((f"{head}{index + 1}. {step.text}\n", label if index == divergent else None))
+    return segments
+
+
+class FailureHandlers:
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+
+    def choices(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        with self.app.session() as session:
+            runs = catalog.eval_run_choices(session)
+            datasets = [(strings.ANY, 0), *catalog.dataset_choices(session)]
+            users = [(strings.ANY, 0), *catalog.user_choices(session)]
+        return (
+            gr.update(choices=runs, value=runs[0][1] if runs else None),
+            gr.update(choices=datasets),
+            gr.update(choices=users),
+        )
+
+    def show(
+        self, run_id: Any, dataset_id: Any, min_steps: Any, max_steps: Any, category: str
+    ) -> tuple[pd.DataFrame, str, Figure, Figure, Figure, dict[str, Any]]:
+        if not run_id:
+            raise user_error(S.NO_RUN)
+        run_filter = FailureFilter(
+            dataset_id=_number(dataset_id),
+            min_steps=_number(min_steps),
+            max_steps=_number(max_steps),
+            error_category=(category or "").strip() or None,
+        )
+        with self.app.session() as session:
+            try:
+                run = failures.get_eval_run(session, eval_run_id=int(run_id))
+            except LookupError as error:
+                raise user_error(str(error)) from error
+            rows = failures.list_failures(session, eval_run_id=int(run_id), failure_filter=run_filter)
+            counts = failures.breakdowns(session, eval_run_id=int(run_id))
+            categories = failures.error_categories(session, eval_run_id=int(run_id))
+        total = sum(v["correct"] + v["wrong"] for v in counts["by_steps"].values())
+        wrong = sum(v["wrong"] for v in counts["by_steps"].values())
+        summary = S.SUMMARY.format(
+            name=inert(run.name),
+            method=run.method,
+            status=run.status,
+            wrong=wrong,
+            total=total,
+            shown=len(rows),
+        )
+        by_category = {
+            key: value["wrong"] for key, value in counts["by_category"].items() if key != "correct"
+        }
+        return (
+            pd.DataFrame(rows, columns=S.HEADERS),
+            summary,
+            charts.grouped_bars(_split(counts["by_steps"]), title=S.BY_STEPS, x_title="steps", stacked=True),
+            charts.grouped_bars(_split(counts["by_dataset"]), title=S.BY_DATASET, stacked=True),
+            charts.bar(by_category, title=S.BY_CATEGORY),
+            gr.update(choices=["", *categories]),
+        )
+
+    def select(self, event: gr.SelectData) -> int | None:
+        row = event.row_value or []
+        return int(row[0]) if row and str(row[0]).isdigit() else None
+
+    def detail(self, run_id: Any, trace_id: Any) -> tuple[str, str, Segments, Segments, pd.DataFrame]:
+        """The question, gold answer, trace and reference (divergence marked) and related rationales."""
+        if not trace_id:
+            raise user_error(S.NOTHING_SELECTED)
+        with self.app.session() as session:
+            try:
+                trace, problem = failures.get_trace(session, trace_id=int(trace_id))
+                related = failures.related_rationales(
+                    session, eval_run_id=int(run_id), problem_id=problem.id or 0
+                )
+            except LookupError as error:
+                raise user_error(str(error)) from error
+        reference = [StepText(s.get("sub_question"), str(s.get("text", ""))) for s in problem.gold_steps]
+        divergent = trace.first_divergent_step
+        answer_line = [(f"Final answer: {trace.final_answer or '(none)'}", None)]
+        return (
+            problem.question,
+            problem.gold_answer or "",
+            trace_segments(failures.trace_steps(trace), divergent, label=S.DIVERGENT) + answer_line,
+            trace_segments(reference, divergent, label=S.DIVERGENT),
+            pd.DataFrame(related, columns=S.RELATED_HEADERS),
+        )
+
+    def select_related(self, event: gr.SelectData) -> int | None:
+        return self.select(event)
+
+    def send(
+        self, which: str, trace_id: Any, shown: Any, assignee_id: Any, flag: bool, request: gr.Request
+    ) -> str:
+        """Failures become student rationales in the queue (flagged and/or assigned)."""
+        user = self.app.require(request, Role.annotator)
+        if which == "shown":
+            ids = [int(v) for v in (shown["trace_id"].tolist() if isinstance(shown, pd.DataFrame) else [])]
+        else:
+            ids = [int(trace_id)] if trace_id else []
+        if not ids:
+            raise user_error(S.NOTHING_SELECTED)
+        with self.app.session() as session:
+            assignee = session.get(User, int(assignee_id)) if _number(assignee_id) else None
+            try:
+                rationale_ids = failures.send_to_queue(
+                    session, trace_ids=ids, by=user, assignee=assignee, flag=flag
+                )
+            except (LookupError, ValueError, PermissionDenied) as error:
+                raise user_error(str(error)) from error
+        return S.SENT.format(count=len(rationale_ids), ids=", ".join(map(str, rationale_ids)))
