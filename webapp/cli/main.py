@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from webapp.cli import generate, jobs, serve, users
+from webapp.cli import data, generate, jobs, serve, users
 from webapp.cli.common import CliState
 
 app = typer.Typer(
@@ -39,3 +39,4 @@ app.add_typer(users.app, name="users")
 app.add_typer(jobs.app, name="jobs")
 app.command("serve")(serve.serve)
 generate.register(app)
+data.register(app)
