@@ -128,3 +128,13 @@ def test_wrong_product_never_checks_ok(a: int, b: int) -> None:
 def test_format_number_round_trips(value: float) -> None:
     parsed = parse_number(format_number(value))
     assert parsed is not None and abs(parsed - value) <= 1e-6 * max(1.0, abs(value))
+
+
+decimals = st.decimals(min_value=-(10**6), max_value=10**6, places=3, allow_nan=False, allow_infinity=False)
+
+
+@given(decimals, st.sampled_from(["+", "-", "*", "/"]), decimals)
+def test_one_operation_fast_path_agrees_with_the_parser(a: object, operator: str, b: object) -> None:
+    # "(a) op (b)" has parentheses, so it always takes the general ast path; "a op b" takes the fast one.
+    left, right = str(a), str(b)
+    assert safe_eval(f"{left} {operator} {right}") == safe_eval(f"({left}) {operator} ({right})")
