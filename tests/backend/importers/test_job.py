@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -60,4 +61,22 @@ def test_failed_job_stores_nothing_and_says_why(engine: Engine, tmp_path: Path) 
         assert run_job(engine, job_id) == JobStatus.failed
         with Session(engine) as session:
             assert expected in (store.get_job(session, job_id=job_id).error or "")
+    assert row_counts(engine)["Problem"] == 0
+
+
+def test_cancel_while_reading_stores_nothing(engine: Engine, tmp_path: Path) -> None:
+    from backend.importers.job import run_import_job
+    from backend.jobs.context import JobCancelled, JobContext
+
+    path = tmp_path / "train.jsonl"
+    row = json.dumps(ROWS[0]).replace('"What', '"Q{}: What')
+    path.write_text("".join(row.replace("{}", str(n)) + "\n" for n in range(1500)))
+    job_id = start(engine, {"importer": "gsm8k", "path": str(path)})
+    store.mark_started(engine, job_id=job_id, log_path=None)
+    with Session(engine) as session:
+        store.request_cancel(session, job_id=job_id)  # a running job stops at its next progress report
+    with pytest.raises(JobCancelled):
+        run_import_job(
+            JobContext(engine=engine, job_id=job_id, params={"importer": "gsm8k", "path": str(path)})
+        )
     assert row_counts(engine)["Problem"] == 0
