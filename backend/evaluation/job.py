@@ -112,6 +112,7 @@ def start_evaluation(
     session.add(run)
     session.commit()
     session.refresh(run)
+    session.refresh(job)  # both usable after the caller's session closes
     return job, run
 
 
@@ -235,6 +236,7 @@ def _run_chunks(ctx: JobContext, run_id: int, config: EvalConfig, models: Models
                 session.commit()
             done += len(chunk)
             ctx.progress(done, total, f"{done}/{total} problems")
+            print(f"evaluated {done}/{total} problems", flush=True)  # the foreground CLI and the job log
 
 
 def run_evaluation_job(ctx: JobContext) -> str:

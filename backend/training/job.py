@@ -76,6 +76,7 @@ def start_training(
     session.add(run)
     session.commit()
     session.refresh(run)
+    session.refresh(job)  # both usable after the caller's session closes
     assert run.id is not None
     write_run_file(config, training_run_id=run.id)
     return job, run

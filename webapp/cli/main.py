@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from webapp.cli import data, generate, jobs, serve, users
+from webapp.cli import data, generate, jobs, serve, students, users
 from webapp.cli.common import CliState
 
 app = typer.Typer(
@@ -39,4 +39,5 @@ app.add_typer(users.app, name="users")
 app.add_typer(jobs.app, name="jobs")
 app.command("serve")(serve.serve)
 generate.register(app)
+students.register(app)
 data.register(app)
