@@ -79,7 +79,6 @@ class Curate:
     FORMAT = "Format"
     OUT = "Output path (relative to the export folder)"
     EXPORT = "Export"
-    EXPORTED = "Wrote {count} examples to {path}"
     NO_SET = "Pick a set first."
     BAD_PICK = "manual picks must be rationale ids (numbers); got {value!r}"
     EMPTY_SELECTION = "Set a filter or pick some rationales first."

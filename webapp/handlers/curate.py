@@ -8,7 +8,6 @@ import pandas as pd
 from plotly.graph_objects import Figure
 
 from backend import catalog, curation, set_preview
-from backend.paths import PathNotAllowed, confined_path
 from db.models import CuratedSet, Role, StudentKind
 from webapp import charts, strings
 from webapp.context import AppContext, user_error
@@ -132,24 +131,22 @@ class CurateHandlers:
 
     def export(
         self, set_id: Any, kind: str, fmt: str, out_path: str, request: gr.Request
-    ) -> tuple[str, str | None]:
-        """Write the frozen set below the export root; returns a message and the file to download (if one)."""
-        from backend.exporters import export_records  # H1's exporters pull in `datasets` lazily
+    ) -> tuple[str, dict[str, Any]]:
+        """Write the frozen set below the export root; a message and the file to download (when one file)."""
+        from backend.exporters import export_records  # pulls in `datasets` only for an export
 
         self.app.require(request, Role.annotator)
-        if fmt not in EXPORT_FORMATS:
-            raise user_error(f"unknown export format {fmt!r}; choose one of {EXPORT_FORMATS}")
         try:
-            path = confined_path(out_path or "", root=self.app.settings.resolved_export_root)
-            student_kind = StudentKind(kind)
             with self.app.session() as session:
                 records = curation.frozen_records(session, set_id=_set_id(set_id))
-            report = export_records(records, kind=student_kind, fmt=fmt, path=path)
-        except (PathNotAllowed, ValueError, LookupError) as error:
+            report = export_records(
+                records,
+                kind=StudentKind(kind),
+                fmt=fmt,
+                path=out_path or "",
+                allowed_root=self.app.settings.resolved_export_root,
+            )
+        except (ValueError, LookupError) as error:  # ExportError and PathNotAllowed are ValueErrors
             raise user_error(str(error)) from error
-        message = inert(S.EXPORTED.format(count=_count(report), path=path))
-        return message, (str(path) if path.is_file() else None)
-
-
-def _count(report: Any) -> Any:
-    return getattr(report, "examples", None) or getattr(report, "count", None) or report
+        download = str(report.path) if report.path.is_file() else None
+        return inert(report.summary()), gr.update(value=download, visible=download is not None)

@@ -1,0 +1,226 @@
+"""Annotate handlers: queue, edits as revisions, reviews, conflicts that keep the user's text, roles."""
+
+import gradio as gr
+import pandas as pd
+import pytest
+from sqlmodel import Session, col, select
+
+from backend import annotation
+from db.models import Rationale, Review, Revision, User
+from tests.webapp.conftest import as_user
+from webapp.context import AppContext
+from webapp.handlers.annotate import AnnotateHandlers
+from webapp.handlers.annotate_history import BulkHandlers, HistoryHandlers
+from webapp.handlers.annotate_screen import Screen
+
+
+def _edited(screen: Screen, row: int, column: str, value: str) -> pd.DataFrame:
+    table = screen.steps.copy()
+    table.loc[row, column] = value
+    return table
+
+
+def _revisions(session: Session, rationale_id: int) -> list[Revision]:
+    session.expire_all()
+    return list(
+        session.exec(
+            select(Revision).where(Revision.rationale_id == rationale_id).order_by(col(Revision.number))
+        )
+    )
+
+
+def test_next_walks_the_unreviewed_queue_in_id_order(app: AppContext, rationales: list[Rationale]) -> None:
+    handlers = AnnotateHandlers(app)
+    first = handlers.next({}, {}, "unreviewed", as_user(None))
+    assert first.current["rationale_id"] == rationales[0].id
+    assert first.question.startswith("Tom has 2 boxes")
+    second = handlers.next({}, first.current, "unreviewed", as_user(None))
+    assert second.current["rationale_id"] == rationales[1].id
+    back = handlers.previous({}, second.current, "unreviewed", as_user(None))
+    assert back.current["rationale_id"] == rationales[0].id
+    assert list(first.steps.columns) == ["sub_question", "text", "verdict"]
+
+
+def test_queue_respects_the_filter_and_says_when_it_ends(
+    app: AppContext, rationales: list[Rationale]
+) -> None:
+    handlers = AnnotateHandlers(app)
+    wrong_only = {"verdict": "wrong"}
+    screen = handlers.next(wrong_only, {}, "filter", as_user(None))
+    assert screen.current["rationale_id"] == rationales[1].id  # sample 1 is the wrong one
+    last = {"rationale_id": rationales[-1].id, "version": 1}
+    end = handlers.next(wrong_only, last, "filter", as_user(None))
+    assert "No more items" in end.status
+    assert end.current == gr.skip()  # the open rationale stays
+
+
+def test_save_stores_a_revision_by_the_acting_user(
+    app: AppContext,
+    auth_app: AppContext,
+    users: dict[str, User],
+    rationales: list[Rationale],
+    session: Session,
+) -> None:
+    handlers = AnnotateHandlers(auth_app)
+    screen = handlers.open(rationales[0].id)
+    table = _edited(screen, 0, "sub_question", "How many pens does one box hold?")
+    saved = handlers.save(screen.current, table, "10", "clearer question", as_user("alice"))
+    assert saved.current["version"] == screen.current["version"] + 1
+    assert "revision 2" in saved.status
+    revisions = _revisions(session, rationales[0].id or 0)
+    assert [r.number for r in revisions] == [1, 2]
+    assert revisions[1].author_id == users["alice"].id
+    assert revisions[1].content["steps"][0]["sub_question"] == "How many pens does one box hold?"
+    assert revisions[1].comment == "clearer question"
+
+
+def test_saving_unchanged_content_writes_nothing(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    handlers = AnnotateHandlers(app)
+    screen = handlers.open(rationales[0].id)
+    result = handlers.save(screen.current, screen.steps, screen.final_answer, "", as_user(None))
+    assert "Nothing to save" in result.status
+    assert len(_revisions(session, rationales[0].id or 0)) == 1
+
+
+def test_accept_saves_pending_edits_then_records_the_review(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    handlers = AnnotateHandlers(auth_app)
+    screen = handlers.open(rationales[1].id)
+    table = _edited(screen, 1, "text", "2 * 5 = 10 pens.")
+    table.loc[0, "verdict"], table.loc[1, "verdict"] = "ok", "ok"
+    result = handlers.accept(
+        {},
+        screen.current,
+        table,
+        "10",
+        0,
+        ["arithmetic"],
+        "fixed the sum",
+        False,
+        "unreviewed",
+        as_user("alice"),
+    )
+    assert "accept" in result.status
+    session.expire_all()
+    rationale = session.get(Rationale, rationales[1].id)
+    assert rationale is not None and rationale.review_status == "accepted" and rationale.current_revision == 2
+    review = session.exec(select(Review).where(Review.rationale_id == rationales[1].id)).one()
+    assert review.reviewer_id == users["alice"].id and review.revision_number == 2
+    assert review.step_verdicts == ["ok", "ok"] and review.error_tags == ["arithmetic"]
+
+
+def test_reject_with_first_wrong_step_and_auto_advance(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    handlers = AnnotateHandlers(app)
+    screen = handlers.open(rationales[0].id)
+    table = screen.steps.copy()
+    table.loc[1, "verdict"] = "wrong"
+    result = handlers.reject(
+        {}, screen.current, table, screen.final_answer, 2, [], "", True, "unreviewed", as_user(None)
+    )
+    assert result.current["rationale_id"] == rationales[1].id  # moved on to the next unreviewed item
+    review = session.exec(select(Review).where(Review.rationale_id == rationales[0].id)).one()
+    assert review.verdict == "reject" and review.first_wrong_step == 1  # 0-based in the store
+
+
+def test_a_stale_save_keeps_the_users_text_and_shows_the_other_change(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    handlers = AnnotateHandlers(auth_app)
+    alice_screen = handlers.open(rationales[0].id)
+    bob_screen = handlers.open(rationales[0].id)
+    bob_table = _edited(bob_screen, 0, "text", "One box holds 5 pens.")
+    handlers.save(bob_screen.current, bob_table, "10", "bob's edit", as_user("bob"))
+    alice_table = _edited(alice_screen, 1, "text", "2 boxes * 5 pens = 10 pens.")
+    conflict = handlers.save(alice_screen.current, alice_table, "10", "", as_user("alice"))
+    assert conflict.steps == gr.skip() and conflict.final_answer == gr.skip()  # her text stays in the editor
+    assert conflict.conflict == gr.update(visible=True)
+    assert "bob saved an edit" in conflict.conflict_message
+    assert conflict.conflict_theirs.loc[0, "text"] == "One box holds 5 pens."
+    assert len(_revisions(session, rationales[0].id or 0)) == 2  # nothing of hers was written
+    kept = handlers.keep_mine(conflict.current, alice_table, "10", "", as_user("alice"))
+    revisions = _revisions(session, rationales[0].id or 0)
+    assert [r.author_id for r in revisions[1:]] == [users["bob"].id, users["alice"].id]
+    assert kept.steps.loc[1, "text"] == "2 boxes * 5 pens = 10 pens."
+
+
+@pytest.mark.parametrize("who", ["victor", None, "nobody"])
+def test_writes_are_refused_without_the_annotator_role(
+    auth_app: AppContext,
+    users: dict[str, User],
+    rationales: list[Rationale],
+    session: Session,
+    who: str | None,
+) -> None:
+    handlers = AnnotateHandlers(auth_app)
+    screen = handlers.open(rationales[0].id)
+    table = _edited(screen, 0, "text", "vandalised")
+    with pytest.raises(gr.Error):
+        handlers.save(screen.current, table, "1", "", as_user(who))
+    with pytest.raises(gr.Error):
+        handlers.accept({}, screen.current, table, "1", 0, [], "", False, "unreviewed", as_user(who))
+    with pytest.raises(gr.Error):
+        HistoryHandlers(auth_app).revert(screen.current, 1, as_user(who))
+    session.expire_all()
+    rationale = session.get(Rationale, rationales[0].id)
+    assert rationale is not None and rationale.version == 1 and rationale.review_status == "unreviewed"
+    assert session.exec(select(Review)).first() is None
+
+
+def test_an_unknown_verdict_is_a_clear_error(app: AppContext, rationales: list[Rationale]) -> None:
+    handlers = AnnotateHandlers(app)
+    screen = handlers.open(rationales[0].id)
+    table = screen.steps.copy()
+    table.loc[0, "verdict"] = "maybe"
+    with pytest.raises(gr.Error, match="step 1"):
+        handlers.accept({}, screen.current, table, "10", 0, [], "", False, "unreviewed", as_user(None))
+
+
+def test_history_diff_and_revert(app: AppContext, rationales: list[Rationale], session: Session) -> None:
+    handlers, history = AnnotateHandlers(app), HistoryHandlers(app)
+    screen = handlers.open(rationales[0].id)
+    saved = handlers.save(
+        screen.current, _edited(screen, 0, "text", "Every box has 5 pens."), "10", "", as_user(None)
+    )
+    diff = history.compare(saved.current, 1, 2)
+    assert ("Every", "+") in diff and ("Each", "-") in diff
+    reverted = history.revert(saved.current, 1, as_user(None))
+    assert reverted.steps.loc[0, "text"] == "Each box has 5 pens."
+    assert [r.reverted_from for r in _revisions(session, rationales[0].id or 0)] == [None, None, 1]
+
+
+def test_bulk_review_needs_admin_and_a_confirmation(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    bulk = BulkHandlers(auth_app)
+    with pytest.raises(gr.Error):
+        bulk.preview({"verdict": "wrong"}, "reject", as_user("alice"))
+    pending, message, box = bulk.preview({"verdict": "wrong"}, "reject", as_user("admin"))
+    assert pending is not None and pending["count"] == 6 and "6 rationales" in message and box["visible"]
+    assert session.exec(select(Review)).first() is None  # nothing happens before the confirmation
+    with pytest.raises(gr.Error):
+        bulk.confirm(pending, as_user("alice"))
+    _, done, _ = bulk.confirm(pending, as_user("admin"))
+    assert "6 rationales" in done
+    statuses = session.exec(select(Rationale.review_status).where(Rationale.verdict == "wrong")).all()
+    assert set(statuses) == {"rejected"}
+
+
+def test_the_screen_shows_untrusted_text_only_in_plain_components(
+    app: AppContext, rationales: list[Rationale]
+) -> None:
+    screen = AnnotateHandlers(app).open(rationales[6].id)  # the XSS problem
+    assert screen.question.startswith("<script>")  # a Textbox value: shown as typed, never parsed
+    assert "<script>" not in screen.info and "<" not in screen.info
+
+
+def test_annotation_api_helpers_stay_in_sync(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    view = annotation.get_rationale_view(session, rationale_id=rationales[0].id or 0)
+    screen = AnnotateHandlers(app).open(rationales[0].id)
+    assert screen.current == {"rationale_id": rationales[0].id, "version": view.version}

@@ -1,0 +1,103 @@
+"""Explore, Curate and filter handlers on a small seeded database."""
+
+import json
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from plotly.graph_objects import Figure
+from sqlmodel import Session, select
+
+from db.models import CuratedItem, CuratedSet, Rationale, User
+from tests.webapp.conftest import as_user
+from webapp.context import AppContext
+from webapp.handlers.curate import CurateHandlers, parse_picks
+from webapp.handlers.explore import ExploreHandlers, next_page, previous_page
+from webapp.handlers.filters import filter_json, to_filter
+
+
+def test_filter_form_values_become_a_rationale_filter() -> None:
+    data = filter_json(1, "train", 0, "", "wrong", "", 0, 0, 3, "  pens ")
+    assert data == {"dataset_id": 1, "split": "train", "verdict": "wrong", "max_steps": 3, "search": "pens",
+                    "include_duplicates": True}  # fmt: skip
+    assert to_filter(data).verdict == "wrong"
+    with pytest.raises(gr.Error, match="larger than max steps"):
+        filter_json(0, "", 0, "", "", "", 0, 5, 2, "")
+    with pytest.raises(gr.Error, match="unknown filter fields"):
+        to_filter({"colour": "red"})
+
+
+def test_explore_pages_sorts_and_filters(app: AppContext, rationales: list[Rationale]) -> None:
+    handlers = ExploreHandlers(app)
+    table, summary, page = handlers.page({}, "id", False, 1, 5)
+    assert list(table["id"]) == [r.id for r in rationales[:5]] and page == 1
+    assert "12 matching" in summary and "page 1 of 3" in summary
+    last, _, page = handlers.page({}, "id", True, 99, 5)  # past the end: the last page
+    assert page == 3 and list(last["id"]) == [rationales[1].id, rationales[0].id]
+    wrong, summary, _ = handlers.page({"verdict": "wrong"}, "id", False, 1, 50)
+    assert set(wrong["verdict"]) == {"wrong"} and "6 matching" in summary
+    assert previous_page(1) == 1 and next_page(2) == 3
+
+
+def test_explore_charts_and_overview(app: AppContext, rationales: list[Rationale]) -> None:
+    handlers = ExploreHandlers(app)
+    *figures, agreement = handlers.charts({})
+    assert all(isinstance(f, Figure) for f in figures)
+    assert json.loads(figures[0].to_json())["data"][0]["y"] == [50.0]  # half the teacher samples are right
+    overview = handlers.overview()
+    assert overview.loc[0, "accuracy"] == "50.0%" and agreement.empty
+
+
+def test_parse_picks() -> None:
+    assert parse_picks(" 3, 1 3;2 ") == [1, 2, 3]
+    with pytest.raises(gr.Error, match="got &#x27;x&#x27;"):  # escaped: the modal renders HTML
+        parse_picks("1 x")
+
+
+def test_curate_preview_create_freeze_export(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    handlers = CurateHandlers(auth_app)
+    summary, *_figures, sample = handlers.preview({"verdict": "correct"}, f"{rationales[1].id} 999", True)
+    assert "**7**" in summary and "999" in summary
+    assert len(sample) == 7
+    message, table, *_ = handlers.create(
+        {"verdict": "correct"}, str(rationales[1].id), True, "gold", "", as_user("alice")
+    )
+    curated = session.exec(select(CuratedSet).where(CuratedSet.name == "gold")).one()
+    assert (
+        curated.created_by_id == users["alice"].id
+        and "7 rationales" in message
+        and "gold" in set(table["name"])
+    )
+    handlers.freeze(curated.id, as_user("alice"))
+    session.expire_all()
+    assert all(item.revision_number == 1 for item in session.exec(select(CuratedItem)))
+    summary, download = handlers.export(
+        curated.id, "cot", "prompt_completion", "sets/gold.jsonl", as_user("alice")
+    )
+    path = auth_app.settings.resolved_export_root / "sets" / "gold.jsonl"
+    assert download["value"] == str(path) and "wrote 7 examples" in summary
+    assert json.loads(path.read_text().splitlines()[0])["prompt"].startswith("Q: ")
+
+
+def test_curate_refuses_viewers_and_paths_outside_the_export_root(
+    auth_app: AppContext,
+    users: dict[str, User],
+    rationales: list[Rationale],
+    session: Session,
+    tmp_path: Path,
+) -> None:
+    handlers = CurateHandlers(auth_app)
+    with pytest.raises(gr.Error):
+        handlers.create({}, "", True, "viewer set", "", as_user("victor"))
+    assert session.exec(select(CuratedSet)).first() is None
+    handlers.create({}, "", True, "all", "", as_user("alice"))
+    curated = session.exec(select(CuratedSet)).one()
+    handlers.freeze(curated.id, as_user("admin"))
+    with pytest.raises(gr.Error, match="outside"):
+        handlers.export(curated.id, "cot", "messages", str(tmp_path / "escape.jsonl"), as_user("alice"))
+    with pytest.raises(gr.Error, match="outside"):
+        handlers.export(curated.id, "cot", "messages", "../../escape.jsonl", as_user("alice"))
+    with pytest.raises(gr.Error, match="already frozen"):
+        handlers.freeze(curated.id, as_user("alice"))

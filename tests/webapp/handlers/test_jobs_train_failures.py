@@ -1,0 +1,155 @@
+"""Job, Train, Evaluate and Failures handlers on rows built directly (no model runs here)."""
+
+import json
+
+import gradio as gr
+import pytest
+from sqlmodel import Session, select
+
+from backend import curation
+from backend.filters import RationaleFilter
+from backend.jobs import store
+from db.models import (
+    EvalRun,
+    EvalTrace,
+    Job,
+    JobKind,
+    JobStatus,
+    Rationale,
+    TrainingMetric,
+    TrainingRun,
+    User,
+)
+from tests.webapp.conftest import as_user
+from webapp.context import AppContext
+from webapp.handlers.failures import FailureHandlers
+from webapp.handlers.jobs import JobHandlers
+from webapp.handlers.train import TrainHandlers
+
+
+def _training_run(session: Session, name: str, losses: list[float], **hyper: object) -> TrainingRun:
+    curated = curation.create_set(
+        session, name=f"set-{name}", rationale_filter=RationaleFilter(verdict="correct")
+    )
+    curation.freeze(session, set_id=curated.id or 0)
+    job = store.create_job(session, kind=JobKind.train, params={})
+    job.status, job.done, job.total = JobStatus.running, len(losses), 10
+    run = TrainingRun(name=name, set_id=curated.id or 0, student_kind="cot", base_model="tiny", job_id=job.id,
+                      hyperparams={"learning_rate": 5e-5, "epochs": 1} | hyper)  # fmt: skip
+    session.add_all([job, run])
+    session.commit()
+    session.add_all(
+        TrainingMetric(run_id=run.id or 0, step=i + 1, loss=loss) for i, loss in enumerate(losses)
+    )
+    session.commit()
+    return run
+
+
+def test_job_table_cancel_and_resume_refusal(
+    auth_app: AppContext, users: dict[str, User], session: Session
+) -> None:
+    job = store.create_job(session, kind=JobKind.train, params={})
+    store.create_job(session, kind=JobKind.generate, params={})
+    handlers = JobHandlers(auth_app, (JobKind.train, JobKind.evaluate))
+    assert list(handlers.table()["id"]) == [job.id]  # only this page's kinds
+    with pytest.raises(gr.Error):
+        handlers.cancel(job.id, as_user("victor"))
+    message, table = handlers.cancel(job.id, as_user("alice"))
+    assert "cancel requested" in message.lower() and table.loc[0, "status"] == "cancelled"
+    session.expire_all()
+    assert session.get(Job, job.id).cancel_requested  # type: ignore[union-attr]
+    running = store.create_job(session, kind=JobKind.train, params={})
+    running.status = JobStatus.running
+    session.add(running)
+    session.commit()
+    with pytest.raises(gr.Error, match="only finished jobs"):
+        handlers.resume(running.id, as_user("alice"))
+
+
+def test_train_progress_curves_and_config_diff(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    first = _training_run(session, "a", [2.0, 1.5, 1.2])
+    second = _training_run(session, "b", [2.1, 1.9], learning_rate=1e-4)
+    handlers = TrainHandlers(app)
+    line, figure = handlers.progress(first.id)
+    assert "step 3/10" in line and "loss 1.2000" in line and "running" in line
+    assert json.loads(figure.to_json())["data"][0]["y"] == [2.0, 1.5, 1.2]
+    _, _, job_id = handlers.watch(first.id)
+    assert job_id == first.job_id
+    overlay, diff = handlers.compare([first.id, second.id])
+    assert len(json.loads(overlay.to_json())["data"]) == 2
+    assert diff.iloc[0]["parameter"] == "learning_rate" and diff.iloc[0]["differs"] == "yes"
+    sets, runs, _ = handlers.choices(second.id)
+    assert runs["value"] == second.id and len(sets["choices"]) == 2
+
+
+def test_training_needs_a_frozen_set_and_the_role(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    handlers = TrainHandlers(auth_app)
+    args = ("cot", "default", "", 1, 2, 5e-5, 2, 128, False, 8, "all_correct", "cpu")
+    with pytest.raises(gr.Error, match="frozen set"):
+        handlers.start(None, *args, as_user("alice"))
+    draft = curation.create_set(session, name="draft", rationale_filter=RationaleFilter())
+    with pytest.raises(gr.Error, match="not frozen"):
+        handlers.start(draft.id, *args, as_user("alice"))
+    with pytest.raises(gr.Error):
+        handlers.start(draft.id, *args, as_user("victor"))
+    with pytest.raises(gr.Error, match="outside the allowed"):
+        handlers.start(draft.id, "cot", "/etc", *args[2:], as_user("alice"))
+    assert session.exec(select(TrainingRun)).first() is None
+
+
+def _eval_run(session: Session, rationales: list[Rationale]) -> EvalRun:
+    run = EvalRun(name="socratic-1", method="socratic", n_problems=3, status=JobStatus.succeeded)
+    session.add(run)
+    session.commit()
+    problems = [rationales[i].problem_id for i in (0, 2, 4)]
+    for index, problem_id in enumerate(problems):
+        correct = index == 0
+        answer = str(7 + index)
+        steps = [
+            {"sub_question": "How many pens are in one box?", "answer": "5 pens.", "value": "5"},
+            {"sub_question": "How many pens in all?", "answer": answer, "value": answer},
+        ]
+        trace = EvalTrace(
+            eval_run_id=run.id or 0,
+            problem_id=problem_id,
+            steps=steps,
+            final_answer=answer,
+            correct=correct,
+            num_steps=2,
+            first_divergent_step=None if correct else 1,
+            error_category=None if correct else "wrong_final",
+        )
+        session.add(trace)
+    session.commit()
+    return run
+
+
+def test_failures_list_detail_and_send_to_queue(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    run = _eval_run(session, rationales)
+    handlers = FailureHandlers(auth_app)
+    table, summary, by_steps, _, _, categories = handlers.show(run.id, 0, 0, 0, "")
+    assert len(table) == 2 and "2 wrong of 3" in summary and "wrong_final" in categories["choices"]
+    assert json.loads(by_steps.to_json())["data"][1]["y"] == [2]  # two wrong traces with 2 steps
+    trace_id = int(table.iloc[0]["trace_id"])
+    question, gold, trace, reference, related = handlers.detail(run.id, trace_id)
+    assert gold == "15" and question.startswith("Tom has 3 boxes")
+    assert trace[1][1] == "first divergent" and trace[0][1] is None  # step 2 departs from the reference
+    assert reference[1][1] == "first divergent" and len(related) == 2
+    with pytest.raises(gr.Error):
+        handlers.send("selected", trace_id, table, 0, True, as_user("victor"))
+    with pytest.raises(gr.Error, match="admin"):  # assigning is for admins
+        handlers.send("selected", trace_id, table, users["bob"].id, True, as_user("alice"))
+    message = handlers.send("shown", None, table, users["bob"].id, True, as_user("admin"))
+    student = session.exec(select(Rationale).where(Rationale.source == "student")).all()
+    assert len(student) == 2 and "2 failures" in message
+    assert {r.assigned_to_id for r in student} == {users["bob"].id} and {
+        r.review_status for r in student
+    } == {"flagged"}
+    handlers.send("shown", None, table, 0, True, as_user("alice"))  # sending again adds nothing
+    assert len(session.exec(select(Rationale).where(Rationale.source == "student")).all()) == 2
