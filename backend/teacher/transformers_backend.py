@@ -173,6 +173,7 @@ class TransformersBackend:
         )
 
     def close(self) -> None:
-        del self.lm
+        """Drop the model (safe to call twice); the backend cannot generate afterwards."""
+        self.lm = None
         if self.device.startswith("cuda"):
             torch.cuda.empty_cache()

@@ -1,0 +1,230 @@
+"""Teacher generation as a job: a TeacherRun records the settings, the handler fills it batch by batch.
+
+Each batch of problems is generated, parsed, checked and stored in one transaction, so a crash loses at
+most one batch; a restart skips every (run, problem, sample) already stored and the unique constraint
+makes a duplicate impossible. A failed request becomes a rationale with verdict "failed" and its error,
+and the run goes on. Cancelling stops at the next batch boundary.
+"""
+
+import time
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from backend.filters import ProblemFilter
+from backend.jobs import store
+from backend.jobs.context import JobContext
+from backend.rationales import add_rationale
+from backend.teacher.base import GenerationParams, TeacherBackend, load_backend
+from backend.teacher.batch import GeneratedBatch, generate_batch
+from backend.teacher.config import GenerationConfig
+from db.models import Dataset, Job, JobKind, Problem, Rationale, RationaleSource, TeacherRun
+from db.settings import get_settings
+
+__all__ = ["GenerationConfig", "run_generation_job", "start_generation"]
+
+
+def _resolve_filter(session: Session, config: GenerationConfig) -> ProblemFilter:
+    problem_filter = ProblemFilter.from_json(config.problem_filter.to_json())
+    if config.dataset:
+        dataset = session.exec(select(Dataset).where(Dataset.name == config.dataset)).first()
+        if dataset is None:
+            raise ValueError(f"no dataset named {config.dataset!r}")
+        problem_filter.dataset_id = dataset.id
+    if session.execute(problem_filter.query().limit(1)).first() is None:
+        raise ValueError("the problem filter selects no problems")
+    return problem_filter
+
+
+def _default_name(config: GenerationConfig) -> str:
+    model = config.model.rstrip("/").split("/")[-1]
+    return f"{config.mode} · {model} · {config.dataset or 'problems'} · x{config.samples}"
+
+
+def start_generation(session: Session, *, config: GenerationConfig, created_by_id: int | None = None) -> Job:
+    """Validate the settings, then create the TeacherRun and its queued Job (backend.jobs.runner runs it)."""
+    config.validate()
+    problem_filter = _resolve_filter(session, config)
+    params = config.generation_params()
+    run = TeacherRun(
+        name=config.name.strip() or _default_name(config),
+        backend=config.backend,
+        model=config.model,
+        mode=config.teacher_mode,
+        prompt_template=config.resolved_template(),
+        few_shot=config.resolved_few_shot(),
+        show_gold=config.show_gold,
+        samples=params.n,
+        temperature=params.temperature,
+        top_p=params.top_p,
+        max_tokens=params.max_tokens,
+        stop=params.stop,
+        seed=params.seed,
+        price_per_1k_tokens=(
+            get_settings().price_per_1k_tokens
+            if config.price_per_1k_tokens is None
+            else config.price_per_1k_tokens
+        ),
+        problem_filter=problem_filter.to_json(),
+        dataset_id=problem_filter.dataset_id,
+    )
+    session.add(run)
+    session.flush()
+    # Backend options hold no secret (validate refused those): the API key stays in its env var.
+    job_params = {
+        "run_id": run.id,
+        "batch_size": config.batch_size,
+        "backend_options": config.backend_options,
+    }
+    job = store.create_job(session, kind=JobKind.generate, params=job_params, created_by_id=created_by_id)
+    run.job_id = job.id
+    session.add(run)
+    session.commit()
+    session.refresh(job)
+    return job
+
+
+def run_params(run: TeacherRun) -> GenerationParams:
+    return GenerationParams(
+        n=run.samples,
+        temperature=run.temperature,
+        top_p=run.top_p,
+        max_tokens=run.max_tokens,
+        stop=list(run.stop),
+        seed=run.seed,
+    )
+
+
+def stored_counts(session: Session, *, run_id: int) -> dict[int, int]:
+    """Samples already stored per problem for this run (what a restart skips)."""
+    rows = session.exec(
+        select(Rationale.problem_id, func.count())
+        .where(Rationale.run_id == run_id)
+        .group_by(col(Rationale.problem_id))
+    ).all()
+    return {problem_id: count for problem_id, count in rows}
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class RunTotals:
+    """Tokens, time and cost of the run so far (resumed runs continue the stored totals)."""
+
+    def __init__(self, run: TeacherRun, done: int, total: int) -> None:
+        self.tokens_in, self.tokens_out, self.seconds = run.tokens_in, run.tokens_out, run.wall_seconds
+        self.price, self.done, self.total = run.price_per_1k_tokens, done, total
+
+    def add(self, batch: GeneratedBatch, seconds: float, problems: int) -> None:
+        self.tokens_in += batch.tokens_in
+        self.tokens_out += batch.tokens_out
+        self.seconds += seconds
+        self.done += problems
+
+    @property
+    def cost(self) -> float:
+        return (self.tokens_in + self.tokens_out) / 1000 * self.price
+
+    def message(self) -> str:
+        rate = self.tokens_out / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.done}/{self.total} problems · {rate:.0f} tok/s · {self.tokens_in} in / "
+            f"{self.tokens_out} out · {self.seconds:.0f} s · ${self.cost:.4f}"
+        )
+
+
+def _store_batch(engine: Engine, run_id: int, batch: GeneratedBatch, totals: RunTotals) -> None:
+    """One transaction: the batch's rationales (skipping slots already stored) and the run's totals."""
+    with Session(engine, expire_on_commit=False) as session:
+        problem_ids = {problem.id for problem, _ in batch.drafts}
+        taken = set(
+            session.exec(
+                select(Rationale.problem_id, Rationale.sample_index).where(
+                    Rationale.run_id == run_id, col(Rationale.problem_id).in_(problem_ids)
+                )
+            ).all()
+        )
+        for problem, draft in batch.drafts:
+            if (problem.id, draft.sample_index) not in taken:
+                add_rationale(
+                    session, problem=problem, draft=draft, source=RationaleSource.teacher, run_id=run_id
+                )
+        run = session.get(TeacherRun, run_id)
+        assert run is not None
+        run.tokens_in, run.tokens_out, run.wall_seconds = totals.tokens_in, totals.tokens_out, totals.seconds
+        session.add(run)
+        session.commit()
+
+
+def _pending_problems(session: Session, run: TeacherRun) -> tuple[list[int], int]:
+    """(ids of problems still missing samples, number of problems in the run)."""
+    assert run.id is not None
+    problems = session.scalars(ProblemFilter.from_json(run.problem_filter).query())
+    ids = [problem.id for problem in problems]
+    counts = stored_counts(session, run_id=run.id)
+    pending = [
+        problem_id for problem_id in ids if problem_id is not None and counts.get(problem_id, 0) < run.samples
+    ]
+    return pending, len(ids)
+
+
+def _load_batch(session: Session, problem_ids: Sequence[int]) -> tuple[list[Problem], dict[int, str]]:
+    problems = list(
+        session.exec(select(Problem).where(col(Problem.id).in_(problem_ids)).order_by(col(Problem.id)))
+    )
+    dataset_ids = {problem.dataset_id for problem in problems}
+    datasets = session.exec(select(Dataset).where(col(Dataset.id).in_(dataset_ids))).all()
+    return problems, {dataset.id: dataset.answer_type for dataset in datasets if dataset.id is not None}
+
+
+def _previous_texts(session: Session, run_id: int, problem_ids: Sequence[int]) -> dict[int, list[str]]:
+    rows = session.exec(
+        select(Rationale.problem_id, Rationale.raw_text).where(
+            Rationale.run_id == run_id, col(Rationale.problem_id).in_(problem_ids)
+        )
+    ).all()
+    texts: dict[int, list[str]] = {}
+    for problem_id, raw_text in rows:
+        texts.setdefault(problem_id, []).append(raw_text)
+    return texts
+
+
+def run_generation_job(ctx: JobContext) -> str:
+    """Job handler: generate, parse, check and store every missing sample of the job's TeacherRun."""
+    run_id = int(ctx.params["run_id"])
+    batch_size = int(ctx.params.get("batch_size", 8))
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        run = session.get(TeacherRun, run_id)
+        if run is None:
+            raise LookupError(f"no teacher run with id {run_id}")
+        pending, total = _pending_problems(session, run)
+    totals = RunTotals(run, total - len(pending), total)
+    ctx.progress(totals.done, total, totals.message(), force=True)
+    if not pending:
+        return f"nothing to do: {totals.message()}"
+    teacher = load_backend(run.backend, run.model, **dict(ctx.params.get("backend_options") or {}))
+    try:
+        for problem_ids in _chunks(pending, batch_size):
+            ctx.check_cancel()
+            _run_batch(ctx, teacher, run, problem_ids, totals)
+    finally:
+        teacher.close()
+    return totals.message()
+
+
+def _run_batch(
+    ctx: JobContext, teacher: TeacherBackend, run: TeacherRun, problem_ids: Sequence[int], totals: RunTotals
+) -> None:
+    assert run.id is not None
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        problems, answer_types = _load_batch(session, problem_ids)
+        previous = _previous_texts(session, run.id, problem_ids)
+    started = time.perf_counter()
+    batch = generate_batch(teacher, run, run_params(run), problems, answer_types, previous)
+    totals.add(batch, time.perf_counter() - started, len(problems))
+    _store_batch(ctx.engine, run.id, batch, totals)
+    ctx.progress(totals.done, totals.total, totals.message())

@@ -1,0 +1,249 @@
+"""The generation job on a tiny Llama: stored results, resume after a crash, cancel, failed requests."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from backend.jobs import store
+from backend.jobs.runner import run_job
+from backend.teacher import job as job_module
+from backend.teacher.base import Completion, GenerationParams, load_backend
+from backend.teacher.job import GenerationConfig, start_generation
+from db.models import Job, JobStatus, Problem, Rationale, Revision, Step, TeacherRun, Verdict
+from tests.factories import make_dataset, make_problem
+
+# One short example keeps the tiny model's prompts (and the tests) short.
+SHORT_FEW_SHOT = [
+    {"question": "1 + 1?", "steps": [{"sub_question": "Sum?", "text": "1 + 1 = 2."}], "answer": "2"}
+]
+GOLD_STEPS = [
+    {"text": "Tom has 3 * 5 = <<3*5=15>>15 pens."},
+    {"text": "He keeps 15 - 5 = <<15-5=10>>10 pens."},
+]
+
+
+class SimulatedCrash(BaseException):
+    """Like a killed process: not an Exception, so nothing records it as a failed request."""
+
+
+class FaultyTeacher:
+    """The real tiny-model backend, with a fault injected on a chosen call or problem."""
+
+    def __init__(self, inner: Any, *, crash_on_call: int | None = None, fail_text: str | None = None) -> None:
+        self.inner, self.name, self.model = inner, inner.name, inner.model
+        self.crash_on_call, self.fail_text, self.calls = crash_on_call, fail_text, 0
+        self.on_call: Any = None
+
+    def generate(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
+        self.calls += 1
+        if self.on_call:
+            self.on_call(self.calls)
+        if self.calls == self.crash_on_call:
+            raise SimulatedCrash
+        if self.fail_text and any(self.fail_text in prompt for prompt in prompts):
+            raise RuntimeError("HTTP 500 from the teacher server")
+        return self.inner.generate(prompts, params)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def dataset_name(session: Session) -> str:
+    dataset = make_dataset(session, name="toy")
+    for index in range(5):
+        make_problem(
+            session,
+            dataset,
+            external_id=f"p{index}",
+            question=f"Tom has 3 boxes of 5 pens and gives {index} away. How many pens does he keep?",
+            gold_steps=GOLD_STEPS,
+            num_gold_steps=2,
+        )
+    return dataset.name
+
+
+def use_teacher(monkeypatch: pytest.MonkeyPatch, tiny_llama: Path, **faults: Any) -> FaultyTeacher:
+    teacher = FaultyTeacher(load_backend("transformers", str(tiny_llama)), **faults)
+    monkeypatch.setattr(job_module, "load_backend", lambda backend, model, **options: teacher)
+    return teacher
+
+
+def config(dataset_name: str, **overrides: Any) -> GenerationConfig:
+    values: dict[str, Any] = {
+        "model": "tiny",
+        "dataset": dataset_name,
+        "max_tokens": 8,
+        "batch_size": 2,
+        "few_shot": SHORT_FEW_SHOT,
+    }
+    values.update(overrides)
+    return GenerationConfig(**values)
+
+
+def rationales(session: Session, job: Job) -> list[Rationale]:
+    run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
+    return list(session.exec(select(Rationale).where(Rationale.run_id == run.id).order_by(col(Rationale.id))))
+
+
+def test_start_generation_stores_the_settings_but_no_secret(session: Session, dataset_name: str) -> None:
+    options = {"base_url": "http://127.0.0.1:9/v1", "api_key_env": "MY_KEY"}
+    job = start_generation(
+        session, config=config(dataset_name, mode="socratic", backend="openai", backend_options=options)
+    )
+    run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
+    assert job.params == {"run_id": run.id, "batch_size": 2, "backend_options": options}
+    assert run.stop == ["\n\n", "\nProblem:"] and run.max_tokens == 8
+    assert "{question}" in run.prompt_template and run.few_shot == SHORT_FEW_SHOT
+    assert run.problem_filter == {"dataset_id": run.dataset_id}
+    with pytest.raises(ValueError, match="api_key_env"):
+        start_generation(session, config=config(dataset_name, backend_options={"api_key": "sk-secret"}))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset": "nope"}, "no dataset named 'nope'"),
+        ({"problem_filter": job_module.ProblemFilter(search="zebra")}, "selects no problems"),
+        ({"mode": "poem"}, "mode must be one of"),
+        ({"backend": "llamacpp"}, "backend must be one of"),
+        ({"samples": 0}, "n must be at least 1"),
+        ({"template": "{question} {oops}"}, "unknown placeholder"),
+    ],
+)
+def test_bad_settings_are_refused_before_anything_is_stored(
+    session: Session, dataset_name: str, overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        start_generation(session, config=config(dataset_name, **overrides))
+    assert session.exec(select(func.count()).select_from(TeacherRun)).one() == 0
+
+
+def test_cot_run_stores_every_sample_graded_with_steps_and_totals(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_teacher(monkeypatch, tiny_llama)
+    job = start_generation(
+        session, config=config(dataset_name, samples=2, temperature=1.0, price_per_1k_tokens=0.5)
+    )
+    assert run_job(engine, job.id) == JobStatus.succeeded
+    stored = rationales(session, job)
+    assert len(stored) == 10
+    assert {(r.problem_id, r.sample_index) for r in stored} == {
+        (p, k) for p in {r.problem_id for r in stored} for k in (0, 1)
+    }
+    assert {r.verdict for r in stored} <= {Verdict.correct, Verdict.wrong, Verdict.unparseable}
+    assert all(r.current_revision == 1 and r.tokens_out > 0 and r.logprob is not None for r in stored)
+    assert session.exec(select(func.count()).select_from(Revision)).one() == 10
+    session.expire_all()
+    run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
+    finished = session.get(Job, job.id)
+    assert finished is not None and (finished.done, finished.total) == (5, 5)
+    assert run.tokens_in > 0 and run.tokens_out == sum(r.tokens_out for r in stored) and run.wall_seconds > 0
+    assert finished.message.startswith("5/5 problems · ") and "tok/s" in finished.message
+    assert f"${(run.tokens_in + run.tokens_out) / 1000 * 0.5:.4f}" in finished.message
+
+
+def test_rationalize_gives_one_sub_question_slot_per_reference_step(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_teacher(monkeypatch, tiny_llama)
+    bare = make_problem(session, make_dataset(session, name="other"), external_id="bare")
+    job = start_generation(session, config=config(dataset_name, mode="rationalize", stop=[]))
+    assert run_job(engine, job.id) == JobStatus.succeeded
+    for rationale in rationales(session, job):
+        steps = session.exec(
+            select(Step).where(Step.rationale_id == rationale.id).order_by(col(Step.position))
+        ).all()
+        assert [step.text for step in steps] == [step["text"] for step in GOLD_STEPS]
+        assert steps[0].expressions[0]["ok"] is True  # the calculator check of the reference step
+        assert rationale.final_answer == "15" and rationale.raw_text.count("\n") == 1
+        expected = Verdict.correct if all(step.sub_question for step in steps) else Verdict.unparseable
+        assert rationale.verdict == expected
+    assert bare.id not in {r.problem_id for r in rationales(session, job)}
+
+
+def test_problem_without_reference_steps_is_recorded_failed(
+    engine: Engine, session: Session, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_teacher(monkeypatch, tiny_llama)
+    make_problem(session, make_dataset(session, name="bare"), external_id="bare")
+    job = start_generation(session, config=config("bare", mode="rationalize"))
+    assert run_job(engine, job.id) == JobStatus.succeeded
+    [failed] = rationales(session, job)
+    assert failed.verdict == Verdict.failed and "no reference solution steps" in (failed.error or "")
+
+
+def test_failed_request_is_recorded_on_its_problem_and_the_run_goes_on(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_teacher(monkeypatch, tiny_llama, fail_text="gives 1 away")
+    job = start_generation(session, config=config(dataset_name, samples=2, temperature=1.0))
+    assert run_job(engine, job.id) == JobStatus.succeeded
+    stored = rationales(session, job)
+    assert len(stored) == 10
+    failed = [r for r in stored if r.verdict == Verdict.failed]
+    bad_problem = session.exec(select(Problem).where(Problem.external_id == "p1")).one()
+    assert {r.problem_id for r in failed} == {bad_problem.id} and len(failed) == 2
+    assert failed[0].error == "RuntimeError: HTTP 500 from the teacher server"
+
+
+def test_crash_mid_run_then_resume_finishes_without_duplicates(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_teacher(monkeypatch, tiny_llama, crash_on_call=2)
+    job = start_generation(session, config=config(dataset_name, samples=3, temperature=1.0))
+    with pytest.raises(SimulatedCrash):
+        run_job(engine, job.id)
+    first_batch = {(r.id, r.problem_id, r.sample_index) for r in rationales(session, job)}
+    assert len(first_batch) == 6  # batch 1 stored whole, batch 2 lost with the crash
+    session.expire_all()
+    assert store.get_job(session, job_id=job.id).status == JobStatus.failed
+
+    use_teacher(monkeypatch, tiny_llama)
+    store.reset_for_resume(session, job_id=job.id)
+    assert run_job(engine, job.id) == JobStatus.succeeded
+    stored = rationales(session, job)
+    slots = [(r.problem_id, r.sample_index) for r in stored]
+    assert len(slots) == len(set(slots)) == 15
+    assert first_batch <= {(r.id, r.problem_id, r.sample_index) for r in stored}  # kept, not redone
+    session.expire_all()
+    assert "15 problems" not in store.get_job(session, job_id=job.id).message
+    assert store.get_job(session, job_id=job.id).message.startswith("5/5 problems")
+
+
+def test_cancel_stops_at_a_batch_boundary_and_resume_completes(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    teacher = use_teacher(monkeypatch, tiny_llama)
+    job = start_generation(session, config=config(dataset_name))
+    assert job.id is not None
+    job_id = job.id
+
+    def cancel_during_first_batch(call: int) -> None:
+        if call == 1:
+            with Session(engine) as other:
+                store.request_cancel(other, job_id=job_id)
+
+    teacher.on_call = cancel_during_first_batch
+    assert run_job(engine, job_id) == JobStatus.cancelled
+    assert len(rationales(session, job)) == 2 and teacher.calls == 1
+    use_teacher(monkeypatch, tiny_llama)
+    session.expire_all()
+    store.reset_for_resume(session, job_id=job_id)
+    assert run_job(engine, job_id) == JobStatus.succeeded
+    assert len(rationales(session, job)) == 5
+
+
+def test_greedy_samples_repeat_and_are_marked_duplicates(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_teacher(monkeypatch, tiny_llama)
+    job = start_generation(
+        session, config=config(dataset_name, samples=3, problem_filter=job_module.ProblemFilter(limit=1))
+    )
+    assert run_job(engine, job.id) == JobStatus.succeeded
+    assert [r.is_duplicate for r in rationales(session, job)] == [False, True, True]
