@@ -101,3 +101,24 @@ def problem_choices(
 def count_rationales(session: Session, *, rationale_filter: RationaleFilter) -> int:
     query = rationale_filter.apply(select(func.count()).select_from(Rationale))
     return int(session.exec(query).one())
+
+
+def teacher_runs_with_counts(session: Session, *, limit: int = 30) -> list[tuple[TeacherRun, int]]:
+    """The newest teacher runs with how many rationales each has stored so far."""
+    runs = list(session.exec(select(TeacherRun).order_by(col(TeacherRun.id).desc()).limit(limit)).all())
+    ids = [run.id for run in runs]
+    counts = dict(
+        session.exec(
+            select(Rationale.run_id, func.count())
+            .where(col(Rationale.run_id).in_(ids))
+            .group_by(col(Rationale.run_id))
+        ).all()
+    )
+    return [(run, int(counts.get(run.id, 0))) for run in runs]
+
+
+def first_problem(session: Session, *, dataset_id: int | None, split: str | None) -> Problem | None:
+    """The first problem (by id) a generation over this dataset and split would see."""
+    from backend.filters import ProblemFilter
+
+    return session.scalars(ProblemFilter(dataset_id=dataset_id, split=split or None, limit=1).query()).first()

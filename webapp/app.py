@@ -18,6 +18,7 @@ from webapp.pages.annotate import create_annotate_tab
 from webapp.pages.curate import create_curate_tab
 from webapp.pages.explore import create_explore_tab
 from webapp.pages.failures import create_failures_tab
+from webapp.pages.generate import create_generate_tab
 from webapp.pages.stepthrough import create_stepthrough_tab
 from webapp.pages.train import create_train_tab
 
@@ -42,6 +43,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 annotate = create_annotate_tab(app, blocks, annotate_tab)
             with gr.Tab(strings.TAB_CURATE, id="curate", elem_id="tab-curate") as curate_tab:
                 create_curate_tab(app, blocks, curate_tab)
+            with gr.Tab(strings.TAB_GENERATE, id="generate", elem_id="tab-generate") as generate_tab:
+                generate = create_generate_tab(app, blocks, generate_tab)
             with gr.Tab(strings.TAB_TRAIN, id="train", elem_id="tab-train") as train_tab:
                 train = create_train_tab(app, blocks, train_tab)
             with gr.Tab(strings.TAB_STEPTHROUGH, id="stepthrough", elem_id="tab-stepthrough") as step_tab:
@@ -55,11 +58,12 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 "explore": explore_tab,
                 "annotate": annotate_tab,
                 "curate": curate_tab,
+                "generate": generate_tab,
                 "train": train_tab,
                 "stepthrough": step_tab,
                 "failures": failures_tab,
             },
-            {"train": train.timers},
+            {"generate": generate.timers, "train": train.timers},
         )
         blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")
     return blocks

@@ -328,3 +328,44 @@ class Failures:
     SEND = "Send"
     SENT = "Sent {count} failures to the queue as student rationales: {ids}."
     NOTHING_SELECTED = "Click a failure in the table first."
+
+
+class Generate:
+    INTRO = (
+        "Start a teacher run: the teacher writes rationales for a dataset's problems. The run is a job: "
+        "watch its progress below (from any tab or browser), cancel it, or resume a cancelled or failed run "
+        "(samples already stored are skipped)."
+    )
+    BACKEND = "Backend"
+    MODEL = "Model ('default' = SmolLM2-135M, a local folder, or a served model name)"
+    MODE = "Mode"
+    DATASET = "Dataset"
+    SPLIT = "Split (empty: all)"
+    LIMIT = "Problems (0: all)"
+    SAMPLES = "Samples per problem"
+    TEMPERATURE = "Temperature"
+    SHOW_GOLD = "Show the gold answer in the prompt"
+    NAME = "Run name (optional)"
+    OPTIONS = (
+        'Backend options as JSON (e.g. {"base_url": "http://host:8000/v1", "api_key_env": "OPENAI_API_KEY"})'
+    )
+    TEMPLATE = "Prompt template ({examples}, {question}, {hint}; {step} for rationalize)"
+    PREVIEW = "Preview prompt"
+    PREVIEW_LABEL = "The prompt for the dataset's first problem"
+    START = "Start generation"
+    STARTED = "Started teacher run #{run_id} as job {job_id}."
+    NO_DATASET = "Pick a dataset first."
+    BAD_OPTIONS = "backend options must be a JSON object: {error}"
+    RUNS = "Teacher runs"
+    RUN_HEADERS = [
+        "id",
+        "name",
+        "backend",
+        "model",
+        "mode",
+        "samples",
+        "rationales",
+        "tokens_in",
+        "tokens_out",
+        "seconds",
+    ]

@@ -1,0 +1,123 @@
+"""Generate: configure a teacher run, preview its prompt, start it as a job, list runs."""
+
+import json
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from sqlmodel import select
+
+from backend import catalog
+from backend.filters import ProblemFilter
+from backend.paths import PathNotAllowed, confined_model
+from db.models import Role, TeacherRun
+from webapp import strings
+from webapp.context import AppContext, notify, user_error
+from webapp.render import inert
+
+S = strings.Generate
+
+
+def _options(text: str | None) -> dict[str, Any]:
+    try:
+        options = json.loads(text or "{}") if (text or "").strip() else {}
+    except json.JSONDecodeError as error:
+        raise user_error(S.BAD_OPTIONS.format(error=error)) from error
+    if not isinstance(options, dict):
+        raise user_error(S.BAD_OPTIONS.format(error="not an object"))
+    return options
+
+
+class GenerateHandlers:
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+
+    def choices(self) -> dict[str, Any]:
+        with self.app.session() as session:
+            names = [name for name, _ in catalog.dataset_choices(session)]
+        return gr.update(choices=names, value=names[0] if names else None)
+
+    def template(self, mode: str) -> str:
+        """The mode's default template, put in the editor when the mode changes."""
+        from backend.teacher.prompts import default_template
+
+        return default_template(mode)
+
+    def preview(self, mode: str, dataset: str, split: str, template: str, show_gold: bool) -> str:
+        """The exact first prompt of the run (the first problem of the selection)."""
+        from backend.teacher.prompts import default_few_shot, problem_prompts
+
+        if not dataset:
+            raise user_error(S.NO_DATASET)
+        with self.app.session() as session:
+            dataset_id = dict(catalog.dataset_choices(session)).get(dataset)
+            problem = catalog.first_problem(session, dataset_id=dataset_id, split=(split or "").strip())
+        if problem is None:
+            raise user_error(S.NO_DATASET)
+        try:
+            prompts = problem_prompts(
+                mode, problem, template=template, few_shot=default_few_shot(), show_gold=show_gold
+            )
+        except (ValueError, KeyError, IndexError) as error:
+            raise user_error(str(error)) from error
+        return prompts[0]
+
+    def start(
+        self,
+        backend: str,
+        model: str,
+        mode: str,
+        dataset: str,
+        split: str,
+        limit: Any,
+        samples: Any,
+        temperature: float,
+        show_gold: bool,
+        template: str,
+        name: str,
+        options: str,
+        request: gr.Request,
+    ) -> tuple[str, pd.DataFrame, int]:
+        """Record the run and its job, start the worker; returns a message, the runs and the job id."""
+        from backend.teacher.config import GenerationConfig
+        from backend.teacher.job import start_generation
+
+        user = self.app.require(request, Role.annotator)
+        if not dataset:
+            raise user_error(S.NO_DATASET)
+        try:
+            config = GenerationConfig(
+                backend=backend,
+                model=confined_model(model or "default", roots=self.app.model_roots),
+                mode=mode,
+                dataset=dataset,
+                problem_filter=ProblemFilter(
+                    split=(split or "").strip() or None, limit=int(limit) if limit else None
+                ),
+                samples=int(samples or 1),
+                temperature=float(temperature or 0.0),
+                show_gold=bool(show_gold),
+                template=template if (template or "").strip() else None,
+                name=name or "",
+                backend_options=_options(options),
+            )
+            with self.app.session() as session:
+                job = start_generation(session, config=config, created_by_id=user.id)
+                run_id = session.exec(select(TeacherRun.id).where(TeacherRun.job_id == job.id)).one()
+        except (ValueError, LookupError, PathNotAllowed) as error:
+            raise user_error(str(error)) from error
+        assert job.id is not None
+        self.app.spawn(job.id)
+        message = S.STARTED.format(run_id=run_id, job_id=job.id)
+        notify(message)
+        return inert(message), self.runs(), job.id
+
+    def runs(self) -> pd.DataFrame:
+        with self.app.session() as session:
+            runs = catalog.teacher_runs_with_counts(session)
+        rows = [
+            [run.id, run.name, run.backend, run.model, str(run.mode), run.samples, stored,
+             run.tokens_in, run.tokens_out, round(run.wall_seconds, 1)]
+            for run, stored in runs
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=S.RUN_HEADERS)
