@@ -121,7 +121,7 @@ def _problem_row(dataset_id: int, problem: ParsedProblem, now: Any) -> dict[str,
 
 def _rationale_row(
     problem_id: int, dataset_id: int, run_id: int, problem: ParsedProblem, answer_type: str
-) -> dict:
+) -> dict[str, Any]:
     now = utcnow()
     # Both answers are already normalised; grading again only matters when they differ.
     same = problem.solution_answer is not None and problem.solution_answer == problem.gold_answer
