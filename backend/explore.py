@@ -213,16 +213,20 @@ def review_progress(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def _latest_reviews() -> Any:
-    """Each reviewer's latest review of each rationale (a re-review replaces their earlier one)."""
-    latest = (
-        select(func.max(Review.id).label("id"))
-        .where(col(Review.reviewer_id).is_not(None))
-        .group_by(col(Review.rationale_id), col(Review.reviewer_id))
-        .subquery()
-    )
-    return select(Review.rationale_id, Review.reviewer_id, Review.verdict).join(
-        latest, latest.c.id == Review.id
+def _is_latest(review: Any) -> Any:
+    """No later review of the same rationale by the same reviewer (a re-review replaces the earlier one).
+
+    A correlated NOT EXISTS on ix_review_rationale: a GROUP BY max(id) subquery joined to itself made
+    SQLite materialise both sides, 60 s on 60,000 reviews, against 0.15 s this way."""
+    later = aliased(Review)
+    return ~(
+        select(later.id)
+        .where(
+            col(later.rationale_id) == review.rationale_id,
+            col(later.reviewer_id) == review.reviewer_id,
+            col(later.id) > review.id,
+        )
+        .exists()
     )
 
 
@@ -244,14 +248,18 @@ def cohen_kappa(matrix: dict[tuple[str, str], int]) -> float | None:
 def annotator_agreement(session: Session) -> dict[str, Any]:
     """Agreement between annotators who reviewed the same rationale: per pair of annotators and overall,
     the number of shared rationales, percent agreement and Cohen's kappa on the verdicts."""
-    mine, theirs = _latest_reviews().subquery(), _latest_reviews().subquery()
+    mine, theirs = aliased(Review), aliased(Review)
+    pair = (col(mine.reviewer_id), col(theirs.reviewer_id), col(mine.verdict), col(theirs.verdict))
     rows = session.exec(  # type: ignore[call-overload]
-        sql_select(mine.c.reviewer_id, theirs.c.reviewer_id, mine.c.verdict, theirs.c.verdict, func.count())
+        sql_select(*pair, func.count())
         .join(
             theirs,
-            and_(mine.c.rationale_id == theirs.c.rationale_id, mine.c.reviewer_id < theirs.c.reviewer_id),
+            and_(
+                col(mine.rationale_id) == theirs.rationale_id, col(mine.reviewer_id) < col(theirs.reviewer_id)
+            ),
         )
-        .group_by(mine.c.reviewer_id, theirs.c.reviewer_id, mine.c.verdict, theirs.c.verdict)
+        .where(_is_latest(mine), _is_latest(theirs))
+        .group_by(*pair)
     ).all()
     names = {uid: name for uid, name in session.exec(select(User.id, User.username)).all()}
     pairs: dict[tuple[int, int], dict[tuple[str, str], int]] = defaultdict(dict)
