@@ -101,9 +101,15 @@ def _history() -> dict[str, Any]:
     with gr.Accordion(S.HISTORY, open=False, elem_id="annotate-history"):
         c["revisions"] = gr.Dataframe(headers=S.REVISION_HEADERS, datatype="str", interactive=False)
         with gr.Row():
-            c["compare_from"] = gr.Dropdown(label=S.COMPARE_FROM, choices=[], elem_id="annotate-compare-from")
-            c["compare_to"] = gr.Dropdown(label=S.COMPARE_TO, choices=[], elem_id="annotate-compare-to")
-            c["revert_to"] = gr.Dropdown(label=S.REVERT_TO, choices=[], elem_id="annotate-revert-to")
+            c["compare_from"] = gr.Dropdown(
+                label=S.COMPARE_FROM, choices=[], allow_custom_value=True, elem_id="annotate-compare-from"
+            )
+            c["compare_to"] = gr.Dropdown(
+                label=S.COMPARE_TO, choices=[], allow_custom_value=True, elem_id="annotate-compare-to"
+            )
+            c["revert_to"] = gr.Dropdown(
+                label=S.REVERT_TO, choices=[], allow_custom_value=True, elem_id="annotate-revert-to"
+            )
             c["revert"] = _button(S.REVERT, "annotate-revert")
         c["diff"] = gr.HighlightedText(
             label=S.DIFF, color_map=DIFF_COLORS, combine_adjacent=True, elem_id="annotate-diff"
