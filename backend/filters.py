@@ -58,7 +58,8 @@ class RationaleFilter:
         if not self.include_duplicates:
             query = query.where(col(Rationale.is_duplicate).is_(False))
         if self.search:
-            problem_ids = select(Problem.id).where(col(Problem.question).contains(self.search))
+            # icontains: case-insensitive on every database (plain LIKE is case-sensitive on PostgreSQL)
+            problem_ids = select(Problem.id).where(col(Problem.question).icontains(self.search))
             query = query.where(col(Rationale.problem_id).in_(problem_ids))
         return query
 
@@ -93,7 +94,7 @@ class ProblemFilter:
         if self.ids:
             query = query.where(col(Problem.id).in_(self.ids))
         if self.search:
-            query = query.where(col(Problem.question).contains(self.search))
+            query = query.where(col(Problem.question).icontains(self.search))
         if self.offset:
             query = query.offset(self.offset)
         if self.limit is not None:
