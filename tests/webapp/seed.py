@@ -5,7 +5,19 @@ from sqlmodel import Session
 from backend import auth
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
-from db.models import Dataset, Problem, Rationale, RationaleSource, Role, TeacherRun, User, Verdict
+from db.models import (
+    Dataset,
+    EvalRun,
+    EvalTrace,
+    JobStatus,
+    Problem,
+    Rationale,
+    RationaleSource,
+    Role,
+    TeacherRun,
+    User,
+    Verdict,
+)
 
 PASSWORD = "correct-horse-battery"
 XSS_QUESTION = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
@@ -83,3 +95,34 @@ def seed_rationales(session: Session, *, problems: int = 6, dataset_name: str = 
     for rationale in rationales:
         session.refresh(rationale)
     return rationales
+
+
+def seed_eval_run(
+    session: Session, rationales: list[Rationale], *, name: str = "socratic-fixture"
+) -> EvalRun:
+    """A finished Socratic evaluation over three problems: the first right, two wrong at step 2."""
+    run = EvalRun(name=name, method="socratic", n_problems=3, n_correct=1, status=JobStatus.succeeded)
+    session.add(run)
+    session.commit()
+    problem_ids = [rationales[i].problem_id for i in (0, 2, 4)]
+    for index, problem_id in enumerate(problem_ids):
+        correct, answer = index == 0, str(7 + index)
+        steps = [
+            {"sub_question": "How many pens are in one box?", "answer": "5 pens.", "value": "5"},
+            {"sub_question": "How many pens in all?", "answer": answer, "value": answer},
+        ]
+        session.add(
+            EvalTrace(
+                eval_run_id=run.id or 0,
+                problem_id=problem_id,
+                steps=steps,
+                final_answer=answer,
+                correct=correct,
+                num_steps=2,
+                first_divergent_step=None if correct else 1,
+                error_category=None if correct else "wrong_final",
+            )
+        )
+    session.commit()
+    session.refresh(run)
+    return run

@@ -150,11 +150,12 @@ def create_annotate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Anno
     with gr.Row():
         with gr.Column(scale=3):
             with gr.Row():
-                mode = gr.Radio(
+                mode = gr.Dropdown(
                     [(label, key) for key, label in QUEUE_MODES.items()],
                     value="unreviewed",
                     label=S.MODE,
                     elem_id="annotate-mode",
+                    scale=2,
                 )
                 previous = _button(S.PREVIOUS, "annotate-prev")
                 following = _button(S.NEXT, "annotate-next", "primary")

@@ -10,8 +10,6 @@ from backend import curation
 from backend.filters import RationaleFilter
 from backend.jobs import store
 from db.models import (
-    EvalRun,
-    EvalTrace,
     Job,
     JobKind,
     JobStatus,
@@ -21,6 +19,7 @@ from db.models import (
     User,
 )
 from tests.webapp.conftest import as_user
+from tests.webapp.seed import seed_eval_run
 from webapp.context import AppContext
 from webapp.handlers.failures import FailureHandlers
 from webapp.handlers.jobs import JobHandlers
@@ -101,37 +100,10 @@ def test_training_needs_a_frozen_set_and_the_role(
     assert session.exec(select(TrainingRun)).first() is None
 
 
-def _eval_run(session: Session, rationales: list[Rationale]) -> EvalRun:
-    run = EvalRun(name="socratic-1", method="socratic", n_problems=3, status=JobStatus.succeeded)
-    session.add(run)
-    session.commit()
-    problems = [rationales[i].problem_id for i in (0, 2, 4)]
-    for index, problem_id in enumerate(problems):
-        correct = index == 0
-        answer = str(7 + index)
-        steps = [
-            {"sub_question": "How many pens are in one box?", "answer": "5 pens.", "value": "5"},
-            {"sub_question": "How many pens in all?", "answer": answer, "value": answer},
-        ]
-        trace = EvalTrace(
-            eval_run_id=run.id or 0,
-            problem_id=problem_id,
-            steps=steps,
-            final_answer=answer,
-            correct=correct,
-            num_steps=2,
-            first_divergent_step=None if correct else 1,
-            error_category=None if correct else "wrong_final",
-        )
-        session.add(trace)
-    session.commit()
-    return run
-
-
 def test_failures_list_detail_and_send_to_queue(
     auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
 ) -> None:
-    run = _eval_run(session, rationales)
+    run = seed_eval_run(session, rationales)
     handlers = FailureHandlers(auth_app)
     table, summary, by_steps, _, _, categories = handlers.show(run.id, 0, 0, 0, "")
     assert len(table) == 2 and "2 wrong of 3" in summary and "wrong_final" in categories["choices"]
