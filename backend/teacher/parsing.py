@@ -81,12 +81,19 @@ def parse_socratic_steps(text: str) -> list[StepText]:
 
 
 def parse_sub_questions(text: str) -> list[StepText]:
-    """Numbered or bulleted lines, one sub-question each; "No decomposition" gives none."""
-    steps = []
+    """Numbered or bulleted lines, one sub-question each; "No decomposition" gives none.
+
+    A repeated sub-question ends the list: small teachers loop ("2. How many...? 3. How many...?").
+    """
+    steps: list[StepText] = []
+    seen: set[str] = set()
     for line in text.strip().splitlines():
         cleaned = NUMBERING.sub("", line).strip()
         if not cleaned or cleaned.lower().startswith(NO_DECOMPOSITION.lower()):
             continue
+        if duplicate_key(cleaned) in seen:
+            break
+        seen.add(duplicate_key(cleaned))
         steps.append(StepText(sub_question=cleaned, text=""))
     return steps
 
