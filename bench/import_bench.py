@@ -13,6 +13,7 @@ and prints both rates and their ratio. Everything runs in this one process, one 
 
 import argparse
 import json
+import os
 import random
 import tempfile
 import time
@@ -38,17 +39,18 @@ def synthetic_problem(rng: random.Random) -> dict[str, str]:
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
     a, b, c, d = (rng.randint(2, 60) for _ in range(4))
     question = (
-        f"{name} has {a} boxes with {b} {item} in each box. {name} gives away {c} {item} to friends at school "
-        f"and then buys {d} more {item} at the market on the way home, paying attention to the price of each. "
-        f"How many {item} does {name} have at the end of the day?"
+        f"{name} has {a} boxes with {b} {item} in each box. {name} gives away {c} {item} to friends "
+        f"at school and then buys {d} more {item} at the market on the way home, paying attention to "
+        f"the price of each. How many {item} does {name} have at the end of the day?"
     )
     total, left = a * b, a * b - c
     final = left + d
     lines = [
-        f"How many {item} are in the boxes? ** {name} has {a} * {b} = <<{a}*{b}={total}>>{total} {item} in the boxes.",
-        f"How many {item} are left after the gift? ** After giving {c} away, {total} - {c} = <<{total}-{c}={left}>>{left} {item} are left.",
-        f"How many {item} does {name} buy? ** {name} buys {d} more {item}, which is {d} * 1 = <<{d}*1={d}>>{d}.",
-        f"How many {item} are there in the end? ** So {left} + {d} = <<{left}+{d}={final}>>{final} {item} in all.",
+        f"How many {item} are in the boxes? ** {name} has {a} * {b} = <<{a}*{b}={total}>>{total} {item}.",
+        f"How many {item} are left after the gift? ** After giving {c} away, {total} - {c} = "
+        f"<<{total}-{c}={left}>>{left} {item} are left.",
+        f"How many {item} does {name} buy? ** {name} buys {d} more, which is {d} * 1 = <<{d}*1={d}>>{d}.",
+        f"How many {item} are there in the end? ** So {left} + {d} = <<{left}+{d}={final}>>{final} in all.",
     ]
     return {"question": question, "answer": "\n".join([*lines, f"#### {final}"])}
 
@@ -113,22 +115,26 @@ def main() -> None:
         write_jsonl(big, args.problems)
         small.write_text("".join(big.read_text().splitlines(keepends=True)[: args.naive]))
         engine = fresh_engine(folder, "bulk.db")
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         with Session(engine) as session:
+            cpu = time.process_time()
             report = import_gsm8k(session, big, show_progress=False)
+            cpu = time.process_time() - cpu
             again = import_gsm8k(session, big, show_progress=False)
             steps = session.exec(select(func.count()).select_from(Step)).one()
         bulk_rate = report.added / report.seconds
-        print(
-            f"bulk: {report.added:,} problems, {steps:,} steps in {report.seconds:.1f} s ({bulk_rate:,.0f}/s)"
-        )
+        print(f"bulk: {report.added:,} problems, {steps:,} steps in {report.seconds:.1f} s wall")
+        print(f"      {cpu:.1f} s CPU, {bulk_rate:,.0f} problems/s")
         print(f"re-import: {again.added} added, {again.unchanged:,} unchanged in {again.seconds:.1f} s")
         with Session(fresh_engine(folder, "naive.db")) as session:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             count = naive_import(session, small)
-            naive_seconds = time.perf_counter() - started
+            naive_seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         naive_rate = count / naive_seconds
-        print(f"naive ORM per row: {count:,} problems in {naive_seconds:.1f} s ({naive_rate:,.0f}/s)")
+        print(f"naive ORM per row: {count:,} problems in {naive_seconds:.1f} s wall")
+        print(f"      {cpu:.1f} s CPU, {naive_rate:,.0f} problems/s")
         print(f"bulk is {bulk_rate / naive_rate:.1f}x faster per problem")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
