@@ -73,9 +73,12 @@ ADDED_INDEXES = [
     "ix_rationale_steps",
     "ix_rationale_created",
     "ix_rationale_split",
+    "ix_rationale_verdict",
 ]
 WIDENED_INDEXES = {
     "ix_rationale_dataset_verdict": "rationale (dataset_id, verdict)",
+    "ix_rationale_problem": "rationale (problem_id)",
+    "ix_rationale_review_queue": "rationale (review_status, id)",
     "ix_review_rationale": "review (rationale_id, reviewer_id)",
 }
 
@@ -202,10 +205,15 @@ def pandas_charts(session: Session) -> None:
 
 
 def ensure_indexes(engine: Engine) -> None:
+    """Every index the models define, with the models' columns (a database built by an older
+    scale_build.py gets changed definitions rebuilt), then fresh planner statistics."""
     started = time.perf_counter()
     with engine.begin() as connection:
         for table in SQLModel.metadata.sorted_tables:
             for index in table.indexes:
+                stored = [row[2] for row in connection.exec_driver_sql(f"PRAGMA index_info({index.name})")]
+                if stored and stored != [column.name for column in index.columns]:
+                    connection.exec_driver_sql(f"DROP INDEX {index.name}")
                 Index.create(index, connection, checkfirst=True)
     ensure_question_search(engine)
     with engine.begin() as connection:

@@ -37,19 +37,35 @@ class TeacherRun(TeacherRunBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+_SORT_PAYLOAD = ("dataset_id", "run_id", "split")  # filter columns carried by the sort indexes
+
+
 class Rationale(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("run_id", "problem_id", "sample_index", name="uq_rationale_sample"),
-        # Explore's filters and sorts, and covering indexes for the chart GROUP BYs (bench/scale_bench.py).
+        # Explore (bench/scale_bench.py). Filter indexes: equality columns first, then what is sorted or
+        # grouped on, so the chart GROUP BYs and filtered pages read indexes only.
         Index("ix_rationale_dataset_verdict", "dataset_id", "verdict", "num_steps"),
-        Index("ix_rationale_review_queue", "review_status", "id"),
-        Index("ix_rationale_problem", "problem_id"),
         Index("ix_rationale_accuracy", "dataset_id", "run_id", "verdict"),
         Index("ix_rationale_run_sort", "run_id", "verdict", "num_steps"),
         Index("ix_rationale_review_progress", "review_status", "dataset_id"),
-        Index("ix_rationale_steps", "num_steps", "verdict"),
-        Index("ix_rationale_created", "created_at"),
         Index("ix_rationale_split", "split", "dataset_id"),
+        # problem_id first (per-problem lookups, question search), then the filters and sort keys.
+        Index(
+            "ix_rationale_problem",
+            "problem_id",
+            "dataset_id",
+            "verdict",
+            "review_status",
+            "num_steps",
+            "created_at",
+        ),
+        # Sort indexes: their leading columns are exactly a page's ORDER BY (explore.SORTS); the columns
+        # after id change no order but carry the common filters, so a sorted page is read off the index.
+        Index("ix_rationale_review_queue", "review_status", "id", *_SORT_PAYLOAD, "verdict", "num_steps"),
+        Index("ix_rationale_steps", "num_steps", "verdict", "id", *_SORT_PAYLOAD, "review_status"),
+        Index("ix_rationale_verdict", "verdict", "num_steps", "id", *_SORT_PAYLOAD, "review_status"),
+        Index("ix_rationale_created", "created_at", "id", *_SORT_PAYLOAD, "verdict", "review_status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     problem_id: int = Field(foreign_key="problem.id", ondelete="CASCADE")

@@ -82,6 +82,17 @@ def test_filter_sort_and_page(session: Session, table: dict[str, int]):
     rows, total = explore.page_rationales(session, rationale_filter=flt, sort="num_steps", descending=True)
     assert total == 6 and [r["num_steps"] for r in rows] == [3, 3, 3, 1, 1, 1]
     assert [r["id"] for r in rows[:3]] == [11, 7, 3]  # ties broken by id, in the same direction
+    rows, _ = explore.page_rationales(
+        session, rationale_filter=RationaleFilter(), sort="num_steps", page_size=7
+    )
+    assert [r["id"] for r in rows] == [1, 5, 9, 13, 2, 6, 10]  # equal steps: by verdict (correct < wrong), id
+    rows, _ = explore.page_rationales(
+        session, rationale_filter=RationaleFilter(), sort="verdict", page_size=5
+    )
+    assert [(r["verdict"], r["num_steps"]) for r in rows] == [("correct", 1)] * 3 + [
+        ("correct", 2),
+        ("correct", 3),
+    ]
     rows, total = explore.page_rationales(session, rationale_filter=RationaleFilter(search="Beta"))
     assert total == 1 and rows[0]["dataset"] == "beta"
     rows, total = explore.page_rationales(session, rationale_filter=RationaleFilter(split="train"))
@@ -157,7 +168,8 @@ def test_search_through_the_trigram_index_finds_the_same_rows(
         rows, _ = explore.page_rationales(session, rationale_filter=RationaleFilter(search=text))
         return [row["id"] for row in rows]
 
-    scanned = {text: found(text) for text in ("question 1", "BOLD", "<b>", "a")}
+    # Phrase queries (3+ characters), LIKE for shorter text or text with LIKE wildcards.
+    scanned = {text: found(text) for text in ("question 1", "BOLD", "<b>", "a", "Alpha%2", 'say "hi"')}
     assert ensure_question_search(engine) and has_question_search(session.connection())
     assert {text: found(text) for text in scanned} == scanned
     assert scanned["BOLD"] == [13]  # case-insensitive, like LIKE

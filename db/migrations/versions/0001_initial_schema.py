@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:12:14.054314
+Create Date: 2026-11-22 05:43:49.964040
 """
 from alembic import op
 import sqlalchemy as sa
@@ -237,15 +237,16 @@ def upgrade() -> None:
     with op.batch_alter_table('rationale', schema=None) as batch_op:
         batch_op.create_index('ix_rationale_accuracy', ['dataset_id', 'run_id', 'verdict'], unique=False)
         batch_op.create_index(batch_op.f('ix_rationale_assigned_to_id'), ['assigned_to_id'], unique=False)
-        batch_op.create_index('ix_rationale_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_rationale_created', ['created_at', 'id', 'dataset_id', 'run_id', 'split', 'verdict', 'review_status'], unique=False)
         batch_op.create_index('ix_rationale_dataset_verdict', ['dataset_id', 'verdict', 'num_steps'], unique=False)
-        batch_op.create_index('ix_rationale_problem', ['problem_id'], unique=False)
+        batch_op.create_index('ix_rationale_problem', ['problem_id', 'dataset_id', 'verdict', 'review_status', 'num_steps', 'created_at'], unique=False)
         batch_op.create_index('ix_rationale_review_progress', ['review_status', 'dataset_id'], unique=False)
-        batch_op.create_index('ix_rationale_review_queue', ['review_status', 'id'], unique=False)
+        batch_op.create_index('ix_rationale_review_queue', ['review_status', 'id', 'dataset_id', 'run_id', 'split', 'verdict', 'num_steps'], unique=False)
         batch_op.create_index(batch_op.f('ix_rationale_run_id'), ['run_id'], unique=False)
         batch_op.create_index('ix_rationale_run_sort', ['run_id', 'verdict', 'num_steps'], unique=False)
         batch_op.create_index('ix_rationale_split', ['split', 'dataset_id'], unique=False)
-        batch_op.create_index('ix_rationale_steps', ['num_steps', 'verdict'], unique=False)
+        batch_op.create_index('ix_rationale_steps', ['num_steps', 'verdict', 'id', 'dataset_id', 'run_id', 'split', 'review_status'], unique=False)
+        batch_op.create_index('ix_rationale_verdict', ['verdict', 'num_steps', 'id', 'dataset_id', 'run_id', 'split', 'review_status'], unique=False)
 
     op.create_table('trainingmetric',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -346,6 +347,7 @@ def downgrade() -> None:
 
     op.drop_table('trainingmetric')
     with op.batch_alter_table('rationale', schema=None) as batch_op:
+        batch_op.drop_index('ix_rationale_verdict')
         batch_op.drop_index('ix_rationale_steps')
         batch_op.drop_index('ix_rationale_split')
         batch_op.drop_index('ix_rationale_run_sort')
