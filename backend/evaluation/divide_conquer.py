@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from backend.answers import extract_final_answer
 from backend.evaluation.cot import STOP, SingleParams
-from backend.evaluation.generate import generate_texts
+from backend.evaluation.generate import Generated, generate_texts
 from backend.evaluation.traces import StepRecord, Trace, cot_steps
 from backend.student_formats import ANSWER_PREFIX, NO_DECOMPOSITION, decompose_only_prompt
 from backend.teacher.base import GenerationParams, TeacherBackend
@@ -35,6 +35,28 @@ def solver_prompt_with_plan(question: str, sub_questions: Sequence[str]) -> str:
     )
 
 
+def _trace(plan: Generated, subs: list[str], solution: Generated, latency: float, answer_type: str) -> Trace:
+    """The plan's questions paired in order with the solver's sentences (for display and divergence)."""
+    text = solution.text.strip()
+    sentences = cot_steps(text)
+    steps = [
+        StepRecord(
+            sub_question=subs[i] if i < len(subs) else None, answer=sentences[i] if i < len(sentences) else ""
+        )
+        for i in range(max(len(subs), len(sentences)))
+    ]
+    return Trace(
+        steps=steps,
+        final_answer=extract_final_answer(text, answer_type),
+        stop_reason="single",
+        raw_text=f"[plan]{plan.text}\n[solution] {text}",
+        tokens_in=plan.tokens_in + solution.tokens_in,
+        tokens_out=plan.tokens_out + solution.tokens_out,
+        latency_s=latency,
+        error=plan.error or solution.error,
+    )
+
+
 def solve_divide_conquer(
     decomposer: TeacherBackend,
     solver: TeacherBackend,
@@ -58,29 +80,7 @@ def solve_divide_conquer(
     prompts = [solver_prompt_with_plan(q, subs) for q, subs in zip(questions, sub_questions, strict=True)]
     solutions = generate_texts(solver, prompts, solve_params, calculator=params.calculator)
     latency = time.monotonic() - started
-    traces = []
-    for plan, subs, solution in zip(plans, sub_questions, solutions, strict=True):
-        text = solution.text.strip()
-        sentences = cot_steps(text)
-        # Pair the plan's questions with the solver's sentences in order, for display and divergence.
-        count = max(len(subs), len(sentences))
-        steps = [
-            StepRecord(
-                sub_question=subs[i] if i < len(subs) else None,
-                answer=sentences[i] if i < len(sentences) else "",
-            )
-            for i in range(count)
-        ]
-        traces.append(
-            Trace(
-                steps=steps,
-                final_answer=extract_final_answer(text, params.answer_type),
-                stop_reason="single",
-                raw_text=f"[plan]{plan.text}\n[solution] {text}",
-                tokens_in=plan.tokens_in + solution.tokens_in,
-                tokens_out=plan.tokens_out + solution.tokens_out,
-                latency_s=latency,
-                error=plan.error or solution.error,
-            )
-        )
-    return traces
+    return [
+        _trace(plan, subs, solution, latency, params.answer_type)
+        for plan, subs, solution in zip(plans, sub_questions, solutions, strict=True)
+    ]
