@@ -19,6 +19,7 @@ from webapp.pages.curate import create_curate_tab
 from webapp.pages.explore import create_explore_tab
 from webapp.pages.failures import create_failures_tab
 from webapp.pages.generate import create_generate_tab
+from webapp.pages.job_panel import POLL_SECONDS
 from webapp.pages.stepthrough import create_stepthrough_tab
 from webapp.pages.train import create_train_tab
 
@@ -36,6 +37,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             who = gr.Markdown(elem_id="app-user")
             if settings.auth:
                 gr.Button(strings.LOGOUT, link="/logout", size="sm", scale=0, elem_id="app-logout")
+        # Polling timers live outside the tabs (always mounted); each runs only while its tab is shown.
+        timers = {tab_id: gr.Timer(POLL_SECONDS, active=False) for tab_id in ("generate", "train")}
         with gr.Tabs(elem_id="main-tabs") as tabs:
             with gr.Tab(strings.TAB_EXPLORE, id="explore", elem_id="tab-explore") as explore_tab:
                 explore = create_explore_tab(app, blocks, explore_tab)
@@ -44,37 +47,27 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             with gr.Tab(strings.TAB_CURATE, id="curate", elem_id="tab-curate") as curate_tab:
                 create_curate_tab(app, blocks, curate_tab)
             with gr.Tab(strings.TAB_GENERATE, id="generate", elem_id="tab-generate") as generate_tab:
-                generate = create_generate_tab(app, blocks, generate_tab)
+                create_generate_tab(app, blocks, generate_tab, timers["generate"])
             with gr.Tab(strings.TAB_TRAIN, id="train", elem_id="tab-train") as train_tab:
-                train = create_train_tab(app, blocks, train_tab)
+                create_train_tab(app, blocks, train_tab, timers["train"])
             with gr.Tab(strings.TAB_STEPTHROUGH, id="stepthrough", elem_id="tab-stepthrough") as step_tab:
                 create_stepthrough_tab(app, blocks, step_tab)
             with gr.Tab(strings.TAB_FAILURES, id="failures", elem_id="tab-failures") as failures_tab:
                 failures = create_failures_tab(app, blocks, failures_tab)
         annotate.open_from(explore.open_button.click, explore.selected, tabs)
         annotate.open_from(failures.open_button.click, failures.rationale_id, tabs)
-        _switch_timers(
-            {
-                "explore": explore_tab,
-                "annotate": annotate_tab,
-                "curate": curate_tab,
-                "generate": generate_tab,
-                "train": train_tab,
-                "stepthrough": step_tab,
-                "failures": failures_tab,
-            },
-            {"generate": generate.timers, "train": train.timers},
-        )
+        every_tab = [explore_tab, annotate_tab, curate_tab, generate_tab, train_tab, step_tab, failures_tab]
+        _switch_timers(every_tab, timers)
         blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")
     return blocks
 
 
-def _switch_timers(tabs: dict[str, gr.Tab], timers: dict[str, list[gr.Timer]]) -> None:
-    """Selecting a tab starts its polling timers and stops every other tab's."""
-    switch = TimerSwitch(timers)
-    outputs = [timer for group in timers.values() for timer in group]
-    for tab_id, tab in tabs.items():
-        tab.select(switch.showing(tab_id), None, outputs, api_visibility="private", show_progress="hidden")
+def _switch_timers(tabs: list[gr.Tab], timers: dict[str, gr.Timer]) -> None:
+    """Selecting a tab starts its polling timer and stops every other tab's."""
+    switch = TimerSwitch(list(timers))
+    for tab in tabs:
+        tab.select(switch.showing(str(tab.id)), None, list(timers.values()), api_visibility="private",
+                   show_progress="hidden")  # fmt: skip
 
 
 def launch_options(engine: Engine, settings: Settings) -> dict[str, Any]:

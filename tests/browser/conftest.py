@@ -68,7 +68,9 @@ def _serve(home: Path, *, auth_on: bool) -> tuple[subprocess.Popen[bytes], str]:
     command = [str(Path(sys.executable).parent / "socratic-studio"), "serve", "--no-model", "--no-demo",
                "--port", str(port)]  # fmt: skip
     log = open(home / f"serve-{port}.log", "wb")  # noqa: SIM115 - the server writes to it for the whole session
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -139,10 +141,13 @@ def auth_studio(studio: Studio) -> Iterator[Studio]:
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); browser tests need it")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)  # two shared CPU cores: the app answers slower than Playwright's 5 s
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 

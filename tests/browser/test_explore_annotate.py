@@ -21,7 +21,9 @@ def test_explore_shows_demo_rows_and_filters_them(page: Page, studio: Studio) ->
     expect(page.locator("#explore-table")).to_contain_text("demo-gsm_symbolic")
     fill(page, "explore-search", "boxes of 5 pens")
     page.click("#explore-apply")
-    expect(page.locator("#explore-summary")).to_contain_text("10 matching rationales")  # 5 problems x 2 samples
+    expect(page.locator("#explore-summary")).to_contain_text(
+        "10 matching rationales"
+    )  # 5 problems x 2 samples
     expect(page.locator("#explore-table")).not_to_contain_text("demo-gsm_symbolic")
     shoot(page, "explore")
 
@@ -46,7 +48,11 @@ def test_annotate_edit_a_sub_question_and_accept(page: Page, studio: Studio) -> 
         rationale = session.get(Rationale, target)
     assert revision is not None and revision.number == 2
     assert revision.content["steps"][0]["sub_question"] == "How many pens does a single box hold?"
-    assert review.verdict == "accept" and review.revision_number == 2 and review.reviewer_id == revision.author_id
+    assert (
+        review.verdict == "accept"
+        and review.revision_number == 2
+        and review.reviewer_id == revision.author_id
+    )
     assert rationale is not None and rationale.review_status == "accepted"
 
 

@@ -12,16 +12,14 @@ from webapp.render import inert
 
 
 class TimerSwitch:
-    """Polling timers run only while their tab is shown (a hidden tab need not hit the database)."""
+    """A tab's polling timer runs only while that tab is shown (hidden tabs need not hit the database)."""
 
-    def __init__(self, timers_by_tab: dict[str, list[gr.Timer]]) -> None:
-        self.layout = [(tab_id, len(timers)) for tab_id, timers in timers_by_tab.items()]
+    def __init__(self, timer_tabs: list[str]) -> None:
+        self.timer_tabs = timer_tabs  # the tab of each timer, in output order
 
     def showing(self, tab_id: str) -> Callable[[], tuple[gr.Timer, ...]]:
         def switch() -> tuple[gr.Timer, ...]:
-            return tuple(
-                gr.Timer(active=shown == tab_id) for shown, count in self.layout for _ in range(count)
-            )
+            return tuple(gr.Timer(active=owner == tab_id) for owner in self.timer_tabs)
 
         return switch
 

@@ -1,26 +1,20 @@
 """Generate tab: teacher backend, model, mode, samples, temperature, template with preview; live jobs."""
 
-from dataclasses import dataclass
-
 import gradio as gr
 
 from db.models import JobKind, TeacherMode
 from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.generate import GenerateHandlers
-from webapp.pages.job_panel import POLL_SECONDS, create_job_panel
+from webapp.pages.job_panel import create_job_panel
 from webapp.pages.refresh import on_show
 
 S = strings.Generate
 BACKENDS = ["transformers", "vllm", "openai"]
 
 
-@dataclass
-class GenerateTab:
-    timers: list[gr.Timer]
-
-
-def create_generate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> GenerateTab:
+def create_generate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: gr.Timer) -> None:
+    """`timer` ticks while this tab is shown (the app switches it); it refreshes jobs and runs."""
     handlers = GenerateHandlers(app)
     gr.Markdown(S.INTRO)
     with gr.Row():
@@ -51,7 +45,7 @@ def create_generate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Gene
         )
     start = gr.Button(S.START, variant="primary", elem_id="gen-start")
     message = gr.Markdown(elem_id="gen-message")
-    jobs = create_job_panel(app, blocks, (JobKind.generate,), "gen")
+    jobs = create_job_panel(app, blocks, (JobKind.generate,), "gen", timer)
     runs = gr.Dataframe(
         headers=S.RUN_HEADERS, datatype="str", interactive=False, label=S.RUNS, elem_id="gen-runs"
     )
@@ -77,6 +71,4 @@ def create_generate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Gene
     start.click(handlers.start, inputs, [message, runs, jobs.job_id], api_name="start_generation")
     on_show(blocks, tab, handlers.choices, None, [dataset])
     on_show(blocks, tab, handlers.runs, None, [runs])
-    timer = gr.Timer(POLL_SECONDS * 2, active=False)
     timer.tick(handlers.runs, None, runs, api_visibility="private", show_progress="hidden")
-    return GenerateTab(timers=[jobs.timer, timer])

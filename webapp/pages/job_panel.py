@@ -1,4 +1,4 @@
-"""The jobs table of one kind with cancel and resume, refreshed by a gr.Timer (shared by several tabs)."""
+"""A jobs table (some kinds) with cancel and resume, refreshed by the tab's gr.Timer."""
 
 from dataclasses import dataclass
 
@@ -18,10 +18,11 @@ class JobPanel:
     table: gr.Dataframe
     job_id: gr.Number
     message: gr.Markdown
-    timer: gr.Timer
 
 
-def create_job_panel(app: AppContext, blocks: gr.Blocks, kinds: tuple[JobKind, ...], prefix: str) -> JobPanel:
+def create_job_panel(
+    app: AppContext, blocks: gr.Blocks, kinds: tuple[JobKind, ...], prefix: str, timer: gr.Timer
+) -> JobPanel:
     handlers = JobHandlers(app, kinds)
     table = gr.Dataframe(
         headers=S.HEADERS,
@@ -40,10 +41,9 @@ def create_job_panel(app: AppContext, blocks: gr.Blocks, kinds: tuple[JobKind, .
         log = gr.Textbox(
             show_label=False, lines=8, max_lines=20, interactive=False, elem_id=f"{prefix}-job-log"
         )
-    timer = gr.Timer(POLL_SECONDS, active=False)  # the app activates it while its tab is shown
     timer.tick(handlers.table, None, table, api_visibility="private", show_progress="hidden")
     table.select(handlers.select, None, [job_id, log], api_visibility="private")
     cancel.click(handlers.cancel, [job_id], [message, table], api_name=f"{prefix}_cancel_job")
     resume.click(handlers.resume, [job_id], [message, table], api_name=f"{prefix}_resume_job")
     blocks.load(handlers.table, None, table, api_visibility="private", show_progress="hidden")
-    return JobPanel(table=table, job_id=job_id, message=message, timer=timer)
+    return JobPanel(table=table, job_id=job_id, message=message)

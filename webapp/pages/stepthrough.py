@@ -41,7 +41,7 @@ def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> N
         export_html = gr.Button(S.EXPORT_HTML, elem_id="step-export-html")
     status = gr.Markdown(elem_id="step-status")
     with gr.Row():
-        with gr.Column(scale=2):
+        with gr.Column(scale=1):
             trace = gr.Dataframe(
                 headers=S.TRACE_HEADERS,
                 datatype="str",
@@ -55,12 +55,17 @@ def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> N
                 final = gr.Textbox(label=S.FINAL, interactive=False, elem_id="step-final")
                 gold = gr.Textbox(label=S.GOLD, interactive=False, elem_id="step-gold")
         with gr.Column(scale=1):
-            teacher = gr.Dataframe(
-                datatype="str", interactive=False, wrap=True, label=S.TEACHER, elem_id="step-teacher"
-            )
-        with gr.Column(scale=1):
-            reference = gr.Dataframe(
-                datatype="str", interactive=False, wrap=True, label=S.REFERENCE, elem_id="step-reference"
+            teacher, reference = (
+                gr.Dataframe(
+                    headers=["sub_question", "text"],
+                    datatype="str",
+                    interactive=False,
+                    wrap=True,
+                    label=label,
+                    elem_id=elem_id,
+                    column_widths=["45%", "55%"],
+                )
+                for label, elem_id in ((S.TEACHER, "step-teacher"), (S.REFERENCE, "step-reference"))
             )
     exported = gr.File(label=S.EXPORT_FILE, interactive=False, visible=False, elem_id="step-export-file")
 

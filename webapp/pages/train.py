@@ -1,7 +1,5 @@
 """Train tab: start a run from a frozen set, watch its loss curve live, compare runs, evaluate."""
 
-from dataclasses import dataclass
-
 import gradio as gr
 
 from backend.training.config import FilterPolicy
@@ -10,16 +8,11 @@ from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.evaluate import EvaluateHandlers
 from webapp.handlers.train import TrainHandlers
-from webapp.pages.job_panel import POLL_SECONDS, create_job_panel
+from webapp.pages.job_panel import create_job_panel
 from webapp.pages.refresh import on_show
 
 S = strings.Train
 METHODS = ["socratic", "cot", "answer_only", "divide_conquer"]
-
-
-@dataclass
-class TrainTab:
-    timers: list[gr.Timer]
 
 
 def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component], gr.Button, gr.Dropdown]:
@@ -57,7 +50,7 @@ def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component],
     return inputs, start, set_id
 
 
-def _evaluate(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> gr.Timer:
+def _evaluate(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: gr.Timer) -> None:
     handlers = EvaluateHandlers(app)
     with gr.Accordion(S.EVAL_TITLE, open=False, elem_id="train-eval"):
         with gr.Row():
@@ -89,12 +82,11 @@ def _evaluate(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> gr.Timer:
     )
     on_show(blocks, tab, handlers.model_choices, None, [decomposer, solver, dataset])
     on_show(blocks, tab, handlers.runs, None, [runs])
-    timer = gr.Timer(POLL_SECONDS * 2, active=False)
     timer.tick(handlers.runs, None, runs, api_visibility="private", show_progress="hidden")
-    return timer
 
 
-def create_train_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> TrainTab:
+def create_train_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: gr.Timer) -> None:
+    """`timer` ticks while this tab is shown: the live curve, the jobs and the evaluations refresh."""
     handlers = TrainHandlers(app)
     gr.Markdown(S.INTRO)
     inputs, start, set_pick = _start_form(handlers)
@@ -105,19 +97,17 @@ def create_train_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> TrainTa
         refresh = gr.Button(strings.REFRESH, elem_id="train-refresh", elem_classes="action")
     status = gr.Markdown(elem_id="train-status")
     curve = gr.Plot(label=S.CURVE, elem_id="train-curve")
-    jobs = create_job_panel(app, blocks, (JobKind.train, JobKind.evaluate), "train")
+    jobs = create_job_panel(app, blocks, (JobKind.train, JobKind.evaluate), "train", timer)
     with gr.Accordion(S.HISTORY_TITLE, open=False, elem_id="train-history"):
         compare = gr.Dropdown(label=S.COMPARE, choices=[], multiselect=True, elem_id="train-compare")
         overlay = gr.Plot(label=S.CURVE)
         diff = gr.Dataframe(datatype="str", interactive=False, elem_id="train-diff")
-    eval_timer = _evaluate(app, blocks, tab)
+    _evaluate(app, blocks, tab, timer)
 
     start.click(handlers.start, inputs, [started, run], api_name="start_training")
     watch = [status, curve, jobs.job_id]
     run.change(handlers.watch, [run], watch, api_visibility="private")
-    timer = gr.Timer(POLL_SECONDS, active=False)
     timer.tick(handlers.progress, [run], [status, curve], api_visibility="private", show_progress="hidden")
     refresh.click(handlers.choices, [run], [set_pick, run, compare], api_visibility="private")
     compare.change(handlers.compare, [compare], [overlay, diff], api_visibility="private")
     on_show(blocks, tab, handlers.choices, [run], [set_pick, run, compare])
-    return TrainTab(timers=[timer, jobs.timer, eval_timer])

@@ -1,0 +1,68 @@
+"""Curate builds, freezes and exports a set; Failures opens an evaluation run's wrong answers; login."""
+
+import json
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, select
+
+from db.models import CuratedItem, CuratedSet
+from tests.browser.conftest import FIXTURE_DATASET, Studio
+from tests.browser.ui import cell, fill, open_app, pick, shoot
+from tests.webapp.seed import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_curate_build_freeze_and_export_a_set(page: Page, studio: Studio) -> None:
+    open_app(page, studio.url, "Curate")
+    pick(page, "curate-dataset", FIXTURE_DATASET)
+    pick(page, "curate-verdict", "correct")
+    fill(page, "curate-picks", str(studio.rationale_ids[1]))  # one wrong rationale picked by hand
+    page.click("#curate-preview")
+    expect(page.locator("#curate-summary")).to_contain_text("7 rationales selected")
+    fill(page, "curate-name", "browser-set")
+    page.click("#curate-create")
+    expect(page.locator("#curate-status")).to_contain_text("Created set 'browser\\-set'".replace("\\", ""))
+    pick(page, "curate-set", "browser-set")
+    page.click("#curate-freeze")
+    expect(page.locator("#curate-status")).to_contain_text("7 items pinned")
+    pick(page, "curate-export-set", "browser-set")
+    fill(page, "curate-out", "browser/set.jsonl")
+    page.click("#curate-export")
+    expect(page.locator("#curate-status")).to_contain_text("wrote 7 examples")
+    shoot(page, "curate")
+    with Session(studio.engine) as session:
+        curated = session.exec(select(CuratedSet).where(CuratedSet.name == "browser-set")).one()
+        items = session.exec(select(CuratedItem).where(CuratedItem.set_id == curated.id)).all()
+    assert curated.frozen_at is not None and {item.revision_number for item in items} >= {1}
+    exported = (studio.home / "exports" / "browser" / "set.jsonl").read_text().splitlines()
+    assert len(exported) == 7 and json.loads(exported[0])["prompt"].startswith("Q: ")
+
+
+def test_failures_of_an_evaluation_run(page: Page, studio: Studio) -> None:
+    open_app(page, studio.url, "Failures")
+    pick(page, "failures-run", "socratic-fixture")
+    page.click("#failures-show")
+    expect(page.locator("#failures-summary")).to_contain_text("2 wrong of 3")
+    cell(page, "failures-table", 0, 3).click()
+    expect(page.locator("#failures-question textarea")).to_have_value(
+        "Tom has 3 boxes of 5 pens. How many pens does he have?"
+    )
+    expect(page.locator("#failures-trace")).to_contain_text("How many pens in all?")
+    expect(page.locator("#failures-trace")).to_contain_text("first divergent")
+    expect(page.locator("#failures-related")).to_contain_text("teacher")
+    shoot(page, "failures")
+
+
+def test_login_is_required_when_auth_is_on(page: Page, auth_studio: Studio) -> None:
+    page.goto(auth_studio.url)
+    page.get_by_label("username").fill("alice")
+    page.get_by_label("password").fill("wrong password")
+    page.get_by_role("button", name="Login").click()
+    expect(page.get_by_text("Incorrect Credentials")).to_be_visible()
+    page.get_by_label("username").fill("alice")  # the form clears the name after a failed attempt
+    page.get_by_label("password").fill(PASSWORD)
+    page.get_by_role("button", name="Login").click()
+    expect(page.locator("#app-user")).to_contain_text("Signed in as alice (annotator)")
+    shoot(page, "login")
