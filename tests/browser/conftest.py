@@ -60,11 +60,16 @@ def _free_port() -> int:
 
 
 def _serve(home: Path, *, auth_on: bool) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `socratic-studio serve` (demo already imported, no SmolLM2 preparation) and wait until it answers."""
+    """Start `socratic-studio serve` (demo imported already, no SmolLM2) and wait until it answers."""
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("SOCRATIC_")}
-    env |= {"SOCRATIC_HOME": str(home), "SOCRATIC_AUTH": "1" if auth_on else "0", "GRADIO_ANALYTICS_ENABLED": "False",
-            "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env |= {
+        "SOCRATIC_HOME": str(home),
+        "SOCRATIC_AUTH": "1" if auth_on else "0",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
     command = [str(Path(sys.executable).parent / "socratic-studio"), "serve", "--no-model", "--no-demo",
                "--port", str(port)]  # fmt: skip
     log = open(home / f"serve-{port}.log", "wb")  # noqa: SIM115 - the server writes to it for the whole session
