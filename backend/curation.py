@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import delete, insert, literal, or_, true, update
 from sqlmodel import Session, col, func, select
 
 from backend.filters import RationaleFilter
@@ -65,16 +66,80 @@ def create_set(
         | ({"picks": list(picks)} if picks else {}),
         created_by_id=created_by_id,
     )
+    _check_picks(session, picks)
     session.add(curated_set)
     session.flush()
-    ids: set[int] = set(picks)
-    if rationale_filter is not None:
-        ids.update(session.exec(rationale_filter.apply(select(Rationale.id))).all())
     assert curated_set.id is not None
-    session.add_all(CuratedItem(set_id=curated_set.id, rationale_id=rid) for rid in sorted(ids))
+    _insert_items(session, curated_set.id, rationale_filter, picks)
     session.commit()
     session.refresh(curated_set)
     return curated_set
+
+
+def _check_picks(session: Session, picks: Sequence[int]) -> None:
+    found = set(session.exec(select(Rationale.id).where(col(Rationale.id).in_(list(picks)))).all())
+    missing = sorted(set(picks) - found)
+    if missing:
+        raise ValueError(f"no rationale with id {', '.join(map(str, missing[:20]))}; nothing was changed")
+
+
+def _insert_items(
+    session: Session, set_id: int, rationale_filter: RationaleFilter | None, picks: Sequence[int]
+) -> int:
+    """One INSERT ... SELECT of the filter's matches and the picks, in id order, skipping items already
+    in the set: a set of 100,000 rationales never passes through Python objects."""
+    conditions = []
+    if rationale_filter is not None:
+        where = rationale_filter.apply(select(Rationale.id)).whereclause
+        conditions.append(where if where is not None else true())
+    if picks:
+        conditions.append(col(Rationale.id).in_(list(picks)))
+    if not conditions:
+        return 0
+    already = select(CuratedItem.rationale_id).where(CuratedItem.set_id == set_id)
+    rows = (
+        select(literal(set_id), col(Rationale.id))
+        .where(or_(*conditions), col(Rationale.id).not_in(already))
+        .order_by(col(Rationale.id))
+    )
+    before = set_size(session, set_id=set_id)
+    session.exec(insert(CuratedItem).from_select(["set_id", "rationale_id"], rows))
+    # Counted, not rowcount: psycopg reports -1 for an INSERT ... SELECT run through the ORM session.
+    return set_size(session, set_id=set_id) - before
+
+
+def _open_set(session: Session, set_id: int) -> CuratedSet:
+    curated_set = get_set(session, set_id=set_id)
+    if curated_set.frozen_at is not None:
+        raise SetFrozen(f"set {curated_set.name!r} is frozen; create a new set to change its contents")
+    return curated_set
+
+
+def add_items(
+    session: Session,
+    *,
+    set_id: int,
+    rationale_filter: RationaleFilter | None = None,
+    picks: Sequence[int] = (),
+) -> int:
+    """Add the filter's matches and the picked rationales to an unfrozen set; returns how many were new."""
+    _open_set(session, set_id)
+    _check_picks(session, picks)
+    added = _insert_items(session, set_id, rationale_filter, picks)
+    session.commit()
+    return added
+
+
+def remove_items(session: Session, *, set_id: int, rationale_ids: Sequence[int]) -> int:
+    """Take rationales out of an unfrozen set; returns how many were in it."""
+    _open_set(session, set_id)
+    result = session.exec(
+        delete(CuratedItem).where(
+            col(CuratedItem.set_id) == set_id, col(CuratedItem.rationale_id).in_(list(rationale_ids))
+        )
+    )
+    session.commit()
+    return int(result.rowcount)
 
 
 def set_size(session: Session, *, set_id: int) -> int:
@@ -84,25 +149,49 @@ def set_size(session: Session, *, set_id: int) -> int:
 
 
 def freeze(session: Session, *, set_id: int) -> CuratedSet:
-    """Pin every item to its rationale's current revision (copied whole); the set never changes again."""
+    """Pin every item to its rationale's current revision (copied whole); the set never changes again.
+
+    Set-based: one conditional UPDATE marks the set frozen (a second freeze, even a concurrent one,
+    matches no row) and one UPDATE copies every item's current revision, in the same transaction."""
     curated_set = get_set(session, set_id=set_id)
-    if curated_set.frozen_at is not None:
-        raise SetFrozen(f"set {curated_set.name!r} is already frozen")
-    items = session.exec(select(CuratedItem).where(CuratedItem.set_id == set_id)).all()
-    if not items:
+    if set_size(session, set_id=set_id) == 0:
         raise ValueError(f"set {curated_set.name!r} is empty; add rationales before freezing it")
-    for item in items:
-        rationale = session.get(Rationale, item.rationale_id)
-        assert rationale is not None
-        revision = session.exec(
-            select(Revision).where(
-                Revision.rationale_id == rationale.id, Revision.number == rationale.current_revision
-            )
-        ).one()
-        item.revision_number, item.content = revision.number, revision.content
-        session.add(item)
-    curated_set.frozen_at = utcnow()
-    session.add(curated_set)
+    mark = session.exec(
+        update(CuratedSet)
+        .where(col(CuratedSet.id) == set_id, col(CuratedSet.frozen_at).is_(None))
+        .values(frozen_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if mark.rowcount == 0:
+        session.rollback()
+        raise SetFrozen(f"set {curated_set.name!r} is already frozen")
+    current = (
+        select(Rationale.current_revision)
+        .where(col(Rationale.id) == CuratedItem.rationale_id)
+        .correlate(CuratedItem)  # to the updated row, also from inside the content subquery below
+        .scalar_subquery()
+    )
+    content = (
+        select(Revision.content)
+        .where(col(Revision.rationale_id) == CuratedItem.rationale_id, col(Revision.number) == current)
+        .scalar_subquery()
+    )
+    session.exec(
+        update(CuratedItem)
+        .where(col(CuratedItem.set_id) == set_id)
+        .values(revision_number=current, content=content)
+        .execution_options(synchronize_session=False)
+    )
+    unpinned = session.exec(
+        select(CuratedItem.rationale_id).where(
+            CuratedItem.set_id == set_id, col(CuratedItem.content).is_(None)
+        )
+    ).all()
+    if unpinned:
+        session.rollback()
+        raise ValueError(
+            f"rationales {sorted(unpinned)[:20]} have no stored revision; the set was not frozen"
+        )
     session.commit()
     session.refresh(curated_set)
     return curated_set

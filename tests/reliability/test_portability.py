@@ -3,7 +3,7 @@
 
 from sqlmodel import Session, col, select
 
-from backend import explore
+from backend import curation, explore
 from backend.annotation import (
     bulk_review,
     get_rationale_view,
@@ -88,6 +88,13 @@ def test_annotation_and_explore_work_the_same(db_url: str):
         assert total == 2 and [r["review_status"] for r in rows] == ["rejected", "rejected"]
         assert [r["total"] for r in explore.accuracy_by_run(session)] == [4]
         assert sum(r["count"] for r in explore.review_progress(session)) == 4
+        curated = curation.create_set(session, name="s", rationale_filter=RationaleFilter(split="test"))
+        assert curation.add_items(session, set_id=curated.id, picks=[ids[1]]) == 1  # type: ignore[arg-type]
+        curation.freeze(session, set_id=curated.id)  # type: ignore[arg-type]
+        records = curation.frozen_records(session, set_id=curated.id)  # type: ignore[arg-type]
+        pinned = [(r.rationale_id, r.revision_number) for r in records]
+        assert pinned == [(ids[0], 3), (ids[2], 1), (ids[1], 1)]  # the filter's matches, then the pick
+        assert records[0].final_answer == "1" and records[2].steps == [StepText("How many?", "1 + 1 = 2")]
         # ann-ben, and each of them with the admin's bulk reject
         assert explore.annotator_agreement(session)["overall"]["n"] == 3
     engine.dispose()
