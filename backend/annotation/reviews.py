@@ -50,13 +50,15 @@ def _check_review(
     return parsed, first_wrong_step
 
 
-def _seen_revision(session: Session, *, rationale_id: int, version: int) -> int | None:
-    """The revision number that was current at `version` (history before a version never changes)."""
-    return session.exec(
+def _seen_revision(session: Session, *, rationale_id: int, version: int) -> int:
+    """The revision number that was current at `version` (history before a version never changes);
+    0 for a rationale stored without any revision."""
+    seen = session.exec(
         select(func.max(Revision.number)).where(
             Revision.rationale_id == rationale_id, func.coalesce(Revision.version, 1) <= version
         )
     ).one()
+    return seen or 0
 
 
 def review_rationale(
@@ -109,7 +111,7 @@ def review_rationale(
             raise ValueError(f"first wrong step {first_wrong_step + 1} is outside steps 1..{num_steps}")
         review = Review(
             rationale_id=rationale_id,
-            revision_number=seen or 1,
+            revision_number=seen,
             reviewer_id=reviewer.id,
             verdict=parsed,
             step_verdicts=list(step_verdicts or [])[:num_steps],

@@ -147,3 +147,25 @@ def test_assign_feeds_the_assigned_queue(session: Session, many: list[Rationale]
 def test_error_tags_are_unique_kebab_case():
     assert len(set(ERROR_TAGS)) == len(ERROR_TAGS)
     assert all(tag == tag.lower() and " " not in tag for tag in ERROR_TAGS)
+
+
+def test_a_rationale_stored_without_revisions_can_be_reviewed_and_edited(
+    session: Session, users: dict[str, User]
+):
+    from tests.factories import make_dataset, make_problem, make_rationale
+
+    bare = make_rationale(session, make_problem(session, make_dataset(session, name="bare")))
+    assert bare.id is not None and bare.current_revision == 0
+    review = review_rationale(
+        session, rationale_id=bare.id, expected_version=1, verdict="accept", reviewer=users["alice"]
+    )
+    assert review.revision_number == 0
+    view = save_edit(
+        session,
+        rationale_id=bare.id,
+        expected_version=2,
+        steps=[StepText(None, "now stored")],
+        final_answer="1",
+        author=users["bob"],
+    )
+    assert view.revision_number == 1
