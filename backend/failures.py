@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend.annotation import assign_rationales, review_rationale
+from backend.auth import require_role
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
 from db.models import (
@@ -24,6 +25,7 @@ from db.models import (
     Problem,
     Rationale,
     RationaleSource,
+    Role,
     TrainingRun,
     User,
     Verdict,
@@ -191,6 +193,8 @@ def send_to_queue(
 ) -> list[int]:
     """Store each failure's trace as a student rationale (answer check "wrong"), then flag it (any
     annotator) and/or assign it to `assignee` (admins only, as assignment is). Returns the rationale ids."""
+    if assignee is not None:
+        require_role(by, Role.admin)  # checked before anything is written: a refused call changes nothing
     rationale_ids = []
     for trace_id in trace_ids:
         trace, problem = get_trace(session, trace_id=trace_id)
