@@ -27,7 +27,7 @@ ALLOWED_FIELDS: dict[TeacherMode, set[str]] = {
 REQUIRED_FIELDS: dict[TeacherMode, set[str]] = {
     TeacherMode.cot: {"question"},
     TeacherMode.socratic: {"question"},
-    TeacherMode.rationalize: {"question", "step"},
+    TeacherMode.rationalize: {"step"},
     TeacherMode.decompose: {"question"},
 }
 # Where each mode's output ends: the model tends to carry on with another made-up problem.
@@ -123,10 +123,10 @@ def render_example(mode: TeacherMode, example: dict[str, Any]) -> str:
         )
         return f"Problem: {question}\n{pairs}{answer}\n"
     if mode == TeacherMode.rationalize:
-        # One step per block, as the run asks one step at a time.
+        # Step -> question pairs alone: with the problem text in each example SmolLM2 asked about the
+        # problem instead of the step, and the prompt was twice as long.
         return "".join(
-            f"Problem: {question}\nStep: {strip_annotations(s['text']).strip()}\n"
-            f"Question: {s['sub_question'].strip()}\n\n"
+            f"Step: {strip_annotations(s['text']).strip()}\nQuestion: {s['sub_question'].strip()}\n\n"
             for s in steps
         )
     numbered = "".join(f"{n}. {s['sub_question'].strip()}\n" for n, s in enumerate(steps, start=1))

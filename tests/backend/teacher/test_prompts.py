@@ -22,7 +22,7 @@ def test_default_templates_and_examples_render_for_every_mode(mode: TeacherMode)
     validate_template(mode, default_template(mode))
     validate_few_shot(mode, default_few_shot())
     prompt = render_prompt(mode, question=QUESTION, step="Tom has 3 * 5 = <<3*5=15>>15 pens.")
-    assert QUESTION in prompt
+    assert (QUESTION in prompt) == (mode != TeacherMode.rationalize)  # rationalize shows only the step
     assert "{" not in prompt
     assert "muffins" in prompt  # the few-shot block is in
 
@@ -69,6 +69,7 @@ def test_custom_template_and_examples_are_used() -> None:
         (TeacherMode.cot, "{question} {answer}", r"unknown placeholder\(s\) \['answer'\]"),
         (TeacherMode.cot, "no question here", r"must contain \{question\}"),
         (TeacherMode.rationalize, "{question}", r"must contain \{step\}"),
+        (TeacherMode.rationalize, "{step} {hint}", r"unknown placeholder\(s\) \['hint'\]"),
         (TeacherMode.cot, "{question} {", "not valid"),
     ],
 )
