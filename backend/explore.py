@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from backend.filters import RationaleFilter
 from db.models import Dataset, Problem, Rationale, Review, TeacherRun, User
-from db.search_index import SQLITE_TABLE, has_question_search
+from db.search_index import SQLITE_TABLE, catch_up, has_question_search, indexed_through, pending
 
 # Each sort's full ORDER BY, ending in id so pages never overlap. Ties in step count are broken by verdict
 # and ties in verdict by step count: these are the leading columns of the sort indexes
@@ -33,20 +33,35 @@ MAX_PAGE_SIZE = 500
 COUNT_CAP = 10_000  # counts above this are reported as "10,000+" (an exact count can cost a full scan)
 
 
-def filtered(session: Session, rationale_filter: RationaleFilter, query: Any) -> Any:
-    """`rationale_filter.apply(query)`, with the question search answered from the trigram index when the
-    database has one (same rows as the filter's own LIKE, found without scanning every problem)."""
-    if not rationale_filter.search or not has_question_search(session.connection()):
-        return rationale_filter.apply(query)
-    search = rationale_filter.search
-    search_index = table(SQLITE_TABLE, literal_column("question"))
+def _indexed_question_ids(session: Session, search: str) -> Any | None:
+    """Ids of the problems whose question contains `search`, from the trigram index plus a LIKE over the
+    problems added since its last catch-up (so the answer is always complete); None without an index."""
+    connection = session.connection()
+    if not has_question_search(connection):
+        return None
+    if pending(connection):  # index new problems now if the database is free (else they are scanned)
+        catch_up(session.get_bind().engine, wait_ms=200)
     if len(search) >= 3 and not {"%", "_"} & set(search):
         # A trigram phrase query: the same case-insensitive substring match, several times faster than
         # LIKE through the same index (LIKE re-checks every candidate row).
         condition = literal_column(SQLITE_TABLE).op("MATCH")('"' + search.replace('"', '""') + '"')
     else:  # shorter than a trigram, or LIKE wildcards the user meant: LIKE, still answered by the index
         condition = literal_column("question").like(f"%{search}%")  # LIKE is case-insensitive in SQLite
-    problem_ids = sql_select(literal_column("rowid", Integer)).select_from(search_index).where(condition)
+    search_index = table(SQLITE_TABLE, literal_column("question"))
+    indexed = sql_select(literal_column("rowid", Integer)).select_from(search_index).where(condition)
+    newer = select(col(Problem.id)).where(
+        col(Problem.id) > indexed_through(connection), col(Problem.question).icontains(search)
+    )
+    return indexed.union_all(newer)
+
+
+def filtered(session: Session, rationale_filter: RationaleFilter, query: Any) -> Any:
+    """`rationale_filter.apply(query)`, with the question search answered from the trigram index when the
+    database has one (the same rows as the filter's own LIKE, found without scanning every problem)."""
+    search = rationale_filter.search
+    problem_ids = _indexed_question_ids(session, search) if search else None
+    if problem_ids is None:
+        return rationale_filter.apply(query)
     query = replace(rationale_filter, search=None).apply(query)
     return query.where(col(Rationale.problem_id).in_(problem_ids))
 

@@ -9,7 +9,7 @@ from backend.filters import RationaleFilter
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
 from db.models import Dataset, Problem, RationaleSource, Role, User, Verdict
-from db.search_index import ensure_question_search, has_question_search
+from db.search_index import ensure_question_search, has_question_search, pending
 from tests.factories import make_dataset, make_problem, make_run
 
 
@@ -173,14 +173,27 @@ def test_search_through_the_trigram_index_finds_the_same_rows(
     assert ensure_question_search(engine) and has_question_search(session.connection())
     assert {text: found(text) for text in scanned} == scanned
     assert scanned["BOLD"] == [13]  # case-insensitive, like LIKE
-    # Triggers keep the index in step with new and edited problems.
-    problem = make_problem(
-        session, session.get(Dataset, table["beta"]), external_id="b1", question="Zebra count"
-    )
-    _store(session, problem, run_id=None, sample=0, verdict=Verdict.correct, steps=1)
+    beta = session.get(Dataset, table["beta"])
+    assert beta is not None
+    zebra = make_problem(session, beta, external_id="b1", question="Zebra count")
+    _store(session, zebra, run_id=None, sample=0, verdict=Verdict.correct, steps=1)
     session.commit()
-    assert found("zebra") == [14]
-    problem.question = "Giraffe count"
-    session.add(problem)
+    # A new problem is found at once: scanned while another writer keeps the catch-up from running...
+    blocker = engine.raw_connection()
+    blocker.cursor().execute("BEGIN IMMEDIATE")
+    assert found("zebra") == [14] and pending(session.connection()) == 1
+    blocker.rollback()
+    blocker.close()
+    # ... and indexed by the next search's catch-up.
+    assert found("zebra") == [14] and pending(session.connection()) == 0
+    # Triggers keep indexed rows right when a question is edited or a problem deleted.
+    zebra.question = "Giraffe count"
+    session.add(zebra)
     session.commit()
     assert found("zebra") == [] and found("giraffe") == [14]
+    session.delete(zebra)
+    session.commit()
+    assert found("giraffe") == []
+    session.connection().exec_driver_sql(
+        "INSERT INTO problem_search(problem_search) VALUES ('integrity-check')"
+    )
