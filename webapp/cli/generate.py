@@ -1,10 +1,25 @@
-"""`socratic-studio prepare-model` and `socratic-studio generate`: the teacher from the command line."""
+"""`socratic-studio prepare-model` and `socratic-studio generate`: the teacher from the command line.
 
+`generate` creates the same TeacherRun + Job the web app creates, then runs it here with a progress bar
+(Ctrl-C cancels at the next batch boundary; `socratic-studio jobs resume N` continues), or hands it to a
+background worker with --background.
+"""
+
+import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import typer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from tqdm import tqdm
 
-from webapp.cli.common import fail
+from backend.filters import ProblemFilter
+from backend.jobs import store
+from backend.jobs.runner import run_job, spawn_job
+from db.models import JobStatus, TeacherRun
+from webapp.cli.common import fail, state
 
 
 def prepare_model(
@@ -25,6 +40,151 @@ def prepare_model(
     typer.echo(f"default teacher ready: {folder}")
 
 
+def _read_text_file(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read the {what} file {path}: {error}")
+    return None
+
+
+def _read_json_file(path: Path | None, what: str) -> Any:
+    text = _read_text_file(path, what)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(f"the {what} file {path} is not valid JSON: {error}")
+
+
+def _backend_options(
+    base_url: str | None, api_key_env: str | None, endpoint: str | None, concurrency: int | None, chat: bool
+) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "base_url": base_url,
+        "api_key_env": api_key_env,
+        "endpoint": endpoint,
+        "concurrency": concurrency,
+    }
+    if chat:
+        options["chat"] = True
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _watch(engine: Engine, job_id: int) -> JobStatus:
+    """Run the job on a thread while this one draws its progress from the job row."""
+    outcome: dict[str, JobStatus] = {}
+    worker = threading.Thread(target=lambda: outcome.update(status=run_job(engine, job_id)), daemon=True)
+    worker.start()
+    with tqdm(total=0, unit="problem", dynamic_ncols=True) as bar:
+        try:
+            while worker.is_alive():
+                worker.join(timeout=1.0)
+                _draw(bar, engine, job_id)
+        except KeyboardInterrupt:
+            with Session(engine) as session:
+                store.request_cancel(session, job_id=job_id)
+            typer.echo(
+                f"\ncancelling at the next batch boundary (resume with: socratic-studio jobs resume {job_id})"
+            )
+            worker.join()
+        _draw(bar, engine, job_id)
+    return outcome.get("status", JobStatus.failed)
+
+
+def _draw(bar: tqdm, engine: Engine, job_id: int) -> None:
+    with Session(engine) as session:
+        job = store.get_job(session, job_id=job_id)
+    bar.total = job.total
+    bar.n = job.done
+    bar.set_postfix_str(job.message.split(" · ", 1)[-1] if job.message else "")
+    bar.refresh()
+
+
+def generate(
+    ctx: typer.Context,
+    dataset: str = typer.Option(..., help="dataset name (see the web app or `socratic-studio import`)"),
+    mode: str = typer.Option("cot", help="cot, socratic, rationalize or decompose"),
+    backend: str = typer.Option("transformers", help="transformers, vllm or openai"),
+    model: str = typer.Option(
+        "default", help="model folder, hub id, served model name or 'default' (SmolLM2)"
+    ),
+    samples: int = typer.Option(1, help="rationales per problem"),
+    temperature: float = typer.Option(0.0, help="0 is greedy"),
+    top_p: float = typer.Option(1.0, help="nucleus sampling mass"),
+    max_tokens: int | None = typer.Option(None, help="generated tokens per output (default per mode)"),
+    stop: list[str] | None = typer.Option(None, help="stop string (repeat the option; default per mode)"),
+    seed: int = typer.Option(0, help="sampling seed"),
+    split: str | None = typer.Option(None, help="only this split"),
+    limit: int | None = typer.Option(None, help="at most this many problems (in id order)"),
+    offset: int = typer.Option(0, help="skip this many problems first"),
+    batch_size: int = typer.Option(8, help="problems per batch (one transaction each)"),
+    price_per_1k_tokens: float | None = typer.Option(None, help="estimated cost per 1K tokens"),
+    template_file: Path | None = typer.Option(
+        None, help="prompt template file ({examples}, {question}, ...)"
+    ),
+    few_shot_file: Path | None = typer.Option(None, help="few-shot examples JSON file"),
+    show_gold: bool = typer.Option(False, help="show the gold answer in the prompt (rationalization)"),
+    name: str = typer.Option("", help="run name"),
+    base_url: str | None = typer.Option(None, help="openai: server URL, e.g. http://127.0.0.1:8000/v1"),
+    api_key_env: str | None = typer.Option(None, help="openai: env var holding the API key (never stored)"),
+    endpoint: str | None = typer.Option(None, help="openai: completions or chat"),
+    concurrency: int | None = typer.Option(None, help="openai: requests in flight"),
+    chat: bool = typer.Option(False, help="send prompts through the model's chat template"),
+    background: bool = typer.Option(False, help="run in a background worker and return at once"),
+) -> None:
+    """Generate teacher rationales as a job.
+
+    Example: socratic-studio generate --dataset demo-gsm_symbolic --mode rationalize --limit 50
+    """
+    from backend.teacher.job import GenerationConfig, start_generation
+
+    config = GenerationConfig(
+        backend=backend,
+        model=model,
+        mode=mode,
+        dataset=dataset,
+        problem_filter=ProblemFilter(split=split, limit=limit, offset=offset),
+        samples=samples,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        stop=stop or None,
+        seed=seed,
+        batch_size=batch_size,
+        price_per_1k_tokens=price_per_1k_tokens,
+        template=_read_text_file(template_file, "template"),
+        few_shot=_read_json_file(few_shot_file, "few-shot"),
+        show_gold=show_gold,
+        name=name,
+        backend_options=_backend_options(base_url, api_key_env, endpoint, concurrency, chat),
+    )
+    cli = state(ctx)
+    engine = cli.engine()
+    with Session(engine) as session:
+        try:
+            job = start_generation(session, config=config)
+        except (ValueError, OSError) as error:
+            fail(str(error))
+        run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
+    assert job.id is not None
+    typer.echo(f"teacher run {run.id} ({run.name}) as job {job.id}")
+    if background:
+        spawn_job(job.id, database_url=cli.url, logs_dir=cli.settings.resolved_runs_dir / "logs")
+        typer.echo(f"running in the background; watch with: socratic-studio jobs show {job.id}")
+        return
+    status = _watch(engine, job.id)
+    with Session(engine) as session:
+        finished = store.get_job(session, job_id=job.id)
+    typer.echo(f"job {job.id} {status}: {finished.message}")
+    if status == JobStatus.failed:
+        fail((finished.error or "").strip().splitlines()[-1] if finished.error else "the job failed")
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's top-level commands to the root `socratic-studio` app."""
     app.command("prepare-model")(prepare_model)
+    app.command("generate")(generate)
