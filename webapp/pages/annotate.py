@@ -71,6 +71,13 @@ def _editor() -> dict[str, Any]:
         c["first_wrong"] = gr.Number(
             label=S.FIRST_WRONG, value=0, precision=0, minimum=0, elem_id="annotate-first-wrong"
         )
+    c.update(_review_fields())
+    return c
+
+
+def _review_fields() -> dict[str, Any]:
+    """Error tags, comment, the save and review buttons, and the conflict panel of a refused save."""
+    c: dict[str, Any] = {}
     c["tags"] = gr.CheckboxGroup(label=S.TAGS, choices=ERROR_TAGS, elem_id="annotate-tags")
     c["comment"] = gr.Textbox(label=S.COMMENT, elem_id="annotate-comment")
     with gr.Row():
@@ -143,66 +150,62 @@ def _bulk(app: AppContext, panel: FilterPanel) -> None:
     cancel.click(handlers.cancel, None, outputs, api_visibility="private")
 
 
+def _queue() -> dict[str, Any]:
+    """Queue mode, previous / next, and opening a rationale by id."""
+    c: dict[str, Any] = {}
+    with gr.Row():
+        modes = [(label, key) for key, label in QUEUE_MODES.items()]
+        c["mode"] = gr.Dropdown(modes, value="unreviewed", label=S.MODE, elem_id="annotate-mode", scale=2)
+        c["previous"] = _button(S.PREVIOUS, "annotate-prev")
+        c["following"] = _button(S.NEXT, "annotate-next", "primary")
+        c["rationale_id"] = gr.Number(
+            label=S.OPEN_ID, precision=0, minimum=1, elem_id="annotate-open-id", min_width=100
+        )
+        c["open"] = _button(S.OPEN, "annotate-open")
+    c["advance"] = gr.Checkbox(label=S.AUTO_ADVANCE, value=True, elem_id="annotate-advance")
+    return c
+
+
+def _wire_tools(c: dict[str, Any], history: HistoryHandlers, screen: list[Any]) -> None:
+    """Step table edits, revision diffs and revert."""
+    table_ops = ((c["add"], step_table.add_step), (c["remove"], step_table.remove_step),
+                 (c["up"], step_table.move_up), (c["down"], step_table.move_down))  # fmt: skip
+    for button, operation in table_ops:
+        button.click(operation, [c["steps"], c["step_number"]], c["steps"], api_visibility="private")
+    compare_inputs = [c["current"], c["compare_from"], c["compare_to"]]
+    for dropdown in (c["compare_from"], c["compare_to"]):
+        dropdown.input(history.compare, compare_inputs, c["diff"], api_visibility="private")
+    c["revert"].click(history.revert, [c["current"], c["revert_to"]], screen, api_name="revert")
+
+
 def create_annotate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> AnnotateTab:
-    handlers, history = AnnotateHandlers(app), HistoryHandlers(app)
+    handlers = AnnotateHandlers(app)
     # The open rationale and the version it was read at; a hidden JSON (not gr.State) so the API takes it too.
     current = gr.JSON(value={}, visible=False)
     with gr.Row():
         with gr.Column(scale=3):
-            with gr.Row():
-                mode = gr.Dropdown(
-                    [(label, key) for key, label in QUEUE_MODES.items()],
-                    value="unreviewed",
-                    label=S.MODE,
-                    elem_id="annotate-mode",
-                    scale=2,
-                )
-                previous = _button(S.PREVIOUS, "annotate-prev")
-                following = _button(S.NEXT, "annotate-next", "primary")
-                rationale_id = gr.Number(
-                    label=S.OPEN_ID, precision=0, minimum=1, elem_id="annotate-open-id", min_width=100
-                )
-                open_button = _button(S.OPEN, "annotate-open")
-            advance = gr.Checkbox(label=S.AUTO_ADVANCE, value=True, elem_id="annotate-advance")
+            queue = _queue()
             panel = create_filter_panel("annotate", open_=False)
-            editor = _editor()
-            past = _history()
+            c = {**queue, **_editor(), **_history(), "current": current}
             _bulk(app, panel)
         with gr.Column(scale=1, min_width=260):
             gr.Markdown(S.SHORTCUTS)
             gr.Markdown(GUIDELINES.read_text(encoding="utf-8"), elem_id="annotate-guidelines")
-    parts = {**editor, **past, "current": current}
-    screen = [parts[name] for name in Screen._fields]
-
-    for button, walk, name in (
-        (following, handlers.next, "queue_next"),
-        (previous, handlers.previous, "queue_prev"),
-    ):
-        panel.on(button.click, walk, inputs=[current, mode], outputs=screen, api_name=name)
-    open_button.click(handlers.open, [rationale_id], screen, api_name="open_rationale")
-    edit = [current, editor["steps"], editor["final_answer"], editor["comment"]]
-    editor["save"].click(handlers.save, edit, screen, api_name="save_edit")
-    editor["keep_mine"].click(handlers.keep_mine, edit, screen, api_name="save_over_conflict")
-    editor["load_theirs"].click(handlers.load_theirs, [current], screen, api_visibility="private")
-    review_inputs = [current, editor["steps"], editor["final_answer"], editor["first_wrong"], editor["tags"],
-                     editor["comment"], advance, mode]  # fmt: skip
+    screen = [c[name] for name in Screen._fields]
+    for button, walk, name in ((c["following"], handlers.next, "queue_next"),
+                               (c["previous"], handlers.previous, "queue_prev")):  # fmt: skip
+        panel.on(button.click, walk, inputs=[current, c["mode"]], outputs=screen, api_name=name)
+    c["open"].click(handlers.open, [c["rationale_id"]], screen, api_name="open_rationale")
+    edit = [current, c["steps"], c["final_answer"], c["comment"]]
+    c["save"].click(handlers.save, edit, screen, api_name="save_edit")
+    c["keep_mine"].click(handlers.keep_mine, edit, screen, api_name="save_over_conflict")
+    c["load_theirs"].click(handlers.load_theirs, [current], screen, api_visibility="private")
+    review = [
+        current,
+        *(c[k] for k in ("steps", "final_answer", "first_wrong", "tags", "comment", "advance", "mode")),
+    ]
     for name in ("accept", "reject", "flag"):
-        panel.on(
-            editor[name].click, getattr(handlers, name), inputs=review_inputs, outputs=screen, api_name=name
-        )
-    table_ops = ((editor["add"], step_table.add_step), (editor["remove"], step_table.remove_step),
-                 (editor["up"], step_table.move_up), (editor["down"], step_table.move_down))  # fmt: skip
-    for button, operation in table_ops:
-        button.click(
-            operation, [editor["steps"], editor["step_number"]], editor["steps"], api_visibility="private"
-        )
-    for dropdown in (past["compare_from"], past["compare_to"]):
-        dropdown.input(
-            history.compare,
-            [current, past["compare_from"], past["compare_to"]],
-            past["diff"],
-            api_visibility="private",
-        )
-    past["revert"].click(history.revert, [current, past["revert_to"]], screen, api_name="revert")
+        panel.on(c[name].click, getattr(handlers, name), inputs=review, outputs=screen, api_name=name)
+    _wire_tools(c, HistoryHandlers(app), screen)
     panel.register_choices(app, blocks, tab)
     return AnnotateTab(screen=screen, handlers=handlers)

@@ -1,6 +1,7 @@
 """Explore tab: the paged, sortable, filterable rationale table, the run overview and the charts."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -9,8 +10,11 @@ from webapp.context import AppContext
 from webapp.handlers.explore import ExploreHandlers, next_page, previous_page
 from webapp.pages.filter_panel import create_filter_panel
 from webapp.pages.refresh import on_show
+from webapp.pages.widgets import action, text_table
 
 S = strings.Explore
+PAGE_SIZES = [25, 50, 100, 200]
+COLUMN_WIDTHS = ["5%", "8%", "6%", "9%", "28%", "7%", "6%", "8%", "10%", "8%", "5%"]
 
 
 @dataclass
@@ -19,64 +23,65 @@ class ExploreTab:
     open_button: gr.Button  # "Open in Annotate" (wired by the app once the Annotate tab exists)
 
 
+def _table_view() -> dict[str, Any]:
+    """Sorting and paging controls, the rationale table, and the selected row."""
+    c: dict[str, Any] = {}
+    with gr.Row():
+        c["sort"] = gr.Dropdown(label=S.SORT, choices=S.SORTS, value="id", elem_id="explore-sort")
+        c["descending"] = gr.Checkbox(label=S.DESCENDING, value=False, elem_id="explore-desc")
+        c["page_size"] = gr.Dropdown(label=S.PAGE_SIZE, choices=PAGE_SIZES, value=50, elem_id="explore-size")
+        c["page"] = gr.Number(label=S.PAGE, value=1, precision=0, minimum=1, elem_id="explore-page")
+        c["apply"] = action(strings.Filter.APPLY, "explore-apply", "primary")
+    with gr.Row():
+        c["previous"] = gr.Button(S.PREVIOUS, size="sm", elem_id="explore-prev", scale=0)
+        c["summary"] = gr.Markdown(elem_id="explore-summary")
+        c["following"] = gr.Button(S.NEXT, size="sm", elem_id="explore-next", scale=0)
+    c["table"] = text_table(
+        S.HEADERS, "explore-table", wrap=True, max_height=520, column_widths=COLUMN_WIDTHS
+    )
+    with gr.Row():
+        c["selected"] = gr.Number(
+            label=S.SELECTED, precision=0, interactive=False, elem_id="explore-selected"
+        )
+        c["open"] = action(S.OPEN, "explore-open")
+    return c
+
+
+def _overview() -> dict[str, Any]:
+    """Datasets and teacher runs, and the charts."""
+    c: dict[str, Any] = {}
+    with gr.Accordion(S.RUNS_TITLE, open=False):
+        c["runs"] = text_table(S.RUN_HEADERS, "explore-runs")
+    with gr.Accordion(S.CHARTS, open=True):
+        for row in (("accuracy_plot", "steps_plot"), ("review_plot", "agreement_plot")):
+            with gr.Row():
+                for key in row:
+                    c[key] = gr.Plot(show_label=False)
+        c["agreement"] = text_table(S.AGREEMENT_HEADERS, "explore-agreement")
+    return c
+
+
 def create_explore_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> ExploreTab:
     handlers = ExploreHandlers(app)
     gr.Markdown(S.INTRO)
     panel = create_filter_panel("explore")
-    with gr.Row():
-        sort = gr.Dropdown(label=S.SORT, choices=S.SORTS, value="id", elem_id="explore-sort")
-        descending = gr.Checkbox(label=S.DESCENDING, value=False, elem_id="explore-desc")
-        page_size = gr.Dropdown(
-            label=S.PAGE_SIZE, choices=[25, 50, 100, 200], value=50, elem_id="explore-size"
+    c = {**_table_view(), **_overview()}
+    page = c["page"]
+    view_inputs = [panel.state, c["sort"], c["descending"], page, c["page_size"]]
+    view_outputs = [c["table"], c["summary"], page]
+    charts = [c[k] for k in ("accuracy_plot", "steps_plot", "review_plot", "agreement_plot", "agreement")]
+    shown = panel.on(c["apply"].click, handlers.page, inputs=view_inputs[1:], outputs=view_outputs,
+                     api_name="explore_page")  # fmt: skip
+    shown.then(handlers.charts, [panel.state], charts, api_visibility="private")
+    for button, turn in ((c["previous"], previous_page), (c["following"], next_page)):
+        button.click(turn, page, page, queue=False, api_visibility="private").then(
+            handlers.page, view_inputs, view_outputs, api_visibility="private"
         )
-        page = gr.Number(label=S.PAGE, value=1, precision=0, minimum=1, elem_id="explore-page")
-        apply = gr.Button(
-            strings.Filter.APPLY, variant="primary", elem_id="explore-apply", elem_classes="action"
-        )
-    with gr.Row():
-        previous = gr.Button(S.PREVIOUS, size="sm", elem_id="explore-prev", scale=0)
-        summary = gr.Markdown(elem_id="explore-summary")
-        following = gr.Button(S.NEXT, size="sm", elem_id="explore-next", scale=0)
-    table = gr.Dataframe(
-        headers=S.HEADERS,
-        datatype="str",
-        interactive=False,
-        wrap=True,
-        max_height=520,
-        elem_id="explore-table",
-        column_widths=["5%", "8%", "6%", "9%", "28%", "7%", "6%", "8%", "10%", "8%", "5%"],
-    )
-    with gr.Row():
-        selected = gr.Number(label=S.SELECTED, precision=0, interactive=False, elem_id="explore-selected")
-        open_button = gr.Button(S.OPEN, elem_id="explore-open", elem_classes="action")
-    with gr.Accordion(S.RUNS_TITLE, open=False):
-        runs = gr.Dataframe(headers=S.RUN_HEADERS, datatype="str", interactive=False, elem_id="explore-runs")
-    with gr.Accordion(S.CHARTS, open=True):
-        with gr.Row():
-            accuracy_plot = gr.Plot(show_label=False)
-            steps_plot = gr.Plot(show_label=False)
-        with gr.Row():
-            review_plot = gr.Plot(show_label=False)
-            agreement_plot = gr.Plot(show_label=False)
-        agreement = gr.Dataframe(headers=S.AGREEMENT_HEADERS, datatype="str", interactive=False)
-
-    view_inputs = [sort, descending, page, page_size]
-    view_outputs = [table, summary, page]
-    chart_outputs = [accuracy_plot, steps_plot, review_plot, agreement_plot, agreement]
-    shown = panel.on(
-        apply.click, handlers.page, inputs=view_inputs, outputs=view_outputs, api_name="explore_page"
-    )
-    shown.then(handlers.charts, [panel.state], chart_outputs, api_visibility="private")
-    for button, turn in ((previous, previous_page), (following, next_page)):
-        step = button.click(turn, page, page, queue=False, api_visibility="private")
-        step.then(handlers.page, [panel.state, *view_inputs], view_outputs, api_visibility="private")
-    sort.change(handlers.page, [panel.state, *view_inputs], view_outputs, api_visibility="private")
-    descending.change(handlers.page, [panel.state, *view_inputs], view_outputs, api_visibility="private")
-    table.select(handlers.select, None, selected, api_visibility="private")
+    for control in (c["sort"], c["descending"]):
+        control.change(handlers.page, view_inputs, view_outputs, api_visibility="private")
+    c["table"].select(handlers.select, None, c["selected"], api_visibility="private")
     panel.register_choices(app, blocks, tab)
-    blocks.load(handlers.page, [panel.state, *view_inputs], view_outputs, api_visibility="private")
-    on_show(blocks, tab, handlers.overview, None, [runs])
-    blocks.load(
-        handlers.charts, [panel.state], chart_outputs, api_visibility="private", show_progress="hidden"
-    )
-    return ExploreTab(selected=selected, open_button=open_button)
+    blocks.load(handlers.page, view_inputs, view_outputs, api_visibility="private")
+    on_show(blocks, tab, handlers.overview, None, [c["runs"]])
+    blocks.load(handlers.charts, [panel.state], charts, show_progress="hidden", api_visibility="private")
+    return ExploreTab(selected=c["selected"], open_button=c["open"])

@@ -1,6 +1,7 @@
 """Failures tab: an evaluation run's wrong answers, breakdowns, trace vs reference, send to the queue."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -8,9 +9,11 @@ from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.failures import FailureHandlers
 from webapp.pages.refresh import on_show
+from webapp.pages.widgets import action, readonly, text_table
 
 S = strings.Failures
 HIGHLIGHT = {S.DIVERGENT: "#fed7d7"}
+COLUMN_WIDTHS = ["6%", "6%", "8%", "36%", "7%", "8%", "6%", "10%", "13%"]
 
 
 @dataclass
@@ -19,75 +22,73 @@ class FailuresTab:
     open_button: gr.Button  # "Open in Annotate" (wired by the app)
 
 
+def _run_view() -> dict[str, Any]:
+    """The run and filters, the failures table and the breakdown charts."""
+    c: dict[str, Any] = {}
+    with gr.Row():
+        c["run"] = gr.Dropdown(label=S.RUN, choices=[], elem_id="failures-run", scale=3)
+        c["dataset"] = gr.Dropdown(
+            label=S.DATASET, choices=[(strings.ANY, 0)], value=0, elem_id="failures-dataset"
+        )
+        c["category"] = gr.Dropdown(label=S.CATEGORY, choices=[""], value="", elem_id="failures-category")
+        c["min_steps"] = gr.Number(label=S.MIN_STEPS, precision=0, minimum=0, elem_id="failures-min-steps")
+        c["max_steps"] = gr.Number(label=S.MAX_STEPS, precision=0, minimum=0, elem_id="failures-max-steps")
+        c["show"] = action(S.SHOW, "failures-show", "primary")
+    c["summary"] = gr.Markdown(elem_id="failures-summary")
+    c["table"] = text_table(
+        S.HEADERS, "failures-table", wrap=True, max_height=360, column_widths=COLUMN_WIDTHS
+    )
+    with gr.Row():
+        for key in ("by_steps", "by_dataset", "by_category"):
+            c[key] = gr.Plot(show_label=False)
+    return c
+
+
+def _detail() -> dict[str, Any]:
+    """One failure: its trace beside the reference, and the rationales of the same problem."""
+    c: dict[str, Any] = {}
+    c["trace_id"] = gr.Number(label=S.SELECTED, precision=0, interactive=False, elem_id="failures-trace-id")
+    with gr.Row():
+        c["question"] = readonly(S.QUESTION, "failures-question", lines=3, scale=3)
+        c["gold"] = readonly(S.GOLD, "failures-gold", scale=1)
+    with gr.Row():
+        c["trace"] = gr.HighlightedText(label=S.TRACE, color_map=HIGHLIGHT, elem_id="failures-trace")
+        c["reference"] = gr.HighlightedText(
+            label=S.REFERENCE, color_map=HIGHLIGHT, elem_id="failures-reference"
+        )
+    c["related"] = text_table(S.RELATED_HEADERS, "failures-related", label=S.RELATED)
+    with gr.Row():
+        c["rationale_id"] = gr.Number(
+            label=S.RATIONALE, precision=0, interactive=False, elem_id="failures-rationale-id"
+        )
+        c["open"] = action(S.OPEN, "failures-open")
+    with gr.Accordion(S.SEND_TITLE, open=False, elem_id="failures-send-box"):
+        with gr.Row():
+            c["which"] = gr.Radio(
+                S.SEND_CHOICES, value="selected", label=S.SEND_WHICH, elem_id="failures-which"
+            )
+            c["assignee"] = gr.Dropdown(
+                label=S.ASSIGNEE, choices=[(strings.ANY, 0)], value=0, elem_id="failures-assignee"
+            )
+            c["flag"] = gr.Checkbox(label=S.FLAG, value=True, elem_id="failures-flag")
+            c["send"] = action(S.SEND, "failures-send", "primary")
+        c["sent"] = gr.Markdown(elem_id="failures-sent")
+    return c
+
+
 def create_failures_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> FailuresTab:
     handlers = FailureHandlers(app)
     gr.Markdown(S.INTRO)
-    with gr.Row():
-        run = gr.Dropdown(label=S.RUN, choices=[], elem_id="failures-run", scale=3)
-        dataset = gr.Dropdown(
-            label=S.DATASET, choices=[(strings.ANY, 0)], value=0, elem_id="failures-dataset"
-        )
-        category = gr.Dropdown(label=S.CATEGORY, choices=[""], value="", elem_id="failures-category")
-        min_steps = gr.Number(label=S.MIN_STEPS, precision=0, minimum=0, elem_id="failures-min-steps")
-        max_steps = gr.Number(label=S.MAX_STEPS, precision=0, minimum=0, elem_id="failures-max-steps")
-        show = gr.Button(S.SHOW, variant="primary", elem_id="failures-show", elem_classes="action")
-    summary = gr.Markdown(elem_id="failures-summary")
-    table = gr.Dataframe(
-        headers=S.HEADERS,
-        datatype="str",
-        interactive=False,
-        wrap=True,
-        max_height=360,
-        elem_id="failures-table",
-        column_widths=["6%", "6%", "8%", "36%", "7%", "8%", "6%", "10%", "13%"],
-    )
-    with gr.Row():
-        by_steps = gr.Plot(show_label=False)
-        by_dataset = gr.Plot(show_label=False)
-        by_category = gr.Plot(show_label=False)
-    trace_id = gr.Number(label=S.SELECTED, precision=0, interactive=False, elem_id="failures-trace-id")
-    with gr.Row():
-        question = gr.Textbox(
-            label=S.QUESTION, lines=3, interactive=False, scale=3, elem_id="failures-question"
-        )
-        gold = gr.Textbox(label=S.GOLD, interactive=False, scale=1, elem_id="failures-gold")
-    with gr.Row():
-        trace = gr.HighlightedText(label=S.TRACE, color_map=HIGHLIGHT, elem_id="failures-trace")
-        reference = gr.HighlightedText(label=S.REFERENCE, color_map=HIGHLIGHT, elem_id="failures-reference")
-    related = gr.Dataframe(
-        headers=S.RELATED_HEADERS,
-        datatype="str",
-        interactive=False,
-        label=S.RELATED,
-        elem_id="failures-related",
-    )
-    with gr.Row():
-        rationale_id = gr.Number(
-            label=S.RATIONALE, precision=0, interactive=False, elem_id="failures-rationale-id"
-        )
-        open_button = gr.Button(S.OPEN, elem_id="failures-open", elem_classes="action")
-    with gr.Accordion(S.SEND_TITLE, open=False, elem_id="failures-send-box"):
-        with gr.Row():
-            which = gr.Radio(S.SEND_CHOICES, value="selected", label=S.SEND_WHICH, elem_id="failures-which")
-            assignee = gr.Dropdown(
-                label=S.ASSIGNEE, choices=[(strings.ANY, 0)], value=0, elem_id="failures-assignee"
-            )
-            flag = gr.Checkbox(label=S.FLAG, value=True, elem_id="failures-flag")
-            send = gr.Button(S.SEND, variant="primary", elem_id="failures-send", elem_classes="action")
-        sent = gr.Markdown(elem_id="failures-sent")
-
-    show_inputs = [run, dataset, min_steps, max_steps, category]
-    show_outputs = [table, summary, by_steps, by_dataset, by_category, category]
-    show.click(handlers.show, show_inputs, show_outputs, api_name="failures")
-    run.input(handlers.show, show_inputs, show_outputs, api_visibility="private")
-    picked = table.select(handlers.select, None, trace_id, api_visibility="private")
-    picked.success(
-        handlers.detail,
-        [run, trace_id],
-        [question, gold, trace, reference, related],
-        api_visibility="private",
-    )
-    related.select(handlers.select_related, None, rationale_id, api_visibility="private")
-    send.click(handlers.send, [which, trace_id, table, assignee, flag], sent, api_name="send_failures")
-    on_show(blocks, tab, handlers.choices, None, [run, dataset, assignee])
-    return FailuresTab(rationale_id=rationale_id, open_button=open_button)
+    c = {**_run_view(), **_detail()}
+    show_inputs = [c[k] for k in ("run", "dataset", "min_steps", "max_steps", "category")]
+    show_outputs = [c[k] for k in ("table", "summary", "by_steps", "by_dataset", "by_category", "category")]
+    c["show"].click(handlers.show, show_inputs, show_outputs, api_name="failures")
+    c["run"].input(handlers.show, show_inputs, show_outputs, api_visibility="private")
+    picked = c["table"].select(handlers.select, None, c["trace_id"], api_visibility="private")
+    detail = [c[k] for k in ("question", "gold", "trace", "reference", "related")]
+    picked.success(handlers.detail, [c["run"], c["trace_id"]], detail, api_visibility="private")
+    c["related"].select(handlers.select_related, None, c["rationale_id"], api_visibility="private")
+    send_inputs = [c[k] for k in ("which", "trace_id", "table", "assignee", "flag")]
+    c["send"].click(handlers.send, send_inputs, c["sent"], api_name="send_failures")
+    on_show(blocks, tab, handlers.choices, None, [c["run"], c["dataset"], c["assignee"]])
+    return FailuresTab(rationale_id=c["rationale_id"], open_button=c["open"])

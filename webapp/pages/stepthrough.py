@@ -1,5 +1,7 @@
 """Step-through tab: a problem, a decomposer and a solver; next step, edit, reveal, save, export."""
 
+from typing import Any
+
 import gradio as gr
 
 from webapp import strings
@@ -10,39 +12,45 @@ from webapp.pages.refresh import on_show
 S = strings.StepThrough
 
 
-def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> None:
-    handlers = StepThroughHandlers(app)
-    gr.Markdown(S.INTRO)
+def _model_picker(label: str, elem_id: str) -> gr.Dropdown:
+    return gr.Dropdown(label=label, choices=[], allow_custom_value=True, info=S.MODEL_HINT, elem_id=elem_id)
+
+
+def _setup() -> dict[str, Any]:
+    """What to step through and with which models."""
+    c: dict[str, Any] = {}
     with gr.Row():
-        dataset = gr.Dropdown(label=S.DATASET, choices=[], elem_id="step-dataset", scale=1)
-        problem = gr.Dropdown(label=S.PROBLEM, choices=[], elem_id="step-problem", scale=3)
-    typed = gr.Textbox(label=S.TYPED, lines=2, elem_id="step-typed")
+        c["dataset"] = gr.Dropdown(label=S.DATASET, choices=[], elem_id="step-dataset", scale=1)
+        c["problem"] = gr.Dropdown(label=S.PROBLEM, choices=[], elem_id="step-problem", scale=3)
+    c["typed"] = gr.Textbox(label=S.TYPED, lines=2, elem_id="step-typed")
     with gr.Row():
-        decomposer = gr.Dropdown(
-            label=S.DECOMPOSER,
-            choices=[],
-            allow_custom_value=True,
-            info=S.MODEL_HINT,
-            elem_id="step-decomposer",
-        )
-        solver = gr.Dropdown(
-            label=S.SOLVER, choices=[], allow_custom_value=True, info=S.MODEL_HINT, elem_id="step-solver"
-        )
-        reveal_mode = gr.Checkbox(label=S.REVEAL, value=False, elem_id="step-reveal-mode")
-        start = gr.Button(S.START, variant="primary", elem_id="step-start", elem_classes="action")
-    state = gr.JSON(value={}, visible=False)
-    revealed = gr.State(0)
-    question = gr.Textbox(label=S.QUESTION, lines=2, interactive=False, elem_id="step-question")
+        c["decomposer"] = _model_picker(S.DECOMPOSER, "step-decomposer")
+        c["solver"] = _model_picker(S.SOLVER, "step-solver")
+        c["reveal_mode"] = gr.Checkbox(label=S.REVEAL, value=False, elem_id="step-reveal-mode")
+        c["start"] = gr.Button(S.START, variant="primary", elem_id="step-start", elem_classes="action")
+    return c
+
+
+def _session_view() -> dict[str, Any]:
+    """The problem, the step buttons, and the trace beside the teacher's rationale and the reference."""
+    c: dict[str, Any] = {"state": gr.JSON(value={}, visible=False), "revealed": gr.State(0)}
+    c["question"] = gr.Textbox(label=S.QUESTION, lines=2, interactive=False, elem_id="step-question")
+    buttons = [
+        ("next_step", S.NEXT, "step-next"),
+        ("reveal", S.REVEAL_NEXT, "step-reveal"),
+        ("save", S.SAVE, "step-save"),
+        ("export_md", S.EXPORT_MD, "step-export-md"),
+        ("export_html", S.EXPORT_HTML, "step-export-html"),
+    ]
     with gr.Row():
-        next_step = gr.Button(S.NEXT, variant="primary", elem_id="step-next")
-        reveal = gr.Button(S.REVEAL_NEXT, elem_id="step-reveal")
-        save = gr.Button(S.SAVE, elem_id="step-save")
-        export_md = gr.Button(S.EXPORT_MD, elem_id="step-export-md")
-        export_html = gr.Button(S.EXPORT_HTML, elem_id="step-export-html")
-    status = gr.Markdown(elem_id="step-status")
+        for key, label, elem_id in buttons:
+            c[key] = gr.Button(
+                label, variant="primary" if key == "next_step" else "secondary", elem_id=elem_id
+            )
+    c["status"] = gr.Markdown(elem_id="step-status")
     with gr.Row():
         with gr.Column(scale=1):
-            trace = gr.Dataframe(
+            c["trace"] = gr.Dataframe(
                 headers=S.TRACE_HEADERS,
                 datatype="str",
                 interactive=True,
@@ -52,39 +60,51 @@ def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> N
                 column_widths=["50%", "50%"],
             )
             with gr.Row():
-                final = gr.Textbox(label=S.FINAL, interactive=False, elem_id="step-final")
-                gold = gr.Textbox(label=S.GOLD, interactive=False, elem_id="step-gold")
+                c["final"] = gr.Textbox(label=S.FINAL, interactive=False, elem_id="step-final")
+                c["gold"] = gr.Textbox(label=S.GOLD, interactive=False, elem_id="step-gold")
         with gr.Column(scale=1):
-            teacher, reference = (
-                gr.Dataframe(
+            for key, label in (("teacher", S.TEACHER), ("reference", S.REFERENCE)):
+                c[key] = gr.Dataframe(
                     headers=["sub_question", "text"],
                     datatype="str",
                     interactive=False,
                     wrap=True,
                     label=label,
-                    elem_id=elem_id,
+                    elem_id=f"step-{key}",
                     column_widths=["45%", "55%"],
                 )
-                for label, elem_id in ((S.TEACHER, "step-teacher"), (S.REFERENCE, "step-reference"))
-            )
-    exported = gr.File(label=S.EXPORT_FILE, interactive=False, visible=False, elem_id="step-export-file")
+    c["exported"] = gr.File(label=S.EXPORT_FILE, interactive=False, visible=False, elem_id="step-export-file")
+    return c
 
-    dataset.change(handlers.problems, [dataset], problem, api_visibility="private")
-    start.click(
-        handlers.start,
-        [problem, typed, decomposer, solver],
-        [state, question, trace, teacher, reference, gold, status, revealed],
-        api_name="stepthrough_start",
-    )
-    next_step.click(
+
+def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> None:
+    handlers = StepThroughHandlers(app)
+    gr.Markdown(S.INTRO)
+    c = {**_setup(), **_session_view()}
+    state, trace = c["state"], c["trace"]
+    c["dataset"].change(handlers.problems, [c["dataset"]], c["problem"], api_visibility="private")
+    started = [
+        state,
+        c["question"],
+        trace,
+        c["teacher"],
+        c["reference"],
+        c["gold"],
+        c["status"],
+        c["revealed"],
+    ]
+    c["start"].click(handlers.start, [c["problem"], c["typed"], c["decomposer"], c["solver"]], started,
+                     api_name="stepthrough_start")  # fmt: skip
+    c["next_step"].click(
         handlers.next_step,
-        [state, trace, reveal_mode, revealed],
-        [state, trace, final, status],
+        [state, trace, c["reveal_mode"], c["revealed"]],
+        [state, trace, c["final"], c["status"]],
         api_name="stepthrough_next",
         concurrency_limit=1,  # one model call at a time: inference takes every CPU core
     )
-    reveal.click(handlers.reveal, [state, revealed, reveal_mode], [trace, revealed], api_visibility="private")
-    save.click(handlers.save, [state, trace], status, api_name="stepthrough_save")
-    export_md.click(handlers.export_markdown, [state, trace], exported, api_visibility="private")
-    export_html.click(handlers.export_html, [state, trace], exported, api_visibility="private")
-    on_show(blocks, tab, handlers.choices, None, [dataset, decomposer, solver])
+    c["reveal"].click(handlers.reveal, [state, c["revealed"], c["reveal_mode"]], [trace, c["revealed"]],
+                      api_visibility="private")  # fmt: skip
+    c["save"].click(handlers.save, [state, trace], c["status"], api_name="stepthrough_save")
+    c["export_md"].click(handlers.export_markdown, [state, trace], c["exported"], api_visibility="private")
+    c["export_html"].click(handlers.export_html, [state, trace], c["exported"], api_visibility="private")
+    on_show(blocks, tab, handlers.choices, None, [c["dataset"], c["decomposer"], c["solver"]])
