@@ -19,6 +19,8 @@ from transformers import (
     LogitsProcessor,
     LogitsProcessorList,
     PreTrainedTokenizerBase,
+    StoppingCriteriaList,
+    StopStringCriteria,
     set_seed,
 )
 
@@ -87,6 +89,17 @@ class TransformersBackend:
         self.lm: Any = loaded.to(self.device).eval()
         self.chat = chat and bool(self.tokenizer.chat_template)
         self.end_ids = self._end_token_ids()
+        # Building a StopStringCriteria scans the whole vocabulary (about 3 s for SmolLM2's 49k tokens):
+        # once per stop list, not once per generate call.
+        self._stop_criteria: dict[tuple[str, ...], StoppingCriteriaList] = {}
+
+    def _stopping(self, stop: list[str]) -> StoppingCriteriaList | None:
+        if not stop:
+            return None
+        key = tuple(stop)
+        if key not in self._stop_criteria:
+            self._stop_criteria[key] = StoppingCriteriaList([StopStringCriteria(self.tokenizer, stop)])
+        return self._stop_criteria[key]
 
     def _end_token_ids(self) -> set[int]:
         ids = self.lm.generation_config.eos_token_id
@@ -138,8 +151,7 @@ class TransformersBackend:
             max_new_tokens=params.max_tokens,
             logits_processor=LogitsProcessorList([recorder]),
             pad_token_id=self.tokenizer.pad_token_id,
-            stop_strings=stop or None,
-            tokenizer=self.tokenizer if stop else None,
+            stopping_criteria=self._stopping(stop),
             **self._sampling_kwargs(params),
         )
         # (B*k, T_gen): a causal output repeats the prompt; a seq2seq one starts with the decoder start token.
