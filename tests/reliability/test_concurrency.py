@@ -85,6 +85,7 @@ def test_threads_racing_on_one_rationale(db_url: str):
     _check(db_url, rationale_id, outcomes)
 
 
+@pytest.mark.slow  # four spawned interpreters: about 15 s on 2 busy cores
 def test_processes_racing_on_one_rationale(db_url: str):
     rationale_id = _prepare(db_url)
     context = multiprocessing.get_context("spawn")  # no engine or connection crosses a fork
