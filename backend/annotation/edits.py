@@ -1,6 +1,7 @@
 """Edits with optimistic locking: a save replaces the steps and adds a full revision, in one transaction."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
@@ -38,6 +39,23 @@ def clean_final_answer(final_answer: str | None) -> str | None:
     return answer
 
 
+def _content_bump(rationale_id: int, expected_version: int, num_steps: int, final_answer: str | None) -> Any:
+    """The conditional UPDATE of a save: it matches only while the row is still at `expected_version`."""
+    return (
+        update(Rationale)
+        .where(col(Rationale.id) == rationale_id, col(Rationale.version) == expected_version)
+        .values(
+            version=col(Rationale.version) + 1,
+            current_revision=col(Rationale.current_revision) + 1,
+            num_steps=num_steps,
+            final_answer=final_answer,
+            updated_at=utcnow(),
+        )
+        .returning(col(Rationale.version), col(Rationale.current_revision))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def write_content(
     session: Session,
     *,
@@ -52,19 +70,7 @@ def write_content(
     """The one write path for content. The conditional UPDATE comes first, so on SQLite the transaction
     takes the write lock at once (no read-then-upgrade deadlock) and on PostgreSQL the row lock serialises
     concurrent saves: exactly one save per version wins, the others match no row and are refused."""
-    bump = (
-        update(Rationale)
-        .where(col(Rationale.id) == rationale_id, col(Rationale.version) == expected_version)
-        .values(
-            version=col(Rationale.version) + 1,
-            current_revision=col(Rationale.current_revision) + 1,
-            num_steps=len(steps),
-            final_answer=final_answer,
-            updated_at=utcnow(),
-        )
-        .returning(col(Rationale.version), col(Rationale.current_revision))
-        .execution_options(synchronize_session=False)
-    )
+    bump = _content_bump(rationale_id, expected_version, len(steps), final_answer)
     try:
         row = session.exec(bump).first()
         if row is None:

@@ -1,6 +1,7 @@
 """Reviews (accept / reject / flag with per-step verdicts and error tags), bulk review, and assignment."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import JSON, Table, func, insert, literal, update
 from sqlalchemy import select as sql_select
@@ -61,6 +62,28 @@ def _seen_revision(session: Session, *, rationale_id: int, version: int) -> int:
     return seen or 0
 
 
+def _review_bump(
+    rationale_id: int, expected_version: int, seen: int, status: ReviewStatus, reviewer: User
+) -> Any:
+    """The conditional UPDATE of a review: it matches only while the content is still revision `seen`."""
+    return (
+        update(Rationale)
+        .where(
+            col(Rationale.id) == rationale_id,
+            col(Rationale.version) >= expected_version,
+            col(Rationale.current_revision) == seen,
+        )
+        .values(
+            version=col(Rationale.version) + 1,
+            review_status=status,
+            last_reviewer_id=reviewer.id,
+            updated_at=utcnow(),
+        )
+        .returning(col(Rationale.version), col(Rationale.num_steps))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def review_rationale(
     session: Session,
     *,
@@ -81,22 +104,7 @@ def review_rationale(
     require_role(reviewer, Role.annotator)
     parsed, first_wrong_step = _check_review(verdict, step_verdicts or [], first_wrong_step, error_tags)
     seen = _seen_revision(session, rationale_id=rationale_id, version=expected_version)
-    bump = (
-        update(Rationale)
-        .where(
-            col(Rationale.id) == rationale_id,
-            col(Rationale.version) >= expected_version,
-            col(Rationale.current_revision) == seen,
-        )
-        .values(
-            version=col(Rationale.version) + 1,
-            review_status=STATUS_FOR[parsed],
-            last_reviewer_id=reviewer.id,
-            updated_at=utcnow(),
-        )
-        .returning(col(Rationale.version), col(Rationale.num_steps))
-        .execution_options(synchronize_session=False)
-    )
+    bump = _review_bump(rationale_id, expected_version, seen, STATUS_FOR[parsed], reviewer)
     try:
         row = session.exec(bump).first()
         if row is None:
@@ -159,8 +167,17 @@ def bulk_review(session: Session, *, rationale_filter: RationaleFilter, verdict:
             col(Rationale.version) + 1,
             literal(now, type_=_REVIEW.c.created_at.type),
         ).where(col(Rationale.id).in_(ids))
-        columns = ["rationale_id", "revision_number", "reviewer_id", "verdict", "step_verdicts", "error_tags",
-                   "comment", "version", "created_at"]  # fmt: skip
+        columns = [
+            "rationale_id",
+            "revision_number",
+            "reviewer_id",
+            "verdict",
+            "step_verdicts",
+            "error_tags",
+            "comment",
+            "version",
+            "created_at",
+        ]
         session.exec(insert(Review).from_select(columns, rows))
         session.exec(
             update(Rationale)
