@@ -1,0 +1,66 @@
+"""Transformers backend batched against a one-prompt-at-a-time loop, SmolLM2 on CPU, same prompts.
+
+Run (2-core CPU):
+    OMP_NUM_THREADS=1 .venv/bin/python bench/teacher_batching.py --prompts 16 --max-tokens 64
+
+Greedy cot prompts for reasoning-gym gsm_symbolic questions; "short" uses one few-shot example (decoding
+dominates), "5-shot" the default five (reading the long shared prompt dominates).
+"""
+
+import argparse
+import time
+
+import reasoning_gym
+
+from backend.teacher.base import GenerationParams, load_backend
+from backend.teacher.prompts import default_few_shot, render_prompt
+from backend.teacher.transformers_backend import TransformersBackend
+
+
+def tokens_per_second(teacher: TransformersBackend, prompts: list[str], params: GenerationParams) -> float:
+    started = time.perf_counter()
+    results = teacher.generate(prompts, params)
+    return sum(samples[0].tokens_out for samples in results) / (time.perf_counter() - started)
+
+
+def compare(
+    teacher: TransformersBackend, prompts: list[str], params: GenerationParams
+) -> tuple[float, float]:
+    teacher.batch_size = len(prompts)
+    batched = tokens_per_second(teacher, prompts, params)
+    teacher.batch_size = 1
+    alone = tokens_per_second(teacher, prompts, params)
+    return batched, alone
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--prompts", type=int, default=16)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--shots", default="1,5", help="few-shot counts to measure")
+    args = parser.parse_args()
+    questions = [
+        item["question"] for item in reasoning_gym.create_dataset("gsm_symbolic", size=args.prompts, seed=7)
+    ]
+    teacher = load_backend("transformers", "default")
+    assert isinstance(teacher, TransformersBackend)
+    params = GenerationParams(max_tokens=args.max_tokens, stop=["\n\n", "\nQuestion:"])
+    teacher.generate(questions[:2], GenerationParams(max_tokens=4))  # warm-up
+    print(f"{args.prompts} prompts, greedy, max {args.max_tokens} tokens")
+    print("| prompts | prompt tokens (mean) | batched tok/s | one at a time tok/s | speed-up |")
+    print("|---|---|---|---|---|")
+    for shots in (int(value) for value in args.shots.split(",")):
+        examples = default_few_shot()[:shots]
+        prompts = [render_prompt("cot", question=question, few_shot=examples) for question in questions]
+        length = sum(len(teacher.tokenizer(prompt)["input_ids"]) for prompt in prompts) / len(prompts)
+        batched, alone = compare(teacher, prompts, params)
+        print(
+            f"| {shots}-shot cot | {length:.0f} | {batched:.1f} | {alone:.1f} | {batched / alone:.1f}x |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
