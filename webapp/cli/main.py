@@ -9,7 +9,9 @@ Examples:
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
+from backend.errors import describe_db_error
 from webapp.cli import data, generate, jobs, serve, students, users
 from webapp.cli.common import CliState
 
@@ -41,3 +43,16 @@ app.command("serve")(serve.serve)
 generate.register(app)
 students.register(app)
 data.register(app)
+
+
+def run() -> None:
+    """The console entry point: database failures end in one clear sentence, not a traceback."""
+    try:
+        app()
+    except DBAPIError as error:
+        typer.secho(f"error: {describe_db_error(error)}", fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
+    except OSError as error:  # an unusable database folder, a missing file: say which, no traceback
+        where = f": {error.filename}" if error.filename else ""
+        typer.secho(f"error: {error.strerror or error}{where}", fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
