@@ -42,7 +42,7 @@ class VLLMBackend:
             # decodes at the same rate for a 135M model.
             options.setdefault("enforce_eager", True)
         # fp32 on CPUs without AVX-512 ran about 3x faster than bf16 (domain notes); GPUs pick their own.
-        chosen = dtype or ("auto" if on_gpu else "float32")
+        chosen: Any = dtype or ("auto" if on_gpu else "float32")
         self.llm: Any = LLM(model=model, dtype=chosen, max_model_len=max_model_len, **options)
 
     def _sampling_params(self, params: GenerationParams) -> Any:
