@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from backend import curation, failures
 from backend.auth import PermissionDenied
 from backend.failures import FailureFilter
-from db.models import CuratedItem, ModelCheckpoint, Rationale, TrainingRun
+from db.models import CuratedItem, ModelCheckpoint, Rationale, StudentKind, TrainingRun
 from tests.webapp.seed import make_users, seed_eval_run, seed_rationales
 
 
@@ -33,10 +33,14 @@ def test_related_rationales_mark_the_training_set(session: Session) -> None:
     rationales = seed_rationales(session)
     run = seed_eval_run(session, rationales)
     curated = curation.create_set(session, name="train", picks=[rationales[2].id or 0])
-    training = TrainingRun(name="t", set_id=curated.id or 0, student_kind="solver", base_model="tiny")
+    training = TrainingRun(
+        name="t", set_id=curated.id or 0, student_kind=StudentKind.solver, base_model="tiny"
+    )
     session.add(training)
     session.commit()
-    checkpoint = ModelCheckpoint(name="solver", role="solver", path="/x", training_run_id=training.id)
+    checkpoint = ModelCheckpoint(
+        name="solver", role=StudentKind.solver, path="/x", training_run_id=training.id
+    )
     session.add(checkpoint)
     session.commit()
     run.solver = {"checkpoint_id": checkpoint.id}

@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from backend import catalog, curation, run_monitor, set_preview
 from backend.filters import RationaleFilter
-from db.models import TrainingMetric, TrainingRun
+from db.models import StudentKind, TrainingMetric, TrainingRun
 from tests.webapp.seed import make_users, seed_rationales
 
 
@@ -51,7 +51,7 @@ def test_loss_curves_and_config_diff(session: Session) -> None:
     curated = curation.create_set(session, name="s", picks=[rationales[0].id or 0])
     runs = []
     for name, rate in (("a", 1e-4), ("b", 1e-4)):
-        run = TrainingRun(name=name, set_id=curated.id or 0, student_kind="cot", base_model="tiny",
+        run = TrainingRun(name=name, set_id=curated.id or 0, student_kind=StudentKind.cot, base_model="tiny",
                           hyperparams={"learning_rate": rate, "epochs": 1 if name == "a" else 2})  # fmt: skip
         session.add(run)
         session.commit()

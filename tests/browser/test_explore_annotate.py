@@ -26,6 +26,10 @@ def test_explore_shows_demo_rows_and_filters_them(page: Page, studio: Studio) ->
     )  # 5 problems x 2 samples
     expect(page.locator("#explore-table")).not_to_contain_text("demo-gsm_symbolic")
     shoot(page, "explore")
+    cell(page, "explore-table", 0, 4).click()  # a row's question: selects that rationale
+    expect(page.locator("#explore-selected input")).not_to_have_value("0")
+    page.click("#explore-open")
+    expect(page.locator("#annotate-question textarea")).to_have_value(re.compile("boxes of 5 pens"))
 
 
 def test_annotate_edit_a_sub_question_and_accept(page: Page, studio: Studio) -> None:

@@ -10,7 +10,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from db.models import CuratedSet, Rationale, Review, Revision
 from tests.webapp.conftest import make_settings
@@ -55,7 +55,9 @@ def _snapshot(engine: Engine) -> tuple[Any, ...]:
             session.exec(select(func.count()).select_from(Review)).one(),
             session.exec(select(func.count()).select_from(CuratedSet)).one(),
             tuple(
-                session.exec(select(Rationale.version, Rationale.review_status).order_by(Rationale.id)).all()
+                session.exec(
+                    select(Rationale.version, Rationale.review_status).order_by(col(Rationale.id))
+                ).all()
             ),
         )
 

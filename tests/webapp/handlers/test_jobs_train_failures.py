@@ -14,6 +14,7 @@ from db.models import (
     JobKind,
     JobStatus,
     Rationale,
+    StudentKind,
     TrainingMetric,
     TrainingRun,
     User,
@@ -33,8 +34,14 @@ def _training_run(session: Session, name: str, losses: list[float], **hyper: obj
     curation.freeze(session, set_id=curated.id or 0)
     job = store.create_job(session, kind=JobKind.train, params={})
     job.status, job.done, job.total = JobStatus.running, len(losses), 10
-    run = TrainingRun(name=name, set_id=curated.id or 0, student_kind="cot", base_model="tiny", job_id=job.id,
-                      hyperparams={"learning_rate": 5e-5, "epochs": 1} | hyper)  # fmt: skip
+    run = TrainingRun(
+        name=name,
+        set_id=curated.id or 0,
+        student_kind=StudentKind.cot,
+        base_model="tiny",
+        job_id=job.id,
+        hyperparams={"learning_rate": 5e-5, "epochs": 1} | hyper,
+    )
     session.add_all([job, run])
     session.commit()
     session.add_all(

@@ -1,13 +1,14 @@
 """The editable steps table: parsing, verdicts, add/remove/move."""
 
 import gradio as gr
+import pandas as pd
 import pytest
 
 from backend.student_formats import StepText
 from webapp.handlers import step_table
 
 
-def _table() -> object:
+def _table() -> pd.DataFrame:
     return step_table.frame([["Q1?", "one", "ok"], ["Q2?", "two", ""], ["", "three", "wrong"]])
 
 
