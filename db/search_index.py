@@ -69,11 +69,12 @@ def indexed_through(connection: Connection) -> int:
 def catch_up(engine: Engine, *, wait_ms: int = 30_000) -> bool:
     """Index the problems added since the last catch-up, in one transaction; False when the database
     cannot be written within `wait_ms` (read-only, busy), in which case searches scan the rest."""
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
-        connection.commit()  # end the autobegun block so the catch-up is its own transaction
-        try:
-            with connection.begin():
+    try:
+        # One engine.begin() block: no manual commit/begin juggling on a pooled connection (that raced
+        # with SQLAlchemy's autobegin and left a worker unable to open the database).
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+            try:
                 connection.exec_driver_sql(
                     f"INSERT INTO {SQLITE_TABLE}(rowid, question) SELECT id, question FROM problem "
                     f"WHERE id > {_INDEXED} ORDER BY id"
@@ -81,11 +82,10 @@ def catch_up(engine: Engine, *, wait_ms: int = 30_000) -> bool:
                 connection.exec_driver_sql(
                     f"UPDATE {_STATE} SET indexed_through = (SELECT coalesce(max(id), 0) FROM problem)"
                 )
-        except DBAPIError:
-            return False
-        finally:  # back to the app's usual patience before the connection returns to the pool
-            connection.exec_driver_sql("PRAGMA busy_timeout=30000")
-            connection.commit()
+            finally:  # back to the app's usual patience before the connection returns to the pool
+                connection.exec_driver_sql("PRAGMA busy_timeout=30000")
+    except DBAPIError:
+        return False
     return True
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from backend.jobs import store
 from backend.jobs.context import JobCancelled, JobContext
+from db.engine import open_database
 from db.models import JobKind, JobStatus
 
 # Each kind's handler, imported only when a job of that kind runs (they pull in torch, vLLM, ...).
@@ -61,23 +62,18 @@ def spawn_job(job_id: int, *, database_url: str, logs_dir: Path) -> subprocess.P
     """Start `python -m backend.jobs.worker` for the job, detached from the web server's lifetime.
 
     List arguments (never a shell); output goes to a per-job log file whose tail is kept on failure.
+    The child's pid is stored at once, so a worker that dies before it starts is still found later.
     """
     logs_dir.mkdir(parents=True, exist_ok=True)
     log_path = logs_dir / f"job-{job_id}.log"
+    command = [sys.executable, "-m", "backend.jobs.worker", str(job_id), "--db", database_url]
     with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "backend.jobs.worker",
-                str(job_id),
-                "--db",
-                database_url,
-                "--log",
-                str(log_path),
-            ],
+        process = subprocess.Popen(
+            [*command, "--log", str(log_path)],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # a restarted server neither kills nor orphans the job's process
         )
+    store.record_spawn(open_database(database_url), job_id=job_id, pid=process.pid, log_path=str(log_path))
+    return process

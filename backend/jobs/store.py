@@ -54,6 +54,16 @@ def mark_started(engine: Engine, *, job_id: int, log_path: str | None) -> None:
         session.commit()
 
 
+def record_spawn(engine: Engine, *, job_id: int, pid: int, log_path: str) -> None:
+    """Remember the worker process of a queued job (it sets its own pid again when it starts)."""
+    with Session(engine) as session:
+        job = get_job(session, job_id=job_id)
+        if job.status == JobStatus.queued:
+            job.pid, job.hostname, job.log_path = pid, socket.gethostname(), log_path
+            session.add(job)
+            session.commit()
+
+
 def report_progress(engine: Engine, *, job_id: int, done: int, total: int, message: str = "") -> bool:
     """Store progress and a heartbeat; returns True when a cancel was requested (checked at the same time)."""
     with Session(engine) as session:
@@ -134,20 +144,27 @@ def _process_alive(pid: int) -> bool:
 
 
 def reconcile_orphans(session: Session) -> list[int]:
-    """After a server restart: running jobs whose process is gone are marked failed with their log tail.
+    """After a server restart: jobs whose worker process is gone are marked failed with their log tail.
 
-    Jobs whose worker is still alive are left alone: the page simply reattaches by polling their row.
+    That covers running jobs and queued jobs whose spawned worker died before it could start. Jobs whose
+    worker is still alive are left alone: the page simply reattaches by polling their row. A queued job
+    with no pid was never spawned (a CLI job waiting to run) and is left alone too.
     """
     orphaned = []
-    running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
-    for job in running:
-        same_host = job.hostname in (None, socket.gethostname())
-        if same_host and (job.pid is None or not _process_alive(job.pid)):
-            job.status = JobStatus.failed
-            job.finished_at = utcnow()
-            tail = read_log_tail(job.log_path)
-            job.error = "the worker process ended without finishing (server or machine restart?)\n" + tail
-            session.add(job)
-            orphaned.append(job.id)
+    candidates = session.exec(
+        select(Job).where(col(Job.status).in_([JobStatus.running, JobStatus.queued]))
+    ).all()
+    for job in candidates:
+        if job.hostname not in (None, socket.gethostname()):
+            continue  # a worker on another machine: its liveness cannot be checked from here
+        never_spawned = job.status == JobStatus.queued and job.pid is None
+        if never_spawned or (job.pid is not None and _process_alive(job.pid)):
+            continue
+        job.status = JobStatus.failed
+        job.finished_at = utcnow()
+        tail = read_log_tail(job.log_path)
+        job.error = "the worker process ended without finishing (server or machine restart?)\n" + tail
+        session.add(job)
+        orphaned.append(job.id)
     session.commit()
     return [job_id for job_id in orphaned if job_id is not None]

@@ -136,3 +136,22 @@ def test_a_terminated_worker_records_the_failure_itself(engine, session, tmp_pat
     session.expire_all()
     job = store.get_job(session, job_id=job_id)
     assert job.status == JobStatus.failed and "terminated by signal" in (job.error or "")
+
+
+def test_a_worker_that_dies_before_starting_is_not_left_queued(engine, session, tmp_path):
+    job_id = _job(session, JobKind.generate, total=1)
+    # Killed at once, before it can mark the job started (as if it crashed while importing).
+    process = runner.spawn_job(job_id, database_url=str(engine.url), logs_dir=tmp_path)
+    session.expire_all()
+    assert store.get_job(session, job_id=job_id).pid == process.pid
+    process.kill()
+    process.wait()
+    assert store.reconcile_orphans(session) == [job_id]
+    job = store.get_job(session, job_id=job_id)
+    assert job.status == JobStatus.failed
+
+
+def test_a_queued_job_never_spawned_is_left_for_its_runner(session):
+    job_id = _job(session, JobKind.generate, total=1)
+    assert store.reconcile_orphans(session) == []
+    assert store.get_job(session, job_id=job_id).status == JobStatus.queued
