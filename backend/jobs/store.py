@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from db.models import Job, JobKind, JobStatus, utcnow
+from db.models import EvalRun, Job, JobKind, JobStatus, TrainingRun, utcnow
 
 LOG_TAIL_CHARS = 4000
 
@@ -143,6 +143,18 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def _fail_linked_runs(session: Session, *, job_id: int | None) -> None:
+    """A training or evaluation run shows its job's fate: a killed worker never updated it itself."""
+    runs: list[TrainingRun | EvalRun] = [
+        *session.exec(select(TrainingRun).where(TrainingRun.job_id == job_id)).all(),
+        *session.exec(select(EvalRun).where(EvalRun.job_id == job_id)).all(),
+    ]
+    for run in runs:
+        if not JobStatus(run.status).finished:
+            run.status = JobStatus.failed
+            session.add(run)
+
+
 def reconcile_orphans(session: Session) -> list[int]:
     """After a server restart: jobs whose worker process is gone are marked failed with their log tail.
 
@@ -165,6 +177,7 @@ def reconcile_orphans(session: Session) -> list[int]:
         tail = read_log_tail(job.log_path)
         job.error = "the worker process ended without finishing (server or machine restart?)\n" + tail
         session.add(job)
+        _fail_linked_runs(session, job_id=job.id)
         orphaned.append(job.id)
     session.commit()
     return [job_id for job_id in orphaned if job_id is not None]

@@ -155,3 +155,26 @@ def test_a_queued_job_never_spawned_is_left_for_its_runner(session):
     job_id = _job(session, JobKind.generate, total=1)
     assert store.reconcile_orphans(session) == []
     assert store.get_job(session, job_id=job_id).status == JobStatus.queued
+
+
+def test_reconcile_also_fails_the_training_run_of_a_killed_job(session):
+    from db.models import CuratedSet, StudentKind, TrainingRun
+    from tests.factories import make_dataset
+
+    job_id = _job(session, JobKind.train)
+    make_dataset(session)
+    curated = CuratedSet(name="s")
+    session.add(curated)
+    session.commit()
+    assert curated.id is not None
+    run = TrainingRun(
+        name="r", job_id=job_id, set_id=curated.id, student_kind=StudentKind.cot, base_model="x"
+    )
+    run.status = JobStatus.running
+    job = store.get_job(session, job_id=job_id)
+    job.status, job.pid = JobStatus.running, 2**22 + 12345  # no such process
+    session.add_all([run, job])
+    session.commit()
+    assert store.reconcile_orphans(session) == [job_id]
+    session.refresh(run)
+    assert run.status == JobStatus.failed
