@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from db.models import Problem, Rationale
 
+
 @dataclass
 class RationaleFilter:
     dataset_id: int | None = None
