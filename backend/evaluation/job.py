@@ -105,14 +105,9 @@ def start_evaluation(
     config.name = config.name or f"{config.method}-{run.id}"
     run.name, run.params = config.name, config.to_json()
     session.commit()
-    job = store.create_job(
-        session, kind=JobKind.evaluate, params={"eval_run_id": run.id}, created_by_id=created_by_id
+    job = store.create_linked_job(
+        session, kind=JobKind.evaluate, run=run, param_name="eval_run_id", created_by_id=created_by_id
     )
-    run.job_id = job.id
-    session.add(run)
-    session.commit()
-    session.refresh(run)
-    session.refresh(job)  # both usable after the caller's session closes
     return job, run
 
 

@@ -23,6 +23,25 @@ def create_job(
     return job
 
 
+def create_linked_job(
+    session: Session,
+    *,
+    kind: JobKind,
+    run: TrainingRun | EvalRun,
+    param_name: str,
+    created_by_id: int | None = None,
+) -> Job:
+    """The job that runs a training or evaluation run, linked both ways and committed; the run and the
+    job are refreshed so both stay usable after the caller's session closes."""
+    job = create_job(session, kind=kind, params={param_name: run.id}, created_by_id=created_by_id)
+    run.job_id = job.id
+    session.add(run)
+    session.commit()
+    session.refresh(run)
+    session.refresh(job)
+    return job
+
+
 def get_job(session: Session, *, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None:

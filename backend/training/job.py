@@ -69,14 +69,9 @@ def start_training(
     run.name, run.output_dir = config.name, config.output_dir
     run.hyperparams = config.to_json() | {"n_examples": len(examples)}
     session.commit()
-    job = store.create_job(
-        session, kind=JobKind.train, params={"training_run_id": run.id}, created_by_id=created_by_id
+    job = store.create_linked_job(
+        session, kind=JobKind.train, run=run, param_name="training_run_id", created_by_id=created_by_id
     )
-    run.job_id = job.id
-    session.add(run)
-    session.commit()
-    session.refresh(run)
-    session.refresh(job)  # both usable after the caller's session closes
     assert run.id is not None
     write_run_file(config, training_run_id=run.id)
     return job, run
