@@ -77,3 +77,26 @@ def build_tiny_gpt2(directory: Path, *, seed: int = 0) -> Path:
     )
     GPT2LMHeadModel(config).save_pretrained(directory)
     return directory
+
+
+def build_tiny_t5(directory: Path, *, seed: int = 0) -> Path:
+    """A 2-layer, 64-dim T5 with the tiny BPE tokenizer; seq2seq is detected from its config."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    tokenizer = build_tokenizer(directory)
+    torch.manual_seed(seed)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=64,
+        d_kv=16,
+        d_ff=128,
+        num_layers=2,
+        num_decoder_layers=2,
+        num_heads=4,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    T5ForConditionalGeneration(config).save_pretrained(directory)
+    return directory

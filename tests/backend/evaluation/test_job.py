@@ -11,7 +11,8 @@ from backend.evaluation.traces import StepRecord, Trace
 from backend.jobs import runner, store
 from backend.jobs.context import JobCancelled, JobContext
 from db.models import EvalRun, JobStatus, ModelCheckpoint, Problem, StudentKind
-from tests.backend.training.frozen_set import build_tiny_t5, make_problems
+from tests.backend.training.frozen_set import make_problems
+from tests.tiny_models import build_tiny_t5
 
 
 def register(session: Session, path: Path, role: StudentKind, name: str) -> int:

@@ -1,7 +1,4 @@
-"""Test data for student training and evaluation: small Socratic problems in a frozen curated set, and a
-tiny random T5 (seq2seq) built locally like tests/tiny_models.py builds the causal ones."""
-
-from pathlib import Path
+"""Test data for student training and evaluation: small Socratic problems in a frozen curated set."""
 
 from sqlmodel import Session
 
@@ -92,28 +89,3 @@ def make_frozen_set(session: Session, *, name: str = "toy-set", socratic: bool =
     curated_set = create_set(session, name=name, picks=picks)
     assert curated_set.id is not None
     return freeze(session, set_id=curated_set.id)
-
-
-def build_tiny_t5(directory: Path, *, seed: int = 0) -> Path:
-    """A 2-layer, 64-dim T5 with the tiny BPE tokenizer; seq2seq is detected from its config."""
-    import torch
-    from transformers import T5Config, T5ForConditionalGeneration
-
-    from tests.tiny_models import build_tokenizer
-
-    tokenizer = build_tokenizer(directory)
-    torch.manual_seed(seed)
-    config = T5Config(
-        vocab_size=len(tokenizer),
-        d_model=64,
-        d_kv=16,
-        d_ff=128,
-        num_layers=2,
-        num_decoder_layers=2,
-        num_heads=4,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.pad_token_id,
-    )
-    T5ForConditionalGeneration(config).save_pretrained(directory)
-    return directory

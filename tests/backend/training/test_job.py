@@ -12,7 +12,8 @@ from backend.jobs import runner, store
 from backend.training.config import TrainConfig
 from backend.training.job import execute_training, start_training
 from db.models import JobStatus, ModelCheckpoint, TrainingMetric, TrainingRun
-from tests.backend.training.frozen_set import build_tiny_t5, make_frozen_set
+from tests.backend.training.frozen_set import make_frozen_set
+from tests.tiny_models import build_tiny_t5
 
 
 @pytest.fixture(scope="module")
