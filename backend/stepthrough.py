@@ -8,14 +8,22 @@ the ones the students were trained on. A finished (or partial) trace can be save
 
 import hashlib
 import html
-from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.answers import extract_final_answer, grade
-from backend.evaluation.socratic import DEFAULT_MAX_STEPS, LoopParams, load_model
+from backend.answers import grade
+from backend.evaluation.socratic import (
+    DEFAULT_MAX_STEPS,
+    LoopParams,
+    decide,
+    propose,
+    reached_cap,
+    socratic_final_answer,
+    sub_answer,
+)
+from backend.evaluation.socratic import answer as solver_answers
 from backend.inert_text import markdown_literal
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
@@ -23,13 +31,13 @@ from backend.teacher.base import TeacherBackend
 from db.models import Dataset, Problem, Rationale, RationaleSource, User, Verdict
 
 TYPED_DATASET = "typed-problems"  # problems typed into the step-through page live in this dataset
-MAX_LOADED_MODELS = 2  # decomposer + solver stay loaded between steps; older ones are closed
 
 
 @dataclass
 class Pair:
     sub_question: str
     answer: str | None = None  # None until the solver has answered
+    calculator: list[dict[str, Any]] = field(default_factory=list)  # claims the calculator corrected
 
 
 @dataclass
@@ -41,14 +49,26 @@ class StepSession:
     pairs: list[Pair] = field(default_factory=list)
     finished: bool = False
     max_steps: int = DEFAULT_MAX_STEPS
+    answer_type: str = "numeric"
+    stop_reason: str | None = None  # end, empty, repeat or cap once finished (as in evaluation traces)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "StepSession":
-        pairs = [Pair(**pair) for pair in data.get("pairs", [])]
-        return cls(**{**data, "pairs": pairs})
+        """The page's copy of the state, checked: it comes back from the browser and may be tampered with."""
+        try:
+            known = {f.name for f in fields(cls)}
+            values = {key: value for key, value in dict(data).items() if key in known}
+            values["pairs"] = [_pair(pair) for pair in values.get("pairs") or []]
+            state = cls(**values)
+        except (TypeError, ValueError, AttributeError, KeyError) as error:
+            raise ValueError(f"the step-through state is not valid ({error}); press Start again") from error
+        if not isinstance(state.decomposer, dict) or not isinstance(state.solver, dict):
+            raise ValueError("the step-through state is not valid; press Start again")
+        state.max_steps = max(1, min(int(state.max_steps), 4 * DEFAULT_MAX_STEPS))
+        return state
 
     def answered(self) -> list[StepText]:
         return [StepText(p.sub_question, p.answer) for p in self.pairs if p.answer is not None]
@@ -58,22 +78,17 @@ class StepSession:
         """The last sub-question if the solver has not answered it yet."""
         return self.pairs[-1] if self.pairs and self.pairs[-1].answer is None else None
 
+    def loop_params(self) -> LoopParams:
+        return LoopParams(max_steps=self.max_steps, answer_type=self.answer_type)
 
-_models: OrderedDict[str, TeacherBackend] = OrderedDict()
 
-
-def _model(session: Session, spec: dict[str, Any]) -> TeacherBackend:
-    """A loaded model for the spec, kept between steps (loading is the slow part of a step)."""
-    key = repr(sorted(spec.items()))
-    if key in _models:
-        _models.move_to_end(key)
-        return _models[key]
-    model = load_model(session, spec)
-    _models[key] = model
-    while len(_models) > MAX_LOADED_MODELS:
-        _, old = _models.popitem(last=False)
-        old.close()
-    return model
+def _pair(data: Any) -> Pair:
+    answer_text = data.get("answer")
+    return Pair(
+        sub_question=str(data["sub_question"]),
+        answer=None if answer_text is None else str(answer_text),
+        calculator=[dict(item) for item in data.get("calculator") or []],
+    )
 
 
 def start(
@@ -81,6 +96,7 @@ def start(
     question: str | None = None,
 ) -> StepSession:  # fmt: skip
     """A new session for a stored problem, or for a typed question when no problem is given."""
+    problem = None
     if problem_id is not None:
         problem = session.get(Problem, problem_id)
         if problem is None:
@@ -91,50 +107,64 @@ def start(
     if not decomposer or not solver:
         raise ValueError("choose both a decomposer and a solver")
     return StepSession(
-        question=(question or "").strip(), decomposer=decomposer, solver=solver, problem_id=problem_id
-    )
+        question=(question or "").strip(), decomposer=decomposer, solver=solver, problem_id=problem_id,
+        answer_type=_answer_type(session, problem),
+    )  # fmt: skip
 
 
-def ask_next(session: Session, state: StepSession, *, params: LoopParams | None = None) -> StepSession:
-    """The decomposer's next sub-question (unanswered), or the session marked finished."""
-    if state.finished or state.pending is not None:
-        return state
-    answered = state.answered()
-    if len(answered) >= state.max_steps:
-        state.finished = True
-        return state
-    from backend.evaluation.socratic import next_sub_question
-
-    sub_question = next_sub_question(
-        _model(session, state.decomposer), state.question, answered, params=params
-    )
-    seen = {p.sub_question.strip().lower() for p in state.pairs}
-    if sub_question is None or sub_question.strip().lower() in seen:
-        state.finished = True  # the end marker, or a repeated question (the loop's own stop rules)
-    else:
-        state.pairs.append(Pair(sub_question=sub_question))
+def _finish(state: StepSession, reason: str) -> StepSession:
+    state.finished, state.stop_reason = True, reason
     return state
 
 
-def answer_pending(session: Session, state: StepSession, *, params: LoopParams | None = None) -> StepSession:
+def ask_next(
+    state: StepSession, decomposer: TeacherBackend, *, params: LoopParams | None = None
+) -> StepSession:
+    """The decomposer's next sub-question (unanswered), or the session finished by a stop rule: the
+    evaluation loop's own functions (backend.evaluation.socratic), one problem at a time."""
+    if state.finished or state.pending is not None:
+        return state
+    params = params or state.loop_params()
+    answered = state.answered()
+    if reached_cap(len(answered), params):
+        return _finish(state, "cap")
+    generation = params.generation(params.question_tokens, len(answered))
+    [generated] = propose(decomposer, [(state.question, answered)], generation)
+    sub_question, reason = decide(generated.text, [pair.sub_question for pair in answered])
+    if sub_question is None:
+        return _finish(state, reason or "end")
+    state.pairs.append(Pair(sub_question=sub_question))
+    return state
+
+
+def answer_pending(
+    state: StepSession, solver: TeacherBackend, *, params: LoopParams | None = None
+) -> StepSession:
     """The solver's answer to the pending sub-question (nothing happens when none is pending)."""
     pending = state.pending
     if pending is None:
         return state
-    from backend.evaluation.socratic import answer_sub_question
-
-    solver = _model(session, state.solver)
-    pending.answer = answer_sub_question(
-        solver, state.question, state.answered(), pending.sub_question, params=params
-    )
+    params = params or state.loop_params()
+    answered = state.answered()
+    generation = params.generation(params.answer_tokens, len(answered))
+    items = [(state.question, answered, pending.sub_question)]
+    [generated] = solver_answers(solver, items, generation, calculator=params.calculator)
+    pending.answer, pending.calculator = sub_answer(generated.text), generated.calculator
+    if reached_cap(len(answered) + 1, params):
+        _finish(state, "cap")  # as in evaluation: the trace ends with the step that reached the cap
     return state
 
 
 def edit_pairs(state: StepSession, pairs: list[tuple[str, str | None]]) -> StepSession:
     """Replace the pairs with the user's edits (empty sub-questions dropped); the next step builds on them."""
-    edited = [Pair(sub_question=q.strip(), answer=a) for q, a in pairs if q.strip()]
+    old = {(p.sub_question, p.answer): p.calculator for p in state.pairs}
+    edited = [
+        Pair(sub_question=q.strip(), answer=a, calculator=old.get((q.strip(), a), []))
+        for q, a in pairs
+        if q.strip()
+    ]
     if edited != state.pairs:
-        state.pairs, state.finished = edited, False
+        state.pairs, state.finished, state.stop_reason = edited, False, None
     return state
 
 
@@ -143,10 +173,10 @@ def _answer_type(session: Session, problem: Problem | None) -> str:
     return dataset.answer_type if dataset else "numeric"
 
 
-def final_answer(state: StepSession, answer_type: str = "numeric") -> str | None:
-    """The Socratic answer: read from the last sub-answer."""
+def final_answer(state: StepSession) -> str | None:
+    """The Socratic answer: read from the last sub-answer (the evaluation loop's rule)."""
     answered = state.answered()
-    return extract_final_answer(answered[-1].text, answer_type) if answered else None
+    return socratic_final_answer([step.text for step in answered], state.answer_type) if answered else None
 
 
 def _typed_problem(session: Session, question: str) -> Problem:
@@ -183,7 +213,7 @@ def save_trace(session: Session, state: StepSession, *, author: User) -> Rationa
     if problem is None:
         raise LookupError(f"no problem with id {state.problem_id}")
     answer_type = _answer_type(session, problem)
-    answer = final_answer(state, answer_type)
+    answer = final_answer(state)
     draft = RationaleDraft(
         steps=steps,
         final_answer=answer,

@@ -2,8 +2,10 @@
 appended, until the decomposer writes the end marker, repeats a question, or hits the step cap.
 
 Batched across problems: at step k every still-active problem goes to the decomposer in one batch, then
-to the solver in one batch. The web app's step-through drives one problem with `next_sub_question` /
-`answer_sub_question`; both use the prompts of backend.student_formats, exactly as in training.
+to the solver in one batch. The web app's step-through (backend.stepthrough) drives one problem through
+the same loop functions: `propose` / `answer` (the prompts of backend.student_formats, exactly as in
+training, and the calculator), `decide` (the stop rules), `sub_answer`, `reached_cap` and
+`socratic_final_answer`. tests/backend/evaluation/test_one_loop.py holds both to identical traces.
 """
 
 import re
@@ -97,6 +99,33 @@ def _normalised(question: str) -> str:
     return re.sub(r"\W+", " ", question.lower()).strip()
 
 
+def decide(text: str, asked: Sequence[str | None]) -> tuple[str | None, str | None]:
+    """The stop rules, applied to what the decomposer wrote after the sub-questions `asked` so far:
+    (sub-question, None) to go on, or (None, reason): "end" (end marker), "empty" (nothing at the first
+    step), "repeat" (a question asked before, compared after normalisation)."""
+    sub_question = _sub_question(text)
+    if sub_question is None:
+        return None, "end" if asked or END_MARKER in text else "empty"
+    if _normalised(sub_question) in {_normalised(q or "") for q in asked}:
+        return None, "repeat"
+    return sub_question, None
+
+
+def reached_cap(steps_done: int, params: LoopParams) -> bool:
+    """The step cap: a decomposer that never ends still stops."""
+    return steps_done >= params.max_steps
+
+
+def sub_answer(text: str) -> str:
+    """The solver's answer is its first line (one line per answer in the training format)."""
+    return text.strip().split("\n")[0].strip()
+
+
+def socratic_final_answer(answers: Sequence[str], answer_type: str) -> str | None:
+    """The Socratic answer is read from the last sub-answer."""
+    return extract_final_answer(answers[-1] if answers else "", answer_type)
+
+
 def _pairs(trace: Trace) -> list[StepText]:
     return [StepText(step.sub_question, step.answer) for step in trace.steps]
 
@@ -127,7 +156,8 @@ def next_sub_question(
     [generated] = propose(
         decomposer, [(question, pairs)], params.generation(params.question_tokens, len(pairs))
     )
-    return _sub_question(generated.text)
+    sub_question, _ = decide(generated.text, [pair.sub_question for pair in pairs])
+    return sub_question
 
 
 def answer_sub_question(
@@ -142,7 +172,7 @@ def answer_sub_question(
     params = params or LoopParams()
     generation = params.generation(params.answer_tokens, len(pairs))
     [generated] = answer(solver, [(question, pairs, sub_question)], generation, calculator=params.calculator)
-    return generated.text.strip().split("\n")[0].strip()
+    return sub_answer(generated.text)
 
 
 def _add_tokens(trace: Trace, generated: Generated) -> None:
@@ -166,12 +196,9 @@ def _ask(
     for index, generated in zip(active, proposals, strict=True):
         trace = traces[index]
         _add_tokens(trace, generated)
-        sub_question = _sub_question(generated.text)
-        seen = {_normalised(s.sub_question or "") for s in trace.steps}
+        sub_question, stop_reason = decide(generated.text, [step.sub_question for step in trace.steps])
         if sub_question is None:
-            trace.stop_reason = "end" if trace.steps or END_MARKER in generated.text else "empty"
-        elif _normalised(sub_question) in seen:
-            trace.stop_reason = "repeat"
+            trace.stop_reason = stop_reason or "end"
         else:
             asking.append((index, sub_question, generated))
     return asking
@@ -187,9 +214,8 @@ def solve_socratic(
     params = params or LoopParams()
     traces = [Trace() for _ in questions]
     active = list(range(len(questions)))
-    for step in range(params.max_steps):
-        if not active:
-            break
+    step = 0
+    while active and not reached_cap(step, params):
         started = time.monotonic()
         asking = _ask(decomposer, traces, questions, active, params, step)
         items = [(questions[i], _pairs(traces[i]), sub_question) for i, sub_question, _ in asking]
@@ -202,7 +228,7 @@ def solve_socratic(
             traces[index].steps.append(
                 StepRecord(
                     sub_question=sub_question,
-                    answer=generated.text.strip().split("\n")[0].strip(),
+                    answer=sub_answer(generated.text),
                     tokens=asked.tokens_out + generated.tokens_out,
                     tokens_in=asked.tokens_in + generated.tokens_in,
                     latency_s=round(latency, 4),
@@ -212,10 +238,10 @@ def solve_socratic(
         for index in active:  # every problem at this step waited for both batches
             traces[index].latency_s += latency
         active = [index for index, _, _ in asking]
+        step += 1
     for index in active:
         traces[index].stop_reason = "cap"
     for trace in traces:
-        last = trace.steps[-1].answer if trace.steps else ""
-        trace.final_answer = extract_final_answer(last, params.answer_type)  # the last sub-answer's number
+        trace.final_answer = socratic_final_answer([s.answer for s in trace.steps], params.answer_type)
         trace.raw_text = socratic_transcript(trace)
     return traces

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from backend import stepthrough
 from backend.annotation import list_revisions
+from backend.evaluation.socratic import load_model
 from backend.stepthrough import Pair, StepSession
 from db.models import Dataset, Problem, Rationale, User
 from tests.webapp.seed import XSS_QUESTION, make_users, seed_rationales
@@ -88,11 +89,22 @@ def test_companions_give_reference_and_best_teacher_steps(session: Session) -> N
 def test_steps_with_a_tiny_model(session: Session, tiny_gpt2: Path) -> None:
     spec = {"backend": "transformers", "model": str(tiny_gpt2)}
     state = stepthrough.start(session, decomposer=spec, solver=spec, question="Tom has 3 boxes of 5 pens.")
-    state = stepthrough.ask_next(session, state)
+    model = load_model(session, spec)
+    state = stepthrough.ask_next(state, model)
     if state.finished:
         pytest.skip("the random decomposer ended at once")
     assert state.pending is not None
-    state = stepthrough.answer_pending(session, state)
+    state = stepthrough.answer_pending(state, model)
     assert state.pending is None and state.pairs[0].answer is not None
-    assert stepthrough.ask_next(session, state).pairs[0] == state.pairs[0]
+    assert stepthrough.ask_next(state, model).pairs[0] == state.pairs[0]
     assert session.exec(select(Rationale)).first() is None  # stepping stores nothing until a save
+
+
+def test_a_tampered_state_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(ValueError, match="press Start again"):
+        StepSession.from_json({"question": "x", "decomposer": "rm -rf", "solver": SPEC})
+    with pytest.raises(ValueError, match="press Start again"):
+        StepSession.from_json({"question": "x", "decomposer": SPEC, "solver": SPEC, "pairs": [{"a": 1}]})
+    state = StepSession.from_json({"question": "x", "decomposer": SPEC, "solver": SPEC, "max_steps": 10**9,
+                                   "unknown": 1})  # fmt: skip
+    assert state.max_steps == 32  # bounded: a huge cap cannot keep the shared model busy

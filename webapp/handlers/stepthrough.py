@@ -52,6 +52,22 @@ def apply_edits(state: StepSession, table: Any) -> StepSession:
     return stepthrough.edit_pairs(state, edited)
 
 
+_models: dict[str, Any] = {}
+
+
+def _loaded(session: Any, spec: dict[str, Any]) -> Any:
+    """Interim: models loaded in this process (the model worker replaces this)."""
+    from backend.evaluation.socratic import load_model
+
+    key = repr(sorted(spec.items()))
+    if key not in _models:
+        for old in _models.values():
+            old.close()
+        _models.clear()
+        _models[key] = load_model(session, spec)
+    return _models[key]
+
+
 def _steps_frame(steps: list[Any]) -> Frame:
     return pd.DataFrame([[s.sub_question or "", s.text] for s in steps], columns=["sub_question", "text"])
 
@@ -108,7 +124,7 @@ class StepThroughHandlers:
                         "",
                         S.THINKING_QUESTION,
                     )
-                    state = stepthrough.ask_next(session, state)
+                    state = stepthrough.ask_next(state, _loaded(session, state.decomposer))
                 if state.pending is not None:
                     frame = trace_frame(state, reveal_mode=reveal_mode, revealed=shown)
                     yield (
@@ -117,7 +133,7 @@ class StepThroughHandlers:
                         "",
                         S.THINKING_ANSWER.format(question=state.pending.sub_question),
                     )
-                    state = stepthrough.answer_pending(session, state)
+                    state = stepthrough.answer_pending(state, _loaded(session, state.solver))
         except (ValueError, LookupError, OSError) as error:
             raise user_error(str(error)) from error
         answer = stepthrough.final_answer(state) or ""

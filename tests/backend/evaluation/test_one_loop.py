@@ -1,0 +1,88 @@
+"""Step-through and evaluation run one Socratic loop: a scripted decomposer and solver driven through
+both give identical traces (sub-questions, answers, calculator corrections, stop reason, final answer).
+
+The scripted model is a test double of a TeacherBackend (text chosen by a rule, cut at the call's stop
+strings as real backends do); real tiny checkpoints run in the worker and evaluation-job tests."""
+
+import re
+
+from backend import stepthrough
+from backend.evaluation.socratic import LoopParams, solve_socratic
+from backend.evaluation.traces import Trace
+from backend.stepthrough import StepSession
+from backend.student_formats import END_MARKER
+from tests.backend.evaluation.scripted import ScriptedBackend
+
+SPEC = {"backend": "transformers", "model": "unused"}
+
+
+def _asked(prompt: str) -> int:
+    return len(re.findall(r"^Q\d+: ", prompt, flags=re.MULTILINE))
+
+
+def decomposer_rule(prompt: str) -> str:
+    """Each problem exercises one stop rule: the end marker, a repeat that differs only in case and
+    punctuation (caught only after normalisation), the step cap, and silence at the first step."""
+    number = _asked(prompt)
+    if "silent" in prompt:
+        return "\n"
+    if "repeats" in prompt:
+        return " How many pens, in all?\n" if number == 0 else " how many PENS in all\n"
+    if "ends" in prompt and number >= 2:
+        return f" {END_MARKER}\n"
+    return f" What is step {number}?\nQ9: runaway"
+
+
+def solver_rule(prompt: str) -> str:
+    if prompt.endswith(">>"):  # resumed after the calculator closed an annotation
+        return f" so {prompt.rsplit('=', 1)[1].rstrip('>')} in all.\nA9: runaway"
+    number = _asked(prompt)
+    wrong = number * 7 + 1  # a wrong claim the calculator must replace
+    return f" {number} * 7 = <<{number}*7={wrong}>>{wrong}\nA9: runaway"
+
+
+QUESTIONS = ["It ends after 2 steps.", "It repeats itself.", "It loops forever.", "It is silent."]
+
+
+def _step_through(question: str, params: LoopParams) -> StepSession:
+    """What the page does: Next step (ask, then answer) until the session is finished."""
+    decomposer, solver = ScriptedBackend(decomposer_rule), ScriptedBackend(solver_rule)
+    state = StepSession(question=question, decomposer=SPEC, solver=SPEC, max_steps=params.max_steps)
+    for _ in range(3 * params.max_steps):  # a loop that never finishes fails below instead of hanging
+        if state.finished:
+            break
+        state = stepthrough.answer_pending(stepthrough.ask_next(state, decomposer), solver)
+        state = StepSession.from_json(state.to_json())  # the page keeps the state as JSON between clicks
+    return state
+
+
+def _trace_view(trace: Trace) -> tuple[object, ...]:
+    steps = [(s.sub_question, s.answer, s.calculator) for s in trace.steps]
+    return steps, trace.stop_reason, trace.final_answer
+
+
+def _session_view(state: StepSession) -> tuple[object, ...]:
+    steps = [(p.sub_question, p.answer, p.calculator) for p in state.pairs]
+    return steps, state.stop_reason, stepthrough.final_answer(state)
+
+
+def test_step_through_and_evaluation_give_identical_traces() -> None:
+    params = LoopParams(max_steps=4)
+    traces = solve_socratic(ScriptedBackend(decomposer_rule), ScriptedBackend(solver_rule), QUESTIONS, params)
+    sessions = [_step_through(question, params) for question in QUESTIONS]
+    assert [_session_view(s) for s in sessions] == [_trace_view(t) for t in traces]
+    # The traces exercise every stop rule and the calculator (not an agreement on empty traces).
+    assert [t.stop_reason for t in traces] == ["end", "repeat", "cap", "empty"]
+    first = traces[0].steps[0]
+    assert first.answer == "1 * 7 = <<1*7=7>> so 7 in all." and first.calculator[0]["claimed"] == "8"
+    assert traces[2].final_answer == "28" and len(traces[2].steps) == 4
+
+
+def test_edited_pairs_continue_the_same_loop() -> None:
+    """After an edit, the next step sees the edited pairs, as evaluation would with those pairs."""
+    decomposer, solver = ScriptedBackend(decomposer_rule), ScriptedBackend(solver_rule)
+    state = StepSession(question=QUESTIONS[1], decomposer=SPEC, solver=SPEC)
+    state = stepthrough.answer_pending(stepthrough.ask_next(state, decomposer), solver)
+    state = stepthrough.edit_pairs(state, [("How many pens in all?", "12")])
+    state = stepthrough.ask_next(state, decomposer)
+    assert state.finished and state.stop_reason == "repeat" and stepthrough.final_answer(state) == "12"
