@@ -138,7 +138,7 @@ def _reviews(rng: random.Random, rationale_id: int, num_steps: int, when: str) -
                 "revision_number": 1,
                 "reviewer_id": reviewer,
                 "verdict": verdict,
-                "step_verdicts": json.dumps(["ok"] * num_steps),
+                "step_ratings": json.dumps([1] * num_steps),
                 "first_wrong_step": None,
                 "error_tags": json.dumps(tags),
                 "comment": "",

@@ -149,8 +149,21 @@ class Annotate:
     QUESTION = "Problem"
     GOLD = "Gold answer"
     GOLD_SOLUTION = "Gold solution"
-    STEPS = "Steps: edit cells directly; verdict is ok, wrong or empty"
-    STEP_HEADERS = ["sub_question", "text", "verdict"]
+    STEPS = "Edit steps: double-click a cell (or press e on a step), Enter keeps it, Esc goes back to rating"
+    EDIT_STEPS = "Edit steps (e)"
+    STEP_HEADERS = ["sub_question", "text"]
+    RATINGS = "Rate each step"
+    RATING_HELP = "j/k or arrows: move · 1: +1 · 0: 0 · -: \u22121 · t: step tags · e: edit · ?: all keys"
+    RATING_TITLES = {1: "+1 correct and useful", 0: "0 correct but no progress", -1: "\u22121 wrong"}
+    NO_STEPS = "This rationale has no steps to rate: add one under Edit steps, or open another rationale."
+    STOP_AT_ERROR = "Stop at the first error (steps after the first \u22121 are not labelled)"
+    BAD_LABELS = "the step ratings sent by the page are not valid; reload the page and rate again"
+    BAD_RATING = "step {number}: a rating must be +1, 0 or -1, not {value!r}"
+    BAD_STEP_TAGS = "step {number}: unknown or malformed error tags"
+    LABELS_STEP_COUNT = (
+        "ratings were sent for more than the {count} steps being reviewed: save the edited steps first "
+        "(Save edit), then rate them"
+    )
     STEP_NUMBER = "Step #"
     ADD_STEP = "Add step after #"
     REMOVE_STEP = "Remove step #"
@@ -159,20 +172,21 @@ class Annotate:
     CHECKS = "Calculator checks"
     CHECK_HEADERS = ["step", "expression", "claimed", "computed", "ok", "value"]
     FINAL_ANSWER = "Final answer"
-    FIRST_WRONG = "First wrong step (0: none)"
     TAGS = "Error tags"
     COMMENT = "Comment (kept with the revision and the review)"
     SAVE = "Save edit"
     ACCEPT = "Accept (a)"
     REJECT = "Reject (r)"
-    FLAG = "Flag"
+    FLAG = "Flag (f)"
     SAVED = "Saved rationale #{id} as revision {revision}."
     UNCHANGED = "Nothing to save: the steps and final answer are unchanged."
-    REVIEWED = "Recorded {verdict} for rationale #{id} (revision {revision})."
+    REVIEWED = (
+        "Recorded {verdict} for rationale #{id} (revision {revision}); first wrong step: {first_wrong}."
+    )
+    NO_WRONG_STEP = "none"
     END_OF_QUEUE = "No more items in this direction of the queue."
     EMPTY_QUEUE = "The queue is empty for this mode and filter."
     NOTHING_OPEN = "Open a rationale first (Next, or type an id)."
-    BAD_VERDICT = "step {number}: the verdict must be ok, wrong or empty, not {value!r}"
     BAD_STEP_NUMBER = "there is no step {number}; the rationale has {count} steps"
     CONFLICT_TITLE = "Someone else changed this rationale. Your text is still in the editor above."
     CONFLICT_THEIRS = "Their current steps"
@@ -180,6 +194,7 @@ class Annotate:
     KEEP_MINE = "Save my text over theirs"
     LOAD_THEIRS = "Discard mine and load theirs"
     HISTORY = "History"
+    REVISIONS = "Revisions"
     REVISION_HEADERS = ["number", "author", "when", "comment", "reverted_from"]
     COMPARE_FROM = "Compare revision"
     COMPARE_TO = "with revision"
@@ -188,9 +203,22 @@ class Annotate:
     REVERT = "Revert"
     REVERTED = "Reverted rationale #{id} to revision {number} (as new revision {revision})."
     REVIEWS = "Reviews"
-    REVIEW_HEADERS = ["reviewer", "verdict", "revision", "first_wrong_step", "error_tags", "comment", "when"]
+    REVIEW_HEADERS = [
+        "reviewer", "verdict", "revision", "step_ratings", "first_wrong_step", "error_tags", "step_tags",
+        "seconds", "comment", "when",
+    ]  # fmt: skip
+    NO_REVIEWS = (
+        "No reviews of this rationale yet: rate its steps and press a (accept), r (reject) or f (flag)."
+    )
+    NO_REVISIONS = "No revisions stored yet: the first Save edit creates one."
     GUIDELINES = "Guidelines"
-    SHORTCUTS = "Shortcuts (not while typing): **a** accept · **r** reject · **n** next · **p** previous"
+    SHORTCUTS = (
+        "**Keys** (never while typing in a field; **?** shows them):\n\n"
+        "**j** / **k** or **\u2193** / **\u2191** next / previous step · **1** rate +1 · **0** rate 0 · "
+        "**-** rate \u22121 · **t** step tags (then **1**-**8**, **Esc**) · **g** rationale tags · "
+        "**e** edit the step · **a** accept · **r** reject · **f** flag · **n** / **p** next / previous "
+        "rationale · **s** stop at first error"
+    )
     BULK = "Bulk review (admins)"
     BULK_HELP = "Apply one verdict to every rationale the filter above matches. You confirm the count first."
     BULK_VERDICT = "Verdict"

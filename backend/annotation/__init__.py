@@ -9,9 +9,10 @@ from backend.annotation.edits import get_revision, list_revisions, revert, save_
 from backend.annotation.queue import QUEUE_MODES, next_in_queue, previous_in_queue
 from backend.annotation.reviews import (
     ERROR_TAGS,
-    STEP_VERDICTS,
+    STEP_RATINGS,
     assign_rationales,
     bulk_review,
+    first_wrong,
     review_rationale,
 )
 from backend.annotation.view import RationaleView, StaleEdit, get_rationale_view, revision_diff
@@ -19,13 +20,14 @@ from backend.annotation.view import RationaleView, StaleEdit, get_rationale_view
 __all__ = [
     "ERROR_TAGS",
     "QUEUE_MODES",
-    "STEP_VERDICTS",
+    "STEP_RATINGS",
     "RationaleView",
     "Segment",
     "StaleEdit",
     "assign_rationales",
     "bulk_review",
     "content_text",
+    "first_wrong",
     "get_rationale_view",
     "get_revision",
     "list_revisions",

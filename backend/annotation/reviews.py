@@ -22,7 +22,8 @@ ERROR_TAGS = [
     "unjustified-leap",
     "formatting",
 ]
-STEP_VERDICTS = ("ok", "wrong")
+STEP_RATINGS = (1, 0, -1)  # PRM800K: +1 correct and useful, 0 correct but no progress, -1 wrong
+MAX_SECONDS = 30 * 60.0  # time beyond this on one rationale is an idle tab, not work
 STATUS_FOR = {
     ReviewVerdict.accept: ReviewStatus.accepted,
     ReviewVerdict.reject: ReviewStatus.rejected,
@@ -32,9 +33,7 @@ BULK_CHUNK = 5_000
 _REVIEW: Table = Review.__table__  # type: ignore[attr-defined]  # the core table, for typed literals  # rows per transaction: a bulk review never holds the write lock for long
 
 
-def _check_review(
-    verdict: str, step_verdicts: Sequence[str | None], first_wrong_step: int | None, error_tags: Sequence[str]
-) -> tuple[ReviewVerdict, int | None]:
+def _check_verdict(verdict: str, error_tags: Sequence[str]) -> ReviewVerdict:
     try:
         parsed = ReviewVerdict(verdict)
     except ValueError:
@@ -43,12 +42,37 @@ def _check_review(
     unknown = sorted(set(error_tags) - set(ERROR_TAGS))
     if unknown:
         raise ValueError(f"unknown error tags {unknown}; known tags: {ERROR_TAGS}")
-    bad = [v for v in step_verdicts if v is not None and v not in STEP_VERDICTS]
+    return parsed
+
+
+def first_wrong(ratings: Sequence[int | None]) -> int | None:
+    """The 0-based position of the earliest -1 (ProcessBench's label), None when no step is wrong."""
+    return list(ratings).index(-1) if -1 in ratings else None
+
+
+def _check_steps(
+    ratings: Sequence[int | None], step_tags: Sequence[Sequence[str]], num_steps: int
+) -> tuple[list[int | None], list[list[str]]]:
+    """Ratings and per-step tags, checked and padded to the stored number of steps."""
+    bad = [r for r in ratings if r is not None and (isinstance(r, bool) or r not in STEP_RATINGS)]
     if bad:
-        raise ValueError(f"step verdicts must be 'ok', 'wrong' or empty, not {bad}")
-    if first_wrong_step is None and "wrong" in step_verdicts:
-        first_wrong_step = list(step_verdicts).index("wrong")  # 0-based, like Step.position
-    return parsed, first_wrong_step
+        raise ValueError(f"step ratings must be 1, 0, -1 or empty, not {bad}")
+    if len(ratings) > num_steps or len(step_tags) > num_steps:
+        raise ValueError(f"ratings or tags were given for more than the {num_steps} stored steps")
+    unknown = sorted({tag for tags in step_tags for tag in tags} - set(ERROR_TAGS))
+    if unknown:
+        raise ValueError(f"unknown step error tags {unknown}; known tags: {ERROR_TAGS}")
+    padded = list(ratings) + [None] * (num_steps - len(ratings))
+    tags = [sorted(set(t)) for t in step_tags] + [[] for _ in range(num_steps - len(step_tags))]
+    return padded, tags
+
+
+def _seconds(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if value < 0:
+        raise ValueError(f"time spent cannot be negative ({value})")
+    return round(min(float(value), MAX_SECONDS), 1)
 
 
 def _seen_revision(session: Session, *, rationale_id: int, version: int) -> int:
@@ -91,18 +115,21 @@ def review_rationale(
     expected_version: int,
     verdict: str,
     reviewer: User,
-    step_verdicts: Sequence[str | None] | None = None,
-    first_wrong_step: int | None = None,
+    step_ratings: Sequence[int | None] = (),
     error_tags: Sequence[str] = (),
+    step_tags: Sequence[Sequence[str]] = (),
     comment: str = "",
+    seconds_spent: float | None = None,
 ) -> Review:
     """Record one annotator's review of the content they saw at `expected_version`.
 
     Several annotators may review the same content (each review is kept, the rationale's status follows
     the latest); a review is refused with StaleEdit only when the content itself changed since then.
+    The first wrong step is derived from the ratings (the earliest -1), never given.
     """
     require_role(reviewer, Role.annotator)
-    parsed, first_wrong_step = _check_review(verdict, step_verdicts or [], first_wrong_step, error_tags)
+    parsed = _check_verdict(verdict, error_tags)
+    seconds = _seconds(seconds_spent)
     seen = _seen_revision(session, rationale_id=rationale_id, version=expected_version)
     bump = _review_bump(rationale_id, expected_version, seen, STATUS_FOR[parsed], reviewer)
     try:
@@ -115,18 +142,19 @@ def review_rationale(
                 session, rationale_id=rationale_id, expected_version=expected_version, attempted=None
             )
         version, num_steps = row
-        if first_wrong_step is not None and not 0 <= first_wrong_step < max(num_steps, 1):
-            raise ValueError(f"first wrong step {first_wrong_step + 1} is outside steps 1..{num_steps}")
+        ratings, tags = _check_steps(step_ratings, step_tags, num_steps)
         review = Review(
             rationale_id=rationale_id,
             revision_number=seen,
             reviewer_id=reviewer.id,
             verdict=parsed,
-            step_verdicts=list(step_verdicts or [])[:num_steps],
-            first_wrong_step=first_wrong_step,
+            step_ratings=ratings,
+            first_wrong_step=first_wrong(ratings),
             error_tags=sorted(set(error_tags)),
+            step_tags=tags,
             comment=comment.strip(),
             version=version,
+            seconds_spent=seconds,
         )
         session.add(review)
         session.commit()
@@ -150,7 +178,7 @@ def bulk_review(session: Session, *, rationale_filter: RationaleFilter, verdict:
     its own short transaction, so annotators keep saving while a large bulk review runs.
     """
     require_role(reviewer, Role.admin)
-    parsed, _ = _check_review(verdict, [], None, [])
+    parsed = _check_verdict(verdict, [])
     total, after_id = 0, 0
     while ids := _chunk_ids(session, rationale_filter, after_id):
         after_id = ids[-1]
@@ -163,6 +191,7 @@ def bulk_review(session: Session, *, rationale_filter: RationaleFilter, verdict:
             literal(parsed, type_=_REVIEW.c.verdict.type),
             literal([], type_=JSON),
             literal([], type_=JSON),
+            literal([], type_=JSON),
             literal(f"bulk {parsed.value}", type_=_REVIEW.c.comment.type),
             col(Rationale.version) + 1,
             literal(now, type_=_REVIEW.c.created_at.type),
@@ -172,8 +201,9 @@ def bulk_review(session: Session, *, rationale_filter: RationaleFilter, verdict:
             "revision_number",
             "reviewer_id",
             "verdict",
-            "step_verdicts",
+            "step_ratings",
             "error_tags",
+            "step_tags",
             "comment",
             "version",
             "created_at",

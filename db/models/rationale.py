@@ -133,9 +133,12 @@ class Review(SQLModel, table=True):
     revision_number: int
     reviewer_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL", index=True)
     verdict: ReviewVerdict
-    step_verdicts: list[str | None] = Field(default_factory=list, sa_type=JSON)  # "ok" / "wrong" / None
-    first_wrong_step: int | None = None
-    error_tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    # PRM800K step ratings: +1 correct and useful, 0 correct but no progress, -1 wrong, None not rated.
+    step_ratings: list[int | None] = Field(default_factory=list, sa_type=JSON)
+    first_wrong_step: int | None = None  # 0-based; derived from step_ratings (the earliest -1)
+    error_tags: list[str] = Field(default_factory=list, sa_type=JSON)  # about the whole rationale
+    step_tags: list[list[str]] = Field(default_factory=list, sa_type=JSON)  # per step, same order as steps
+    seconds_spent: float | None = None  # time from opening the rationale to this review (capped)
     comment: str = Field(default="", sa_type=Text)
     version: int | None = None  # the rationale's version right after this review
     created_at: datetime = Field(default_factory=utcnow)

@@ -74,7 +74,7 @@ def test_annotation_and_explore_work_the_same(db_url: str):
         bulk = session.exec(
             select(Review).where(Review.comment == "bulk reject").order_by(col(Review.id))
         ).all()
-        assert [(r.verdict, r.step_verdicts, r.error_tags) for r in bulk] == [("reject", [], [])] * 2
+        assert [(r.verdict, r.step_ratings, r.error_tags) for r in bulk] == [("reject", [], [])] * 2
         assert next_in_queue(session, user=ann, rationale_filter=None) == ids[1]
 
         rows, total = explore.page_rationales(

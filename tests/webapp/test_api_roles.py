@@ -17,8 +17,9 @@ from tests.webapp.conftest import make_settings
 from tests.webapp.seed import PASSWORD, make_users, seed_rationales
 from webapp.app import build_app, launch_options
 
-STEPS = {"headers": ["sub_question", "text", "verdict"], "data": [["Vandalised?", "vandalised", ""]]}
-QUEUE = ("unreviewed",)
+STEPS = {"headers": ["sub_question", "text"], "data": [["Vandalised?", "vandalised"]]}
+QUEUE = ("unreviewed", False)  # queue mode, stop at the first error
+LABELS = '{"ratings": [1], "step_tags": [[]]}'
 
 
 def _free_port() -> int:
@@ -68,8 +69,8 @@ def test_a_viewer_cannot_edit_or_review_through_the_api(server: str, engine: Eng
     current = {"rationale_id": 1, "version": 1}
     calls: list[tuple[str, tuple[Any, ...]]] = [
         ("/save_edit", (current, STEPS, "1", "")),
-        ("/accept", (current, STEPS, "1", 0, [], "", False, *QUEUE)),
-        ("/reject", (current, STEPS, "1", 0, [], "", False, *QUEUE)),
+        ("/accept", (current, STEPS, "1", LABELS, [], "", False, *QUEUE)),
+        ("/reject", (current, STEPS, "1", LABELS, [], "", False, *QUEUE)),
         ("/revert", (current, 1)),
         ("/create_set", ("", True, "viewer-set", "")),
         ("/bulk_review", ()),
@@ -80,7 +81,7 @@ def test_a_viewer_cannot_edit_or_review_through_the_api(server: str, engine: Eng
     assert _snapshot(engine) == before
 
     annotator = Client(server, auth=("alice", PASSWORD), verbose=False)
-    annotator.predict(current, STEPS, "1", 0, [], "", False, *QUEUE, api_name="/accept")
+    annotator.predict(current, STEPS, "1", LABELS, [], "", False, *QUEUE, api_name="/accept")
     with Session(engine) as session:
         rationale = session.get(Rationale, 1)
         assert (

@@ -4,6 +4,8 @@ Every write checks the role here (annotator or admin) before the backend checks 
 against an older version comes back as a conflict screen that keeps the user's text.
 """
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -15,6 +17,7 @@ from backend.student_formats import StepText
 from db.models import Role, User
 from webapp import strings
 from webapp.context import AppContext, user_error
+from webapp.handlers.annotate_ratings import StepLabels, parse_labels
 from webapp.handlers.annotate_screen import Screen, build_screen, conflict_screen, unchanged
 from webapp.handlers.filters import to_filter
 from webapp.handlers.step_table import parse_steps
@@ -23,22 +26,50 @@ S = strings.Annotate
 BACKEND_ERRORS = (ValueError, LookupError, PermissionDenied)
 
 
+@dataclass
+class ReviewForm:
+    """What the review buttons send besides the open rationale: the editor's fields and the options."""
+
+    table: Any
+    final_answer: str
+    labels: Any  # the rating panel's JSON (see annotate_ratings)
+    tags: list[str] | None
+    comment: str
+    advance: bool
+    mode: str
+    stop_at_error: bool
+
+
 def rationale_id_of(current: dict[str, Any] | None) -> int:
     if not current or not current.get("rationale_id"):
         raise user_error(S.NOTHING_OPEN)
     return int(current["rationale_id"])
 
 
-def _first_wrong(value: Any) -> int | None:
-    """The 1-based number typed by the user as the backend's 0-based position (0 or empty: none)."""
-    number = int(value or 0)
-    return number - 1 if number > 0 else None
+def _seconds_since(current: dict[str, Any]) -> float | None:
+    """Time since the page opened the rationale; `opened_at` comes back from the browser, so it is checked
+    (not a number, or in the future: no time is recorded; the backend caps long idle times)."""
+    opened = current.get("opened_at")
+    if isinstance(opened, bool) or not isinstance(opened, (int, float)):
+        return None
+    elapsed = time.time() - float(opened)
+    return elapsed if elapsed >= 0 else None
+
+
+def _labels(raw: Any, num_steps: int, stop_at_error: bool) -> StepLabels:
+    labels = parse_labels(raw, num_steps)
+    return labels.stopped_at_first_error() if stop_at_error else labels
 
 
 def _same_content(view: annotation.RationaleView, steps: list[StepText], final_answer: str | None) -> bool:
     stored = [(s.sub_question or "", s.text.strip()) for s in view.steps]
     typed = [(s.sub_question or "", s.text.strip()) for s in steps]
     return stored == typed and (view.final_answer or "") == (final_answer or "").strip()
+
+
+def _opened_at(current: dict[str, Any]) -> float | None:
+    """The checked opening time to carry over a save (None starts the clock again)."""
+    return float(current["opened_at"]) if _seconds_since(current) is not None else None
 
 
 class AnnotateHandlers:
@@ -117,7 +148,7 @@ class AnnotateHandlers:
         answer: str,
         comment: str,
     ) -> annotation.RationaleView:
-        steps, _ = parse_steps(table)
+        steps = parse_steps(table)
         return annotation.save_edit(
             session,
             rationale_id=rationale_id,
@@ -134,7 +165,7 @@ class AnnotateHandlers:
         """Store the edited steps as a new revision (refused as a conflict if someone changed it since)."""
         user = self.app.require(request, Role.annotator)
         rationale_id = rationale_id_of(current)
-        steps, _ = parse_steps(table)
+        steps = parse_steps(table)
         with self.app.session() as session:
             try:
                 stored = annotation.get_rationale_view(session, rationale_id=rationale_id)
@@ -147,9 +178,8 @@ class AnnotateHandlers:
                 return conflict_screen(current, error)
             except BACKEND_ERRORS as error:
                 raise user_error(str(error)) from error
-            return build_screen(
-                session, view, status=S.SAVED.format(id=rationale_id, revision=view.revision_number)
-            )
+            saved = S.SAVED.format(id=rationale_id, revision=view.revision_number)
+            return build_screen(session, view, status=saved, opened_at=_opened_at(current))
 
     def keep_mine(
         self, current: dict[str, Any], table: Any, final_answer: str, comment: str, request: gr.Request
@@ -163,48 +193,60 @@ class AnnotateHandlers:
     def load_theirs(self, current: dict[str, Any]) -> Screen:
         return self.open(rationale_id_of(current))
 
+    def _record(
+        self, session: Session, user: User, verdict: str, current: dict[str, Any], form: "ReviewForm"
+    ) -> tuple[annotation.RationaleView, Any]:
+        """Save pending edits (if any), then record the review of what is now stored."""
+        rationale_id = rationale_id_of(current)
+        steps = parse_steps(form.table)
+        view = annotation.get_rationale_view(session, rationale_id=rationale_id)
+        version = current["version"]
+        labels = _labels(form.labels, len(steps), form.stop_at_error)
+        if not _same_content(view, steps, form.final_answer):
+            view = self._save(
+                session, user, rationale_id, version, form.table, form.final_answer, form.comment
+            )
+            version = view.version
+        review = annotation.review_rationale(
+            session,
+            rationale_id=rationale_id,
+            expected_version=version,
+            verdict=verdict,
+            reviewer=user,
+            step_ratings=labels.ratings,
+            error_tags=form.tags or [],
+            step_tags=labels.step_tags,
+            comment=form.comment or "",
+            seconds_spent=_seconds_since(current),
+        )
+        return view, review
+
     def _review(
         self,
         verdict: str,
         current: dict[str, Any],
-        table: Any,
-        final_answer: str,
-        first_wrong: Any,
-        tags: list[str] | None,
-        comment: str,
-        advance: bool,
-        mode: str,
+        form: "ReviewForm",
         filter_data: dict[str, Any],
         request: gr.Request,
     ) -> Screen:
-        """Save pending edits (if any), then record the review of what is now stored."""
         user = self.app.require(request, Role.annotator)
         rationale_id = rationale_id_of(current)
-        steps, step_verdicts = parse_steps(table)
         with self.app.session() as session:
             try:
-                view = annotation.get_rationale_view(session, rationale_id=rationale_id)
-                version = current["version"]
-                if not _same_content(view, steps, final_answer):
-                    view = self._save(session, user, rationale_id, version, table, final_answer, comment)
-                    version = view.version
-                annotation.review_rationale(
-                    session,
-                    rationale_id=rationale_id,
-                    expected_version=version,
-                    verdict=verdict,
-                    reviewer=user,
-                    step_verdicts=step_verdicts,
-                    first_wrong_step=_first_wrong(first_wrong),
-                    error_tags=tags or [],
-                    comment=comment or "",
-                )
+                view, review = self._record(session, user, verdict, current, form)
             except annotation.StaleEdit as error:
                 return conflict_screen(current, error)
             except BACKEND_ERRORS as error:
                 raise user_error(str(error)) from error
-            status = S.REVIEWED.format(verdict=verdict, id=rationale_id, revision=view.revision_number)
-            found = self._find(session, user, rationale_id, mode, filter_data, +1) if advance else None
+            wrong = review.first_wrong_step
+            status = S.REVIEWED.format(
+                verdict=verdict,
+                id=rationale_id,
+                revision=view.revision_number,
+                first_wrong=S.NO_WRONG_STEP if wrong is None else wrong + 1,
+            )
+            advance = form.advance
+            found = self._find(session, user, rationale_id, form.mode, filter_data, +1) if advance else None
             if advance and found is None:
                 status = f"{status} {S.END_OF_QUEUE}"
             return self._screen(session, found or rationale_id, status=status)
@@ -215,15 +257,18 @@ class AnnotateHandlers:
         current: dict[str, Any],
         table: Any,
         final_answer: str,
-        first_wrong: Any,
+        labels: Any,
         tags: list[str] | None,
         comment: str,
         advance: bool,
         mode: str,
+        stop_at_error: bool,
         request: gr.Request,
     ) -> Screen:
-        args = (current, table, final_answer, first_wrong, tags, comment, advance, mode, filter_data)
-        return self._review("accept", *args, request)
+        form = ReviewForm(
+            table, final_answer, labels, tags, comment, bool(advance), mode, bool(stop_at_error)
+        )
+        return self._review("accept", current, form, filter_data, request)
 
     def reject(
         self,
@@ -231,15 +276,18 @@ class AnnotateHandlers:
         current: dict[str, Any],
         table: Any,
         final_answer: str,
-        first_wrong: Any,
+        labels: Any,
         tags: list[str] | None,
         comment: str,
         advance: bool,
         mode: str,
+        stop_at_error: bool,
         request: gr.Request,
     ) -> Screen:
-        args = (current, table, final_answer, first_wrong, tags, comment, advance, mode, filter_data)
-        return self._review("reject", *args, request)
+        form = ReviewForm(
+            table, final_answer, labels, tags, comment, bool(advance), mode, bool(stop_at_error)
+        )
+        return self._review("reject", current, form, filter_data, request)
 
     def flag(
         self,
@@ -247,12 +295,15 @@ class AnnotateHandlers:
         current: dict[str, Any],
         table: Any,
         final_answer: str,
-        first_wrong: Any,
+        labels: Any,
         tags: list[str] | None,
         comment: str,
         advance: bool,
         mode: str,
+        stop_at_error: bool,
         request: gr.Request,
     ) -> Screen:
-        args = (current, table, final_answer, first_wrong, tags, comment, advance, mode, filter_data)
-        return self._review("flag", *args, request)
+        form = ReviewForm(
+            table, final_answer, labels, tags, comment, bool(advance), mode, bool(stop_at_error)
+        )
+        return self._review("flag", current, form, filter_data, request)

@@ -5,6 +5,7 @@ Handlers return a `Screen`; Gradio maps its fields, in order, onto the page's ou
 Textbox, Dataframe and HighlightedText values, and into Markdown only through `inert`.
 """
 
+import time
 from typing import Any, NamedTuple
 
 import gradio as gr
@@ -15,6 +16,7 @@ from backend import annotation
 from backend.annotation.view import usernames
 from db.models import Dataset
 from webapp import strings
+from webapp.handlers.annotate_ratings import StepLabels, rating_panel
 from webapp.handlers.step_table import steps_frame
 from webapp.render import inert
 
@@ -22,15 +24,18 @@ S = strings.Annotate
 
 
 class Screen(NamedTuple):
-    current: Any  # gr.State: {"rationale_id", "version"} (+ "conflict_version" after a refused save)
+    # {"rationale_id", "version", "opened_at"} (+ "conflict_version" after a refused save); opened_at is the
+    # server's clock when the rationale was opened: a review stores the time since then.
+    current: Any
     info: Any
     question: Any
     gold: Any
     gold_solution: Any
     steps: Any
+    panel: Any  # the rating panel's HTML
+    labels: Any  # the ratings and step tags as JSON (kept in step by the page's script)
     checks: Any
     final_answer: Any
-    first_wrong: Any
     tags: Any
     comment: Any
     revisions: Any
@@ -105,14 +110,25 @@ def _history(session: Session, rationale_id: int) -> tuple[pd.DataFrame, list[in
     return pd.DataFrame(rows, columns=S.REVISION_HEADERS), [r.number for r in revisions]
 
 
+def _ratings_text(ratings: list[int | None]) -> str:
+    return " ".join("." if r is None else f"{r:+d}" if r else "0" for r in ratings)
+
+
+def _step_tags_text(step_tags: list[list[str]]) -> str:
+    return "; ".join(f"{n}: {', '.join(tags)}" for n, tags in enumerate(step_tags, start=1) if tags)
+
+
 def _reviews(view: annotation.RationaleView) -> pd.DataFrame:
     rows = [
         [
             view.usernames.get(review.reviewer_id, "") if review.reviewer_id else "",
             str(review.verdict),
             review.revision_number,
+            _ratings_text(review.step_ratings),
             "" if review.first_wrong_step is None else review.first_wrong_step + 1,
             ", ".join(review.error_tags),
+            _step_tags_text(review.step_tags),
+            "" if review.seconds_spent is None else f"{review.seconds_spent:.0f}",
             review.comment,
             f"{review.created_at:%Y-%m-%d %H:%M:%S}",
         ]
@@ -121,8 +137,21 @@ def _reviews(view: annotation.RationaleView) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=S.REVIEW_HEADERS)
 
 
-def build_screen(session: Session, view: annotation.RationaleView, *, status: str = "") -> Screen:
-    """Everything about one rationale; the diff compares the original (1) with the current revision."""
+def _labels_shown(view: annotation.RationaleView) -> StepLabels:
+    """The latest review of the content on screen (anyone's) pre-fills the ratings; else nothing is rated."""
+    mine = [r for r in view.reviews if r.revision_number == view.revision_number and r.step_ratings]
+    if not mine:
+        return StepLabels()
+    latest = mine[-1]
+    return StepLabels(list(latest.step_ratings), [list(tags) for tags in latest.step_tags])
+
+
+def build_screen(
+    session: Session, view: annotation.RationaleView, *, status: str = "", opened_at: float | None = None
+) -> Screen:
+    """Everything about one rationale; the diff compares the original (1) with the current revision.
+
+    `opened_at` carries the clock over a save of the same rationale (time spent counts from opening it)."""
     rationale_id = view.rationale.id
     assert rationale_id is not None
     revisions, numbers = _history(session, rationale_id)
@@ -132,26 +161,30 @@ def build_screen(session: Session, view: annotation.RationaleView, *, status: st
         if numbers
         else []
     )
-    mine = [r for r in view.reviews if r.revision_number == view.revision_number]
-    latest = mine[-1] if mine else None
+    labels = _labels_shown(view)
     return Screen(
-        current={"rationale_id": rationale_id, "version": view.version},
+        current={
+            "rationale_id": rationale_id,
+            "version": view.version,
+            "opened_at": opened_at or time.time(),
+        },
         info=_info(session, view),
         question=view.problem.question,
         gold=view.problem.gold_answer_raw or view.problem.gold_answer or "",
         gold_solution=view.problem.gold_solution or "",
-        steps=steps_frame(view.steps, list(latest.step_verdicts) if latest else None),
+        steps=steps_frame(view.steps),
+        panel=rating_panel(view.steps, labels),
+        labels=labels.to_json(),
         checks=_checks(view),
         final_answer=view.final_answer or "",
-        first_wrong=0,
         tags=[],
         comment="",
-        revisions=revisions,
+        revisions=gr.update(value=revisions, label=S.REVISIONS if numbers else S.NO_REVISIONS),
         compare_from=gr.update(choices=numbers, value=first),
         compare_to=gr.update(choices=numbers, value=last),
         revert_to=gr.update(choices=numbers, value=None),
         diff=diff,
-        reviews=_reviews(view),
+        reviews=gr.update(value=_reviews(view), label=S.REVIEWS if view.reviews else S.NO_REVIEWS),
         conflict=gr.update(visible=False),
         conflict_message="",
         conflict_theirs=steps_frame([]),

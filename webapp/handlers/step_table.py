@@ -1,4 +1,6 @@
-"""The editable steps table (sub_question, text, verdict): parsing it, and add/remove/move of rows."""
+"""The editable steps table (sub_question, text): parsing it, and add/remove/move of rows.
+
+Step ratings are not typed here: the rating panel (annotate_ratings) holds them."""
 
 import math
 from typing import Any
@@ -10,7 +12,6 @@ from webapp import strings
 from webapp.context import user_error
 
 HEADERS = strings.Annotate.STEP_HEADERS
-VERDICTS = ("ok", "wrong")
 
 
 def _cell(value: Any) -> str:
@@ -20,7 +21,8 @@ def _cell(value: Any) -> str:
 
 
 def _rows(table: Any, *, keep_blank: bool = False) -> list[list[str]]:
-    """Rows as three strings each; wholly empty rows (a line added and left blank) are dropped unless kept."""
+    """Rows as strings, one per column (extra columns, e.g. an old client's verdict, are ignored);
+    wholly empty rows (a line added and left blank) are dropped unless kept."""
     if table is None:
         return []
     values = table.values.tolist() if isinstance(table, pd.DataFrame) else list(table)
@@ -37,25 +39,13 @@ def frame(rows: list[list[str]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=HEADERS)
 
 
-def steps_frame(steps: list[StepText], verdicts: list[str | None] | None = None) -> pd.DataFrame:
-    verdicts = verdicts or []
-    rows = []
-    for index, step in enumerate(steps):
-        verdict = verdicts[index] if index < len(verdicts) else None
-        rows.append([step.sub_question or "", step.text, verdict or ""])
-    return frame(rows)
+def steps_frame(steps: list[StepText]) -> pd.DataFrame:
+    return frame([[step.sub_question or "", step.text] for step in steps])
 
 
-def parse_steps(table: Any) -> tuple[list[StepText], list[str | None]]:
-    """The steps and the per-step verdicts typed in the table; a clear error for an unknown verdict."""
-    steps, verdicts = [], []
-    for number, (sub_question, text, verdict) in enumerate(_rows(table), start=1):
-        verdict = verdict.lower()
-        if verdict and verdict not in VERDICTS:
-            raise user_error(strings.Annotate.BAD_VERDICT.format(number=number, value=verdict))
-        steps.append(StepText(sub_question=sub_question or None, text=text))
-        verdicts.append(verdict or None)
-    return steps, verdicts
+def parse_steps(table: Any) -> list[StepText]:
+    """The steps as typed in the table (wholly blank rows dropped)."""
+    return [StepText(sub_question=q or None, text=text) for q, text in _rows(table)]
 
 
 def _position(rows: list[list[str]], number: Any) -> int:
@@ -72,7 +62,7 @@ def add_step(table: Any, after: Any) -> pd.DataFrame:
     position = int(after or 0)
     if not 0 <= position <= len(rows):
         raise user_error(strings.Annotate.BAD_STEP_NUMBER.format(number=position, count=len(rows)))
-    rows.insert(position, ["", "", ""])
+    rows.insert(position, [""] * len(HEADERS))
     return frame(rows)
 
 

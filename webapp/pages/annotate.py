@@ -46,32 +46,42 @@ def _editor() -> dict[str, Any]:
         c["gold_solution"] = gr.Textbox(
             label=S.GOLD_SOLUTION, lines=2, max_lines=8, interactive=False, scale=3
         )
-    c["steps"] = gr.Dataframe(
-        headers=S.STEP_HEADERS,
-        datatype="str",
-        interactive=True,
-        wrap=True,
-        label=S.STEPS,
-        elem_id="annotate-steps",
-        column_widths=["38%", "50%", "12%"],
-        max_height=420,
-    )
-    with gr.Row():
-        c["step_number"] = gr.Number(
-            label=S.STEP_NUMBER, value=1, precision=0, minimum=0, scale=0, min_width=90
+    c.update(_rating())
+    with gr.Accordion(S.EDIT_STEPS, open=False, elem_id="annotate-edit-steps"):
+        c["steps"] = gr.Dataframe(
+            headers=S.STEP_HEADERS,
+            datatype="str",
+            interactive=True,
+            wrap=True,
+            label=S.STEPS,
+            elem_id="annotate-steps",
+            column_widths=["40%", "60%"],
+            max_height=420,
         )
-        c["add"] = gr.Button(S.ADD_STEP, size="sm", elem_id="annotate-add-step")
-        c["remove"] = gr.Button(S.REMOVE_STEP, size="sm", elem_id="annotate-remove-step")
-        c["up"] = gr.Button(S.MOVE_UP, size="sm", elem_id="annotate-move-up")
-        c["down"] = gr.Button(S.MOVE_DOWN, size="sm", elem_id="annotate-move-down")
+        with gr.Row():
+            c["step_number"] = gr.Number(
+                label=S.STEP_NUMBER, value=1, precision=0, minimum=0, scale=0, min_width=90
+            )
+            c["add"] = gr.Button(S.ADD_STEP, size="sm", elem_id="annotate-add-step")
+            c["remove"] = gr.Button(S.REMOVE_STEP, size="sm", elem_id="annotate-remove-step")
+            c["up"] = gr.Button(S.MOVE_UP, size="sm", elem_id="annotate-move-up")
+            c["down"] = gr.Button(S.MOVE_DOWN, size="sm", elem_id="annotate-move-down")
     with gr.Accordion(S.CHECKS, open=False):
         c["checks"] = gr.Dataframe(headers=S.CHECK_HEADERS, datatype="str", interactive=False)
-    with gr.Row():
-        c["final_answer"] = gr.Textbox(label=S.FINAL_ANSWER, elem_id="annotate-final-answer")
-        c["first_wrong"] = gr.Number(
-            label=S.FIRST_WRONG, value=0, precision=0, minimum=0, elem_id="annotate-first-wrong"
-        )
+    c["final_answer"] = gr.Textbox(label=S.FINAL_ANSWER, elem_id="annotate-final-answer")
     c.update(_review_fields())
+    return c
+
+
+def _rating() -> dict[str, Any]:
+    """The rating panel (steps with +1 / 0 / -1 buttons, driven by shortcuts.js) and its hidden labels."""
+    c: dict[str, Any] = {}
+    gr.Markdown(f"**{S.RATINGS}**")
+    # No js_on_load: gr.HTML's default would send a click event to the server on every click in the panel.
+    c["panel"] = gr.HTML(elem_id="annotate-rating", js_on_load=None)
+    # The ratings and step tags as JSON; the page's script writes it, the review buttons send it.
+    c["labels"] = gr.Textbox(value="", visible="hidden", elem_id="annotate-labels")
+    c["stop_at_error"] = gr.Checkbox(label=S.STOP_AT_ERROR, value=False, elem_id="annotate-stop-at-error")
     return c
 
 
@@ -189,7 +199,7 @@ def create_annotate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Anno
             c = {**queue, **_editor(), **_history(), "current": current}
             _bulk(app, panel)
         with gr.Column(scale=1, min_width=260):
-            gr.Markdown(S.SHORTCUTS)
+            gr.Markdown(S.SHORTCUTS, elem_id="annotate-keys")
             gr.Markdown(GUIDELINES.read_text(encoding="utf-8"), elem_id="annotate-guidelines")
     screen = [c[name] for name in Screen._fields]
     for button, walk, name in ((c["following"], handlers.next, "queue_next"),
@@ -200,10 +210,8 @@ def create_annotate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Anno
     c["save"].click(handlers.save, edit, screen, api_name="save_edit")
     c["keep_mine"].click(handlers.keep_mine, edit, screen, api_name="save_over_conflict")
     c["load_theirs"].click(handlers.load_theirs, [current], screen, api_visibility="private")
-    review = [
-        current,
-        *(c[k] for k in ("steps", "final_answer", "first_wrong", "tags", "comment", "advance", "mode")),
-    ]
+    fields = ("steps", "final_answer", "labels", "tags", "comment", "advance", "mode", "stop_at_error")
+    review = [current, *(c[k] for k in fields)]
     for name in ("accept", "reject", "flag"):
         panel.on(c[name].click, getattr(handlers, name), inputs=review, outputs=screen, api_name=name)
     _wire_tools(c, HistoryHandlers(app), screen)

@@ -27,11 +27,14 @@ def test_review_sets_status_and_keeps_every_review(
         expected_version=1,
         verdict="reject",
         reviewer=users["alice"],
-        step_verdicts=["ok", "wrong"],
+        step_ratings=[0, -1],
         error_tags=["arithmetic", "arithmetic"],
+        step_tags=[[], ["arithmetic", "arithmetic"]],
         comment=" off by one ",
+        seconds_spent=12.34,
     )
     assert (first.first_wrong_step, first.error_tags, first.comment) == (1, ["arithmetic"], "off by one")
+    assert (first.step_ratings, first.step_tags, first.seconds_spent) == ([0, -1], [[], ["arithmetic"]], 12.3)
     # Bob opened it at version 1 too: same content, so his independent review stands (agreement needs both).
     second = review_rationale(
         session, rationale_id=rationale.id, expected_version=1, verdict="accept", reviewer=users["bob"]
@@ -87,8 +90,11 @@ def test_edit_after_a_review_is_refused_naming_the_reviewer(
     [
         ({"verdict": "maybe"}, "verdict must be one of"),
         ({"verdict": "reject", "error_tags": ["typo"]}, "unknown error tags"),
-        ({"verdict": "reject", "step_verdicts": ["bad"]}, "step verdicts must be"),
-        ({"verdict": "reject", "first_wrong_step": 5}, "first wrong step 6 is outside steps 1..2"),
+        ({"verdict": "reject", "step_ratings": [2]}, "step ratings must be 1, 0, -1"),
+        ({"verdict": "reject", "step_ratings": [True]}, "step ratings must be 1, 0, -1"),
+        ({"verdict": "reject", "step_ratings": [1, 1, -1]}, "more than the 2 stored steps"),
+        ({"verdict": "reject", "step_tags": [["typo"]]}, "unknown step error tags"),
+        ({"verdict": "accept", "seconds_spent": -3}, "cannot be negative"),
     ],
 )
 def test_bad_review_is_refused(session: Session, rationale: Rationale, users: dict[str, User], kwargs, error):
@@ -133,7 +139,7 @@ def test_bulk_review_over_a_filter_in_chunks(
     assert {(r.verdict, r.reviewer_id, r.revision_number, r.version) for r in reviews} == {
         ("reject", users["admin"].id, 1, 2)
     }
-    assert reviews[0].step_verdicts == [] and reviews[0].error_tags == []
+    assert reviews[0].step_ratings == [] and reviews[0].error_tags == [] and reviews[0].step_tags == []
 
 
 def test_assign_feeds_the_assigned_queue(session: Session, many: list[Rationale], users: dict[str, User]):
@@ -142,6 +148,46 @@ def test_assign_feeds_the_assigned_queue(session: Session, many: list[Rationale]
     assert (
         session.exec(select(Rationale.id).where(Rationale.assigned_to_id == users["alice"].id)).all() == ids
     )
+
+
+@pytest.mark.parametrize(
+    ("ratings", "stored", "first"),
+    [
+        ([1, -1], [1, -1], 1),
+        ([-1, -1], [-1, -1], 0),
+        ([1, 0], [1, 0], None),
+        ([1], [1, None], None),  # unrated steps are padded as None
+        ([], [None, None], None),
+    ],
+)
+def test_first_wrong_step_is_the_earliest_minus_one(
+    session: Session, rationale: Rationale, users: dict[str, User], ratings, stored, first
+):
+    assert rationale.id is not None
+    review = review_rationale(
+        session,
+        rationale_id=rationale.id,
+        expected_version=1,
+        verdict="reject",
+        reviewer=users["alice"],
+        step_ratings=ratings,
+    )
+    assert (review.step_ratings, review.first_wrong_step) == (stored, first)
+
+
+def test_time_spent_is_capped_at_an_idle_limit(
+    session: Session, rationale: Rationale, users: dict[str, User]
+):
+    assert rationale.id is not None
+    review = review_rationale(
+        session,
+        rationale_id=rationale.id,
+        expected_version=1,
+        verdict="accept",
+        reviewer=users["alice"],
+        seconds_spent=10 * 3600,
+    )
+    assert review.seconds_spent == reviews_module.MAX_SECONDS
 
 
 def test_error_tags_are_unique_kebab_case():

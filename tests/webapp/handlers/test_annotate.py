@@ -1,4 +1,8 @@
-"""Annotate handlers: queue, edits as revisions, reviews, conflicts that keep the user's text, roles."""
+"""Annotate handlers: queue, edits as revisions, reviews with step ratings, conflicts that keep the user's
+text, roles."""
+
+import json
+import time
 
 import gradio as gr
 import pandas as pd
@@ -20,6 +24,11 @@ def _edited(screen: Screen, row: int, column: str, value: str) -> pd.DataFrame:
     return table
 
 
+def _labels(ratings: list[int | None], step_tags: list[list[str]] | None = None) -> str:
+    """The JSON the page's script keeps in the hidden labels field."""
+    return json.dumps({"ratings": ratings, "step_tags": step_tags or []})
+
+
 def _revisions(session: Session, rationale_id: int) -> list[Revision]:
     session.expire_all()
     return list(
@@ -38,7 +47,9 @@ def test_next_walks_the_unreviewed_queue_in_id_order(app: AppContext, rationales
     assert second.current["rationale_id"] == rationales[1].id
     back = handlers.previous({}, second.current, "unreviewed", as_user(None))
     assert back.current["rationale_id"] == rationales[0].id
-    assert list(first.steps.columns) == ["sub_question", "text", "verdict"]
+    assert list(first.steps.columns) == ["sub_question", "text"]
+    assert first.panel.count('class="step-row"') == len(first.steps)  # one rating row per step
+    assert json.loads(first.labels) == {"ratings": [], "step_tags": []}
 
 
 def test_queue_respects_the_filter_and_says_when_it_ends(
@@ -90,41 +101,99 @@ def test_accept_saves_pending_edits_then_records_the_review(
     handlers = AnnotateHandlers(auth_app)
     screen = handlers.open(rationales[1].id)
     table = _edited(screen, 1, "text", "2 * 5 = 10 pens.")
-    table.loc[0, "verdict"], table.loc[1, "verdict"] = "ok", "ok"
     result = handlers.accept(
         {},
         screen.current,
         table,
         "10",
-        0,
+        _labels([1, 0], [[], ["irrelevant-step"]]),
         ["arithmetic"],
         "fixed the sum",
         False,
         "unreviewed",
+        False,
         as_user("alice"),
     )
-    assert "accept" in result.status
+    assert "accept" in result.status and "first wrong step: none" in result.status
     session.expire_all()
     rationale = session.get(Rationale, rationales[1].id)
     assert rationale is not None and rationale.review_status == "accepted" and rationale.current_revision == 2
     review = session.exec(select(Review).where(Review.rationale_id == rationales[1].id)).one()
     assert review.reviewer_id == users["alice"].id and review.revision_number == 2
-    assert review.step_verdicts == ["ok", "ok"] and review.error_tags == ["arithmetic"]
+    assert review.step_ratings == [1, 0] and review.error_tags == ["arithmetic"]
+    assert review.step_tags == [[], ["irrelevant-step"]] and review.first_wrong_step is None
+    # The next time it is opened, the panel shows these ratings as pressed buttons.
+    again = handlers.open(rationales[1].id)
+    assert json.loads(again.labels)["ratings"] == [1, 0]
+    assert again.panel.count('aria-pressed="true"') == 3  # two ratings and one step tag
 
 
-def test_reject_with_first_wrong_step_and_auto_advance(
+def test_reject_derives_the_first_wrong_step_and_auto_advances(
     app: AppContext, rationales: list[Rationale], session: Session
 ) -> None:
     handlers = AnnotateHandlers(app)
     screen = handlers.open(rationales[0].id)
-    table = screen.steps.copy()
-    table.loc[1, "verdict"] = "wrong"
+    labels = _labels([1, -1], [[], ["arithmetic"]])
     result = handlers.reject(
-        {}, screen.current, table, screen.final_answer, 2, [], "", True, "unreviewed", as_user(None)
-    )
+        {}, screen.current, screen.steps, screen.final_answer, labels, [], "", True, "unreviewed", False,
+        as_user(None),
+    )  # fmt: skip
     assert result.current["rationale_id"] == rationales[1].id  # moved on to the next unreviewed item
+    assert "first wrong step: 2" in result.status
     review = session.exec(select(Review).where(Review.rationale_id == rationales[0].id)).one()
     assert review.verdict == "reject" and review.first_wrong_step == 1  # 0-based in the store
+    assert review.step_tags == [[], ["arithmetic"]]
+
+
+def test_time_spent_is_stored_and_stop_at_first_error_drops_later_ratings(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    handlers = AnnotateHandlers(app)
+    screen = handlers.open(rationales[0].id)
+    opened = {**screen.current, "opened_at": time.time() - 42}  # opened 42 s ago
+    handlers.reject(
+        {}, opened, screen.steps, screen.final_answer, _labels([-1, 1], [["arithmetic"], ["formatting"]]),
+        [], "", False, "unreviewed", True, as_user(None),
+    )  # fmt: skip
+    review = session.exec(select(Review).where(Review.rationale_id == rationales[0].id)).one()
+    assert review.step_ratings == [-1, None] and review.step_tags == [["arithmetic"], []]
+    assert review.seconds_spent is not None and 42 <= review.seconds_spent < 60
+
+
+@pytest.mark.parametrize(
+    ("labels", "error"),
+    [
+        ("{not json", "not valid"),
+        (_labels([2, 1]), "must be \\+1, 0 or -1"),
+        (_labels([1, 1, 1]), "more than the 2 steps"),
+        (_labels([1], [["made-up"]]), "unknown or malformed"),
+        ('["a list"]', "not valid"),
+    ],
+)
+def test_bad_labels_from_the_browser_are_refused(
+    app: AppContext, rationales: list[Rationale], session: Session, labels: str, error: str
+) -> None:
+    handlers = AnnotateHandlers(app)
+    screen = handlers.open(rationales[0].id)
+    with pytest.raises(gr.Error, match=error):
+        handlers.accept(
+            {}, screen.current, screen.steps, "10", labels, [], "", False, "unreviewed", False, as_user(None)
+        )
+    assert session.exec(select(Review)).first() is None
+
+
+def test_a_forged_opening_time_records_no_time(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    handlers = AnnotateHandlers(app)
+    screen = handlers.open(rationales[0].id)
+    for forged in (time.time() + 3600, "yesterday"):
+        current = {**screen.current, "opened_at": forged}
+        screen = handlers.accept(
+            {}, current, screen.steps, "10", "", [], "", False, "unreviewed", False, as_user(None)
+        )
+    reviews = session.exec(select(Review).where(Review.rationale_id == rationales[0].id)).all()
+    assert [r.seconds_spent for r in reviews] == [None, None]
 
 
 def test_a_stale_save_keeps_the_users_text_and_shows_the_other_change(
@@ -162,22 +231,15 @@ def test_writes_are_refused_without_the_annotator_role(
     with pytest.raises(gr.Error):
         handlers.save(screen.current, table, "1", "", as_user(who))
     with pytest.raises(gr.Error):
-        handlers.accept({}, screen.current, table, "1", 0, [], "", False, "unreviewed", as_user(who))
+        handlers.accept(
+            {}, screen.current, table, "1", _labels([1]), [], "", False, "unreviewed", False, as_user(who)
+        )
     with pytest.raises(gr.Error):
         HistoryHandlers(auth_app).revert(screen.current, 1, as_user(who))
     session.expire_all()
     rationale = session.get(Rationale, rationales[0].id)
     assert rationale is not None and rationale.version == 1 and rationale.review_status == "unreviewed"
     assert session.exec(select(Review)).first() is None
-
-
-def test_an_unknown_verdict_is_a_clear_error(app: AppContext, rationales: list[Rationale]) -> None:
-    handlers = AnnotateHandlers(app)
-    screen = handlers.open(rationales[0].id)
-    table = screen.steps.copy()
-    table.loc[0, "verdict"] = "maybe"
-    with pytest.raises(gr.Error, match="step 1"):
-        handlers.accept({}, screen.current, table, "10", 0, [], "", False, "unreviewed", as_user(None))
 
 
 def test_history_diff_and_revert(app: AppContext, rationales: list[Rationale], session: Session) -> None:
@@ -216,6 +278,7 @@ def test_the_screen_shows_untrusted_text_only_in_plain_components(
     screen = AnnotateHandlers(app).open(rationales[6].id)  # the XSS problem
     assert screen.question.startswith("<script>")  # a Textbox value: shown as typed, never parsed
     assert "<script>" not in screen.info and "<" not in screen.info
+    assert "<script>" not in screen.panel  # the rating panel is HTML: every stored text in it is escaped
 
 
 def test_annotation_api_helpers_stay_in_sync(
@@ -223,4 +286,8 @@ def test_annotation_api_helpers_stay_in_sync(
 ) -> None:
     view = annotation.get_rationale_view(session, rationale_id=rationales[0].id or 0)
     screen = AnnotateHandlers(app).open(rationales[0].id)
-    assert screen.current == {"rationale_id": rationales[0].id, "version": view.version}
+    assert {k: screen.current[k] for k in ("rationale_id", "version")} == {
+        "rationale_id": rationales[0].id,
+        "version": view.version,
+    }
+    assert abs(screen.current["opened_at"] - time.time()) < 60

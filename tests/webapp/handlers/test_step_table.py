@@ -1,4 +1,4 @@
-"""The editable steps table: parsing, verdicts, add/remove/move."""
+"""The editable steps table: parsing, add/remove/move (ratings live in the rating panel, not here)."""
 
 import gradio as gr
 import pandas as pd
@@ -9,27 +9,24 @@ from webapp.handlers import step_table
 
 
 def _table() -> pd.DataFrame:
-    return step_table.frame([["Q1?", "one", "ok"], ["Q2?", "two", ""], ["", "three", "wrong"]])
+    return step_table.frame([["Q1?", "one"], ["Q2?", "two"], ["", "three"]])
 
 
-def test_parse_steps_reads_sub_questions_text_and_verdicts() -> None:
-    steps, verdicts = step_table.parse_steps(_table())
+def test_parse_steps_reads_sub_questions_and_text() -> None:
+    steps = step_table.parse_steps(_table())
     assert steps == [StepText("Q1?", "one"), StepText("Q2?", "two"), StepText(None, "three")]
-    assert verdicts == ["ok", None, "wrong"]
 
 
-def test_blank_rows_are_dropped_and_bad_verdicts_named() -> None:
-    table = step_table.frame([["", "", ""], ["Q?", "a", "OK"]])
-    steps, verdicts = step_table.parse_steps(table)
-    assert steps == [StepText("Q?", "a")] and verdicts == ["ok"]
-    with pytest.raises(gr.Error, match="step 1"):
-        step_table.parse_steps(step_table.frame([["Q?", "a", "fine"]]))
+def test_blank_rows_are_dropped_and_an_old_clients_verdict_column_ignored() -> None:
+    old = {"headers": ["sub_question", "text", "verdict"], "data": [["", "", ""], ["Q?", "a", "ok"]]}
+    assert step_table.parse_steps(old["data"]) == [StepText("Q?", "a")]
+    assert step_table.parse_steps(step_table.frame([["", ""], [" Q? ", " a "]])) == [StepText("Q?", "a")]
 
 
 def test_add_remove_and_move_rows() -> None:
     added = step_table.add_step(_table(), 1)
-    assert added.values.tolist()[1] == ["", "", ""]
-    assert step_table.add_step(added, 0).values.tolist()[0] == ["", "", ""]  # blank rows survive edits
+    assert added.values.tolist()[1] == ["", ""]
+    assert step_table.add_step(added, 0).values.tolist()[0] == ["", ""]  # blank rows survive edits
     removed = step_table.remove_step(_table(), 2)
     assert [row[1] for row in removed.values.tolist()] == ["one", "three"]
     moved = step_table.move_up(_table(), 3)
