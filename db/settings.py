@@ -3,10 +3,24 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".socratic-studio"
+ENDPOINT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+
+
+class TeacherEndpoint(BaseModel):
+    """An OpenAI-compatible server the operator allows teacher runs to use; users pick it by `name`."""
+
+    name: str = Field(pattern=ENDPOINT_NAME, description="What users choose in the page and CLI.")
+    base_url: str = Field(min_length=1, description="e.g. http://127.0.0.1:8000/v1")
+    model: str = Field(min_length=1, description="The model name the server serves.")
+    api_key_env: str | None = Field(
+        None, pattern=ENV_VAR_NAME, description="Name of the environment variable holding the key."
+    )
+    chat: bool = Field(False, description="Use the chat completions API by default.")
 
 
 class Settings(BaseSettings):
@@ -20,8 +34,23 @@ class Settings(BaseSettings):
     model_roots: list[Path] = Field(
         default_factory=list, description="Extra folders from which users may load local models."
     )
+    teacher_endpoints: list[TeacherEndpoint] = Field(
+        default_factory=list,
+        description="Teacher endpoints users may choose, as JSON: "
+        '[{"name": "local-vllm", "base_url": "http://127.0.0.1:8000/v1", "model": "smol", '
+        '"api_key_env": "VLLM_KEY"}]',
+    )
     auth: bool = Field(False, description="Require login in the web app (off: one local admin user).")
     price_per_1k_tokens: float = Field(0.0, description="Estimated cost per 1K tokens for teacher runs.")
+
+    @field_validator("teacher_endpoints")
+    @classmethod
+    def _unique_names(cls, endpoints: list[TeacherEndpoint]) -> list[TeacherEndpoint]:
+        names = [endpoint.name for endpoint in endpoints]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"teacher endpoint names must be unique: {duplicates}")
+        return endpoints
 
     @property
     def resolved_database_url(self) -> str:
@@ -34,6 +63,14 @@ class Settings(BaseSettings):
     @property
     def resolved_runs_dir(self) -> Path:
         return self.runs_dir or self.home / "runs"
+
+    @property
+    def resolved_model_roots(self) -> list[Path]:
+        """Folders models may be loaded from: prepared models, training runs, configured roots."""
+        return [self.resolved_model_cache, self.resolved_runs_dir, *self.model_roots]
+
+    def endpoint(self, name: str) -> TeacherEndpoint | None:
+        return next((endpoint for endpoint in self.teacher_endpoints if endpoint.name == name), None)
 
     @property
     def resolved_export_root(self) -> Path:

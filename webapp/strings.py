@@ -365,7 +365,9 @@ class Generate:
         "(samples already stored are skipped)."
     )
     BACKEND = "Backend"
-    MODEL = "Model ('default' = SmolLM2-135M, a local folder, or a served model name)"
+    MODEL = "Model: default, a configured teacher endpoint, a checkpoint, or a folder below the model roots"
+    DEFAULT_MODEL = "default (embedded SmolLM2-135M-Instruct)"
+    ENDPOINT_MODEL = "teacher endpoint {name} ({model})"
     MODE = "Mode"
     DATASET = "Dataset"
     SPLIT = "Split (empty: all)"
@@ -375,7 +377,8 @@ class Generate:
     SHOW_GOLD = "Show the gold answer in the prompt"
     NAME = "Run name (optional)"
     OPTIONS = (
-        'Backend options as JSON (e.g. {"base_url": "http://host:8000/v1", "api_key_env": "OPENAI_API_KEY"})'
+        'Backend options as JSON, from an allow-list (e.g. {"batch_size": 8}, vLLM {"dtype": "bfloat16", '
+        '"max_model_len": 4096}, endpoints {"concurrency": 8})'
     )
     TEMPLATE = "Prompt template ({examples}, {question}, {hint}; {step} for rationalize)"
     PREVIEW = "Preview prompt"

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from backend import model_ref
 from backend.answers import extract_final_answer
 from backend.evaluation.generate import Generated, generate_texts
 from backend.evaluation.traces import StepRecord, Trace, socratic_transcript
 from backend.student_formats import END_MARKER, StepText, decomposer_prompt, solver_prompt
-from backend.teacher.base import BACKENDS, GenerationParams, TeacherBackend, load_backend
+from backend.teacher.base import GenerationParams, TeacherBackend
 from db.models import ModelCheckpoint
 
 DEFAULT_MAX_STEPS = 8
@@ -49,42 +50,19 @@ class LoopParams:
 
 
 def get_checkpoint(session: Session, *, name_or_id: str | int) -> ModelCheckpoint:
-    """A registered checkpoint by id (a number) or by name."""
-    text = str(name_or_id).strip()
-    checkpoint = session.get(ModelCheckpoint, int(text)) if text.isdigit() else None
-    checkpoint = (
-        checkpoint or session.exec(select(ModelCheckpoint).where(ModelCheckpoint.name == text)).first()
-    )
-    if checkpoint is None:
-        raise LookupError(f"no checkpoint with id or name {text!r}")
-    return checkpoint
+    """A registered checkpoint by id (a number) or by name (backend.model_ref resolves every model)."""
+    return model_ref.get_checkpoint(session, name_or_id=name_or_id)
 
 
 def parse_model_spec(session: Session, text: str) -> dict[str, Any]:
-    """CLI/web text -> spec: a checkpoint name or id, or BACKEND:MODEL (e.g. transformers:default)."""
-    try:
-        return {"checkpoint_id": get_checkpoint(session, name_or_id=text).id}
-    except LookupError:
-        backend, _, model = text.partition(":")
-        if backend in BACKENDS and model:
-            return {"backend": backend, "model": model}
-        raise LookupError(
-            f"{text!r} is neither a registered checkpoint (name or id) nor BACKEND:MODEL with a backend in "
-            f"{', '.join(BACKENDS)}"
-        ) from None
+    """CLI/web text -> spec: a checkpoint, `default`, a configured endpoint or a model folder."""
+    return model_ref.parse_model_spec(session, text)
 
 
 def load_model(session: Session, spec: dict[str, Any], **options: Any) -> TeacherBackend:
-    """A checkpoint ({"checkpoint_id": N}) through the transformers backend, or any teacher backend
-    ({"backend": ..., "model": ..., "options": {...}}); `options` go to the backend (e.g. batch_size)."""
-    if "checkpoint_id" in spec:
-        checkpoint = session.get(ModelCheckpoint, int(spec["checkpoint_id"]))
-        if checkpoint is None:
-            raise LookupError(f"no checkpoint with id {spec['checkpoint_id']}")
-        return load_backend("transformers", checkpoint.path, **options)
-    if "backend" in spec and "model" in spec:
-        return load_backend(str(spec["backend"]), str(spec["model"]), **(options | spec.get("options", {})))
-    raise ValueError(f"a model spec needs checkpoint_id, or backend and model; got {spec!r}")
+    """The model a spec names, checked again (a spec may come back from a browser); `options` (e.g.
+    batch_size) pass the backend options' allow-list."""
+    return model_ref.open_model(session, spec, **options)
 
 
 def _sub_question(text: str) -> str | None:

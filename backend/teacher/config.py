@@ -5,6 +5,7 @@ from typing import Any
 
 from backend.filters import ProblemFilter
 from backend.teacher.base import BACKENDS, DEFAULT_MODEL_ALIAS, GenerationParams
+from backend.teacher.options import check_options
 from backend.teacher.prompts import (
     DEFAULT_MAX_TOKENS,
     DEFAULT_STOP,
@@ -15,15 +16,16 @@ from backend.teacher.prompts import (
 )
 from db.models import TeacherMode
 
-SECRET_OPTIONS = {"api_key", "token", "password"}  # backend options that must never reach the database
-
 
 @dataclass
 class GenerationConfig:
     backend: str = field(default="transformers", metadata={"help": "transformers, vllm or openai"})
     model: str = field(
         default=DEFAULT_MODEL_ALIAS,
-        metadata={"help": "model folder, hub id or served model name; 'default' is the embedded SmolLM2"},
+        metadata={
+            "help": "'default' (the embedded SmolLM2), a checkpoint's or model root's folder, or a "
+            "configured teacher endpoint's name (openai); resolved by backend.model_ref"
+        },
     )
     mode: str = field(default="cot", metadata={"help": "cot, socratic, rationalize or decompose"})
     dataset: str | None = field(default=None, metadata={"help": "dataset name (narrowed by problem_filter)"})
@@ -57,8 +59,8 @@ class GenerationConfig:
     backend_options: dict[str, Any] = field(
         default_factory=dict,
         metadata={
-            "help": "backend settings, e.g. {'base_url': ..., 'api_key_env': 'OPENAI_API_KEY', 'chat': true, "
-            "'concurrency': 8}; never an API key itself"
+            "help": "typed backend settings from backend.teacher.options' allow-list, e.g. "
+            "{'chat': true, 'concurrency': 8} or {'dtype': 'bfloat16', 'max_model_len': 4096}"
         },
     )
 
@@ -83,8 +85,12 @@ class GenerationConfig:
             seed=self.seed,
         )
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad setting (before anything is stored)."""
+    def validate(self, *, free_endpoint: bool = False) -> None:
+        """Raise ValueError naming the first bad setting (before anything is stored).
+
+        `free_endpoint`: the owner of a login-free install, on the command line, may give an openai run
+        a `base_url` and `api_key_env` instead of a configured endpoint's name.
+        """
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if not self.model.strip():
@@ -98,12 +104,7 @@ class GenerationConfig:
             raise ValueError("price_per_1k_tokens cannot be negative")
         validate_template(self.mode, self.resolved_template())
         validate_few_shot(self.mode, self.resolved_few_shot())
-        secrets = SECRET_OPTIONS & set(self.backend_options)
-        if secrets:
-            raise ValueError(
-                f"backend option(s) {sorted(secrets)} would be stored; name an environment variable with "
-                "'api_key_env' instead"
-            )
+        self.backend_options = check_options(self.backend, self.backend_options, free_endpoint=free_endpoint)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

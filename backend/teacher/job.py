@@ -43,9 +43,16 @@ def _default_name(config: GenerationConfig) -> str:
     return f"{config.mode} · {model} · {config.dataset or 'problems'} · x{config.samples}"
 
 
-def start_generation(session: Session, *, config: GenerationConfig, created_by_id: int | None = None) -> Job:
-    """Validate the settings, then create the TeacherRun and its queued Job (backend.jobs.runner runs it)."""
-    config.validate()
+def start_generation(
+    session: Session,
+    *,
+    config: GenerationConfig,
+    created_by_id: int | None = None,
+    free_endpoint: bool = False,
+) -> Job:
+    """Validate the settings, then create the TeacherRun and its queued Job (backend.jobs.runner runs it).
+    `free_endpoint`: see GenerationConfig.validate (the CLI of a login-free install only)."""
+    config.validate(free_endpoint=free_endpoint)
     problem_filter = _resolve_filter(session, config)
     params = config.generation_params()
     run = TeacherRun(

@@ -4,7 +4,7 @@ One request per prompt (with `n` samples), at most `concurrency` in flight on a 
 client retries 408/409/429/5xx and connection errors with exponential back-off (0.5 s doubling to 8 s,
 honouring Retry-After) and enforces the timeout. A prompt whose request still fails becomes completions
 carrying `error`, so the rest of the batch is kept. The API key is read from an environment variable
-whose *name* is the only thing a run stores.
+whose *name* comes from the server's endpoint settings (backend.model_ref), never from a user.
 """
 
 import os
@@ -30,7 +30,7 @@ class OpenAIBackend:
         model: str,
         *,
         base_url: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str | None = "OPENAI_API_KEY",
         endpoint: str = "completions",
         concurrency: int = 8,
         timeout: float = 120.0,
@@ -41,7 +41,8 @@ class OpenAIBackend:
             raise ValueError(f"endpoint must be 'completions' or 'chat', got {endpoint!r}")
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        api_key = os.environ.get(api_key_env, "")
+        # None: a local server that needs no key (a configured endpoint without api_key_env).
+        api_key = os.environ.get(api_key_env, "") if api_key_env else ""
         if not api_key and base_url is None:
             raise ValueError(
                 f"set the environment variable {api_key_env} to the API key (it is never stored)"

@@ -33,13 +33,10 @@ class TrainOutcome:
 
 
 def resolve_base_model(base_model: str) -> str:
-    """'default' is the embedded SmolLM2-135M, converted once to a safetensors folder."""
-    if base_model == "default":
-        from backend.teacher.default_model import prepare_default_model
+    """'default' is the embedded SmolLM2-135M (prepared once as a safetensors folder); else a folder."""
+    from backend.model_ref import model_path
 
-        return str(prepare_default_model())
-    path = Path(base_model).expanduser()
-    return str(path) if path.exists() else base_model
+    return model_path(base_model)
 
 
 def is_seq2seq(model_path: str) -> bool:

@@ -19,7 +19,7 @@ from backend.filters import ProblemFilter
 from backend.jobs import store
 from backend.jobs.runner import run_job, spawn_job
 from db.models import JobStatus, TeacherRun
-from webapp.cli.common import fail, state
+from webapp.cli.common import CliState, fail, state
 
 
 def prepare_model(
@@ -60,18 +60,53 @@ def _read_json_file(path: Path | None, what: str) -> Any:
         fail(f"the {what} file {path} is not valid JSON: {error}")
 
 
-def _backend_options(
-    base_url: str | None, api_key_env: str | None, endpoint: str | None, concurrency: int | None, chat: bool
-) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "base_url": base_url,
-        "api_key_env": api_key_env,
-        "endpoint": endpoint,
-        "concurrency": concurrency,
-    }
+def _backend_options(pairs: list[str], concurrency: int | None, chat: bool) -> dict[str, Any]:
+    """`--option name=value` (value read as JSON when it parses: 4096, true, "bfloat16"), plus shortcuts."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        if not equals or not name.strip():
+            fail(f"--option takes name=value, got {pair!r}")
+        try:
+            options[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            options[name.strip()] = text
+    if concurrency is not None:
+        options["concurrency"] = concurrency
     if chat:
         options["chat"] = True
-    return {key: value for key, value in options.items() if value is not None}
+    return options
+
+
+def _resolve_model(
+    cli: CliState,
+    backend: str,
+    model: str,
+    options: dict[str, Any],
+    base_url: str | None,
+    key_env: str | None,
+) -> tuple[str, str, dict[str, Any]]:
+    """(backend, model, options) checked by backend.model_ref; an unconfigured endpoint URL only with login
+    off (the one user owns this machine), where the model is the served model's name."""
+    from backend import model_ref
+
+    settings = cli.settings
+    if base_url or key_env:
+        if settings.auth:
+            names = ", ".join(e.name for e in settings.teacher_endpoints) or "none configured"
+            fail(
+                f"--base-url and --api-key-env are refused with login on; choose an endpoint ({names})"
+            )
+        free = {"base_url": base_url, "api_key_env": key_env}
+        return "openai", model, options | {k: v for k, v in free.items() if v}
+    with Session(cli.engine()) as session:
+        try:
+            ref = model_ref.resolve(
+                session, model, settings=settings, backend=backend, options=options, confine=settings.auth
+            )
+        except (ValueError, LookupError) as error:
+            fail(str(error))
+    return ref.backend, ref.model, ref.options
 
 
 def _watch(engine: Engine, job_id: int) -> JobStatus:
@@ -108,9 +143,11 @@ def generate(
     ctx: typer.Context,
     dataset: str = typer.Option(..., help="dataset name (see the web app or `socratic-studio import`)"),
     mode: str = typer.Option("cot", help="cot, socratic, rationalize or decompose"),
-    backend: str = typer.Option("transformers", help="transformers, vllm or openai"),
+    backend: str = typer.Option("transformers", help="transformers or vllm for local models; openai"),
     model: str = typer.Option(
-        "default", help="model folder, hub id, served model name or 'default' (SmolLM2)"
+        "default",
+        help="'default' (SmolLM2), a checkpoint id or name, a model folder, or a configured teacher "
+        "endpoint's name (SOCRATIC_TEACHER_ENDPOINTS)",
     ),
     samples: int = typer.Option(1, help="rationales per problem"),
     temperature: float = typer.Option(0.0, help="0 is greedy"),
@@ -129,11 +166,17 @@ def generate(
     few_shot_file: Path | None = typer.Option(None, help="few-shot examples JSON file"),
     show_gold: bool = typer.Option(False, help="show the gold answer in the prompt (rationalization)"),
     name: str = typer.Option("", help="run name"),
-    base_url: str | None = typer.Option(None, help="openai: server URL, e.g. http://127.0.0.1:8000/v1"),
-    api_key_env: str | None = typer.Option(None, help="openai: env var holding the API key (never stored)"),
-    endpoint: str | None = typer.Option(None, help="openai: completions or chat"),
+    base_url: str | None = typer.Option(
+        None, help="login off only: an unconfigured OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"
+    ),
+    api_key_env: str | None = typer.Option(
+        None, help="login off only: the env var holding that server's key (never stored)"
+    ),
+    option: list[str] | None = typer.Option(
+        None, "--option", help="backend option name=value (repeat), e.g. dtype=bfloat16, max_model_len=4096"
+    ),
     concurrency: int | None = typer.Option(None, help="openai: requests in flight"),
-    chat: bool = typer.Option(False, help="send prompts through the model's chat template"),
+    chat: bool = typer.Option(False, help="chat template (local) or chat completions API (openai)"),
     background: bool = typer.Option(False, help="run in a background worker and return at once"),
 ) -> None:
     """Generate teacher rationales as a job.
@@ -142,6 +185,9 @@ def generate(
     """
     from backend.teacher.job import GenerationConfig, start_generation
 
+    cli = state(ctx)
+    options = _backend_options(option or [], concurrency, chat)
+    backend, model, options = _resolve_model(cli, backend, model, options, base_url, api_key_env)
     config = GenerationConfig(
         backend=backend,
         model=model,
@@ -160,13 +206,12 @@ def generate(
         few_shot=_read_json_file(few_shot_file, "few-shot"),
         show_gold=show_gold,
         name=name,
-        backend_options=_backend_options(base_url, api_key_env, endpoint, concurrency, chat),
+        backend_options=options,
     )
-    cli = state(ctx)
     engine = cli.engine()
     with Session(engine) as session:
         try:
-            job = start_generation(session, config=config)
+            job = start_generation(session, config=config, free_endpoint=not cli.settings.auth)
         except (ValueError, OSError) as error:
             fail(str(error))
         run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()

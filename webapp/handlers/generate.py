@@ -7,9 +7,8 @@ import gradio as gr
 import pandas as pd
 from sqlmodel import select
 
-from backend import catalog
+from backend import catalog, model_ref
 from backend.filters import ProblemFilter
-from backend.paths import PathNotAllowed, confined_model
 from db.models import Role, TeacherRun
 from webapp import strings
 from webapp.context import AppContext, notify, user_error
@@ -36,6 +35,18 @@ class GenerateHandlers:
         with self.app.session() as session:
             names = [name for name, _ in catalog.dataset_choices(session)]
         return gr.update(choices=names, value=names[0] if names else None)
+
+    def models(self) -> dict[str, Any]:
+        """The default model, the configured teacher endpoints, then registered checkpoints (a folder
+        below the model roots may be typed)."""
+        models = [(S.DEFAULT_MODEL, model_ref.DEFAULT_MODEL)]
+        models += [
+            (S.ENDPOINT_MODEL.format(name=e.name, model=e.model), e.name)
+            for e in self.app.settings.teacher_endpoints
+        ]
+        with self.app.session() as session:
+            models += [(label, str(id_)) for label, id_ in catalog.checkpoint_choices(session)]
+        return gr.update(choices=models)
 
     def template(self, mode: str) -> str:
         """The mode's default template, put in the editor when the mode changes."""
@@ -86,9 +97,14 @@ class GenerateHandlers:
         if not dataset:
             raise user_error(S.NO_DATASET)
         try:
+            with self.app.session() as session:  # the model and options, checked before anything is stored
+                ref = model_ref.resolve(
+                    session, model or model_ref.DEFAULT_MODEL, settings=self.app.settings, backend=backend,
+                    options=_options(options),
+                )  # fmt: skip
             config = GenerationConfig(
-                backend=backend,
-                model=confined_model(model or "default", roots=self.app.model_roots),
+                backend=ref.backend,
+                model=ref.model,
                 mode=mode,
                 dataset=dataset,
                 problem_filter=ProblemFilter(
@@ -99,12 +115,12 @@ class GenerateHandlers:
                 show_gold=bool(show_gold),
                 template=template if (template or "").strip() else None,
                 name=name or "",
-                backend_options=_options(options),
+                backend_options=ref.options,
             )
             with self.app.session() as session:
                 job = start_generation(session, config=config, created_by_id=user.id)
                 run_id = session.exec(select(TeacherRun.id).where(TeacherRun.job_id == job.id)).one()
-        except (ValueError, LookupError, PathNotAllowed) as error:
+        except (ValueError, LookupError) as error:  # PathNotAllowed is a ValueError
             raise user_error(str(error)) from error
         assert job.id is not None
         self.app.spawn(job.id)

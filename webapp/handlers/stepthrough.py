@@ -16,7 +16,7 @@ from backend.stepthrough import StepSession
 from db.models import Role
 from webapp import strings
 from webapp.context import AppContext, user_error
-from webapp.handlers.models import model_choices, model_spec
+from webapp.handlers.models import checked_specs, model_choices, model_spec
 from webapp.render import inert
 
 S = strings.StepThrough
@@ -79,7 +79,7 @@ class StepThroughHandlers:
     def choices(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         with self.app.session() as session:
             datasets = catalog.dataset_choices(session)
-            models = model_choices(session)
+            models = model_choices(session, self.app.settings)
         return gr.update(choices=datasets), gr.update(choices=models), gr.update(choices=models)
 
     def problems(self, dataset_id: Any) -> dict[str, Any]:
@@ -90,15 +90,16 @@ class StepThroughHandlers:
         return gr.update(choices=problems, value=problems[0][1] if problems else None)
 
     def start(
-        self, problem_id: Any, typed: str, decomposer: Any, solver: Any
+        self, problem_id: Any, typed: str, decomposer: Any, solver: Any, request: gr.Request | None = None
     ) -> tuple[dict[str, Any], str, Frame, Frame, Frame, str, str, int]:
         """A fresh session; a typed question wins over the picked problem."""
+        user = self.app.current_user(request)  # a viewer may only use the offered models
         try:
             with self.app.session() as session:
                 state = stepthrough.start(
                     session,
-                    decomposer=model_spec(self.app, session, decomposer),
-                    solver=model_spec(self.app, session, solver),
+                    decomposer=model_spec(self.app, session, decomposer, user),
+                    solver=model_spec(self.app, session, solver, user),
                     problem_id=None if (typed or "").strip() else (int(problem_id) if problem_id else None),
                     question=typed,
                 )
@@ -110,10 +111,16 @@ class StepThroughHandlers:
                 gold or "", S.STARTED, 0)  # fmt: skip
 
     def next_step(
-        self, state_data: dict[str, Any], table: Any, reveal_mode: bool, revealed: int
+        self,
+        state_data: dict[str, Any],
+        table: Any,
+        reveal_mode: bool,
+        revealed: int,
+        request: gr.Request | None = None,
     ) -> Iterator[tuple[dict[str, Any], Frame, str, str]]:
         """Yields after the sub-question, then after its answer, so the page shows each as it comes."""
         state = apply_edits(_session(state_data), table)
+        checked_specs(self.app, request, state.decomposer, state.solver)  # the state came from the browser
         shown = int(revealed or 0)
         try:
             with self.app.session() as session:
@@ -131,14 +138,14 @@ class StepThroughHandlers:
                         state.to_json(),
                         frame,
                         "",
-                        S.THINKING_ANSWER.format(question=state.pending.sub_question),
+                        inert(S.THINKING_ANSWER.format(question=state.pending.sub_question)),
                     )
                     state = stepthrough.answer_pending(state, _loaded(session, state.solver))
         except (ValueError, LookupError, OSError) as error:
             raise user_error(str(error)) from error
         answer = stepthrough.final_answer(state) or ""
         status = (
-            S.FINISHED.format(answer=answer or "-")
+            inert(S.FINISHED.format(answer=answer or "-"))
             if state.finished
             else S.READY.format(number=len(state.pairs))
         )

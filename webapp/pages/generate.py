@@ -39,7 +39,10 @@ def _settings(handlers: GenerateHandlers) -> dict[str, Any]:
         c["backend"] = gr.Dropdown(
             label=S.BACKEND, choices=BACKENDS, value="transformers", elem_id="gen-backend"
         )
-        c["model"] = gr.Textbox(label=S.MODEL, value="default", elem_id="gen-model", scale=2)
+        c["model"] = gr.Dropdown(
+            label=S.MODEL, choices=[(S.DEFAULT_MODEL, "default")], value="default", allow_custom_value=True,
+            elem_id="gen-model", scale=2,
+        )  # fmt: skip
         c["mode"] = gr.Dropdown(label=S.MODE, choices=MODES, value="cot", elem_id="gen-mode")
         c["dataset"] = gr.Dropdown(label=S.DATASET, choices=[], elem_id="gen-dataset")
     with gr.Row():
@@ -76,5 +79,6 @@ def create_generate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: 
     start_inputs = [c[k] for k in START_FIELDS]
     start.click(handlers.start, start_inputs, [message, runs, jobs.job_id], api_name="start_generation")
     on_show(blocks, tab, handlers.choices, None, [c["dataset"]])
+    on_show(blocks, tab, handlers.models, None, [c["model"]])
     on_show(blocks, tab, handlers.runs, None, [runs])
     timer.tick(handlers.runs, None, runs, api_visibility="private", show_progress="hidden")

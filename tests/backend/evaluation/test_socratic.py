@@ -107,8 +107,10 @@ def test_model_specs(session, tiny_llama):
     session.commit()
     assert parse_model_spec(session, "my-decomposer") == {"checkpoint_id": checkpoint.id}
     assert parse_model_spec(session, str(checkpoint.id)) == {"checkpoint_id": checkpoint.id}
-    assert parse_model_spec(session, "openai:gpt-4o-mini") == {"backend": "openai", "model": "gpt-4o-mini"}
-    with pytest.raises(LookupError, match="neither a registered checkpoint"):
+    assert parse_model_spec(session, "vllm:default") == {"backend": "vllm", "model": "default"}
+    with pytest.raises(LookupError, match="'gpt-4o-mini' is not a model you can use here"):
+        parse_model_spec(session, "openai:gpt-4o-mini")  # no endpoint of that name is configured
+    with pytest.raises(LookupError, match="not a model you can use here; choose a registered checkpoint"):
         parse_model_spec(session, "nothing-like-this")
     with pytest.raises(ValueError, match="needs checkpoint_id"):
         load_model(session, {"model": "x"})

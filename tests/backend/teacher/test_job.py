@@ -91,16 +91,20 @@ def rationales(session: Session, job: Job) -> list[Rationale]:
 
 def test_start_generation_stores_the_settings_but_no_secret(session: Session, dataset_name: str) -> None:
     options = {"base_url": "http://127.0.0.1:9/v1", "api_key_env": "MY_KEY"}
-    job = start_generation(
-        session, config=config(dataset_name, mode="socratic", backend="openai", backend_options=options)
-    )
+    openai = config(dataset_name, mode="socratic", backend="openai", backend_options=options)
+    with pytest.raises(ValueError, match="'base_url' is not allowed: teacher endpoints are configured"):
+        start_generation(session, config=openai)  # the page and a login-on CLI: endpoints by name only
+    assert session.exec(select(func.count()).select_from(TeacherRun)).one() == 0
+    job = start_generation(session, config=openai, free_endpoint=True)  # the CLI of a login-free install
     run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
     assert job.params == {"run_id": run.id, "batch_size": 2, "backend_options": options}
     assert run.stop == ["\n\n", "\nProblem:"] and run.max_tokens == 8
     assert "{question}" in run.prompt_template and run.few_shot == SHORT_FEW_SHOT
     assert run.problem_filter == {"dataset_id": run.dataset_id}
-    with pytest.raises(ValueError, match="api_key_env"):
-        start_generation(session, config=config(dataset_name, backend_options={"api_key": "sk-secret"}))
+    with pytest.raises(ValueError, match="'api_key' is not allowed: a key is never stored"):
+        start_generation(
+            session, config=config(dataset_name, backend_options={"api_key": "sk-secret"}), free_endpoint=True
+        )
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 
 from backend.teacher.base import GenerationParams
 from backend.teacher.openai_backend import OpenAIBackend
+from tests.backend.teacher.conftest import Configure
 
 
 @dataclass
@@ -206,7 +207,11 @@ def test_more_than_four_stop_strings_are_refused(server: tuple[str, Script]) -> 
 
 
 def test_a_run_through_the_server_never_stores_the_api_key(
-    server: tuple[str, Script], engine: Any, session: Any, monkeypatch: pytest.MonkeyPatch
+    server: tuple[str, Script],
+    engine: Any,
+    session: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    configure_endpoints: Configure,
 ) -> None:
     from sqlalchemy import inspect, text
 
@@ -216,11 +221,12 @@ def test_a_run_through_the_server_never_stores_the_api_key(
 
     url, script = server
     monkeypatch.setenv("STUDIO_TEACHER_KEY", "sk-very-secret-999")
+    endpoint = {"name": "lab", "base_url": url, "model": "smol", "api_key_env": "STUDIO_TEACHER_KEY"}
+    configure_endpoints([endpoint])
     dataset = make_dataset(session, name="toy")
     make_problem(session, dataset, gold_answer="4")
-    options = {"base_url": url, "api_key_env": "STUDIO_TEACHER_KEY"}
     config = GenerationConfig(
-        backend="openai", model="smol", dataset="toy", samples=2, backend_options=options
+        backend="openai", model="lab", dataset="toy", samples=2, backend_options={"concurrency": 2}
     )
     job = start_generation(session, config=config)
     assert run_job(engine, job.id) == "succeeded"
