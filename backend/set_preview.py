@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, false, func, or_
 from sqlmodel import Session, col, select
 
 from backend.filters import RationaleFilter
-from db.models import Dataset, Problem, Rationale
+from db.models import CuratedItem, Dataset, Problem, Rationale
 
 
 @dataclass
@@ -90,3 +90,9 @@ def sample_rows(
         }
         for rationale, question in rows
     ]
+
+
+def set_rationale_ids(session: Session, *, set_id: int) -> list[int]:
+    """The rationales a curated set holds, in item order (what its preview shows)."""
+    query = select(CuratedItem.rationale_id).where(CuratedItem.set_id == set_id).order_by(col(CuratedItem.id))
+    return [int(rationale_id) for rationale_id in session.exec(query).all()]

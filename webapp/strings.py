@@ -74,7 +74,16 @@ class Curate:
     SET_HEADERS = ["id", "name", "items", "state", "created", "description"]
     FREEZE = "Freeze set"
     FROZEN = "Froze set {name!r}: {size} items pinned to their current revisions."
-    EXPORT_TITLE = "Export a frozen set"
+    EXPORT_TITLE = "Export a frozen set, or everything the filter matches"
+    EXPORT_FROM = "Export from"
+    EXPORT_FROM_CHOICES = [("the frozen set", "set"), ("the filter above (current revisions)", "filter")]
+    FORMAT_HELP = "processbench and prm800k export annotators' step ratings (the student kind is not used)"
+    SET_PREVIEW = "Set {name!r} ({state}): **{total}** rationales."
+    NO_SETS = "No sets yet: preview a selection above, name it and press Create set."
+    NO_FROZEN_SETS = (
+        "No frozen set yet: pick a set and press Freeze set (export and training read frozen sets)."
+    )
+    NO_SAMPLE = "Nothing selected yet: set a filter or type rationale ids, then press Preview."
     KIND = "Student kind (training format)"
     FORMAT = "Format"
     OUT = "Output path (relative to the export folder)"

@@ -15,7 +15,8 @@ from webapp.handlers.filters import to_filter
 from webapp.render import inert
 
 S = strings.Curate
-EXPORT_FORMATS = ["prompt_completion", "messages", "dataset"]
+EXPORT_FORMATS = ["prompt_completion", "messages", "dataset", "processbench", "prm800k"]
+STEP_LABEL_FORMATS = ("processbench", "prm800k")  # annotators' step ratings (backend.step_label_export)
 KIND_CHOICES = [kind.value for kind in StudentKind]
 
 
@@ -52,21 +53,45 @@ class CurateHandlers:
 
     def preview(
         self, filter_data: dict[str, Any], picks_text: str, use_filter: bool
-    ) -> tuple[str, Figure, Figure, Figure, pd.DataFrame]:
+    ) -> tuple[str, Figure, Figure, Figure, dict[str, Any]]:
         rationale_filter, picks = self._selection(filter_data, picks_text, use_filter)
+        return self._preview(rationale_filter, picks, S.PREVIEW_SUMMARY)
+
+    def _preview(
+        self, rationale_filter: Any, picks: list[int], summary_text: str, **names: Any
+    ) -> tuple[str, Figure, Figure, Figure, dict[str, Any]]:
+        """Counts, charts and first rows of a selection (a filter and picks, or a set's items)."""
         with self.app.session() as session:
             preview = set_preview.preview_selection(session, rationale_filter=rationale_filter, picks=picks)
             sample = set_preview.sample_rows(session, rationale_filter=rationale_filter, picks=picks)
-        summary = S.PREVIEW_SUMMARY.format(total=preview.total)
+        summary = summary_text.format(total=preview.total, **names)
         if preview.missing_picks:
             summary += "\n\n" + S.MISSING_PICKS.format(ids=", ".join(map(str, preview.missing_picks)))
+        table = pd.DataFrame(sample, columns=S.SAMPLE_HEADERS)
         return (
             summary,
             charts.bar(preview.by_verdict, title=S.CHART_VERDICT),
             charts.bar(preview.by_dataset, title=S.CHART_DATASET),
             charts.bar(preview.by_steps, title=S.CHART_STEPS, x_title="steps"),
-            pd.DataFrame(sample, columns=S.SAMPLE_HEADERS),
+            gr.update(value=table, label=S.SAMPLE if sample else S.NO_SAMPLE),
         )
+
+    def open_set(self, event: gr.SelectData) -> tuple[Any, ...]:
+        """A clicked row of the sets table: that set's preview, and the set picked for freeze and export."""
+        row = event.row_value or []
+        if not row or not str(row[0]).isdigit():
+            return (gr.skip(),) * 7
+        set_id = int(row[0])
+        with self.app.session() as session:
+            try:
+                curated_set = curation.get_set(session, set_id=set_id)
+            except LookupError as error:
+                raise user_error(str(error)) from error
+            ids = set_preview.set_rationale_ids(session, set_id=set_id)
+        state = "frozen" if curated_set.frozen_at else "draft"
+        shown = self._preview(None, ids, S.SET_PREVIEW, name=inert(curated_set.name), state=state)
+        export_pick = gr.update(value=set_id) if curated_set.frozen_at else gr.skip()  # only frozen export
+        return (*shown, gr.update(value=set_id), export_pick)
 
     def create(
         self,
@@ -104,9 +129,13 @@ class CurateHandlers:
             frozen = catalog.set_choices(session, frozen_only=True)
         frozen_ids = {set_id for _, set_id in frozen}
         return (
-            pd.DataFrame(rows, columns=S.SET_HEADERS),
-            gr.update(choices=every, value=selected),
-            gr.update(choices=frozen, value=selected if selected in frozen_ids else None),
+            gr.update(value=pd.DataFrame(rows, columns=S.SET_HEADERS), label=S.SETS if rows else S.NO_SETS),
+            gr.update(choices=every, value=selected, info=None if every else S.NO_SETS),
+            gr.update(
+                choices=frozen,
+                value=selected if selected in frozen_ids else None,
+                info=None if frozen else S.NO_FROZEN_SETS,
+            ),
         )
 
     @staticmethod
@@ -129,23 +158,42 @@ class CurateHandlers:
             size = curation.set_size(session, set_id=_set_id(set_id))
         return (inert(S.FROZEN.format(name=curated_set.name, size=size)), *self.sets(selected=curated_set.id))
 
+    def _export_records(self, source: str, set_id: Any, filter_data: dict[str, Any]) -> list[Any]:
+        from backend.exporters import records_for_filter
+
+        with self.app.session() as session:
+            if source == "filter":
+                return records_for_filter(session, rationale_filter=to_filter(filter_data))
+            return curation.frozen_records(session, set_id=_set_id(set_id))
+
     def export(
-        self, set_id: Any, kind: str, fmt: str, out_path: str, request: gr.Request
+        self,
+        filter_data: dict[str, Any],
+        set_id: Any,
+        kind: str,
+        fmt: str,
+        out_path: str,
+        source: str,
+        request: gr.Request,
     ) -> tuple[str, dict[str, Any]]:
-        """Write the frozen set below the export root; a message and the file to download (when one file)."""
+        """Write a frozen set (or the filter's matches) below the export root; a message and the file."""
         from backend.exporters import export_records  # pulls in `datasets` only for an export
+        from backend.step_label_export import export_step_labels
 
         self.app.require(request, Role.annotator)
+        root = self.app.settings.resolved_export_root
         try:
-            with self.app.session() as session:
-                records = curation.frozen_records(session, set_id=_set_id(set_id))
-            report = export_records(
-                records,
-                kind=StudentKind(kind),
-                fmt=fmt,
-                path=out_path or "",
-                allowed_root=self.app.settings.resolved_export_root,
-            )
+            records = self._export_records(source, set_id, filter_data)
+            report: Any
+            if fmt in STEP_LABEL_FORMATS:
+                with self.app.session() as session:
+                    report = export_step_labels(
+                        session, records, fmt=fmt, path=out_path or "", allowed_root=root
+                    )
+            else:
+                report = export_records(
+                    records, kind=StudentKind(kind), fmt=fmt, path=out_path or "", allowed_root=root
+                )
         except (ValueError, LookupError) as error:  # ExportError and PathNotAllowed are ValueErrors
             raise user_error(str(error)) from error
         download = str(report.path) if report.path.is_file() else None

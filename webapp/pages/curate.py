@@ -46,10 +46,17 @@ def _sets() -> dict[str, Any]:
         c["refresh"] = action(strings.REFRESH, "curate-refresh")
     gr.Markdown(f"### {S.EXPORT_TITLE}")
     with gr.Row():
+        c["source"] = gr.Radio(
+            S.EXPORT_FROM_CHOICES, value="set", label=S.EXPORT_FROM, elem_id="curate-export-from"
+        )
         c["export_set"] = gr.Dropdown(label=S.SET, choices=[], elem_id="curate-export-set")
         c["kind"] = gr.Dropdown(label=S.KIND, choices=KIND_CHOICES, value="cot", elem_id="curate-kind")
         c["fmt"] = gr.Dropdown(
-            label=S.FORMAT, choices=EXPORT_FORMATS, value=EXPORT_FORMATS[0], elem_id="curate-format"
+            label=S.FORMAT,
+            choices=EXPORT_FORMATS,
+            value=EXPORT_FORMATS[0],
+            info=S.FORMAT_HELP,
+            elem_id="curate-format",
         )
         c["out_path"] = gr.Textbox(label=S.OUT, value="set.jsonl", elem_id="curate-out")
         c["export"] = action(S.EXPORT, "curate-export")
@@ -72,7 +79,11 @@ def create_curate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> None:
              api_name="create_set")  # fmt: skip
     c["freeze"].click(handlers.freeze, [c["set_pick"]], [c["status"], *set_outputs], api_name="freeze_set")
     c["refresh"].click(handlers.sets, None, set_outputs, api_visibility="private")
-    export_inputs = [c[k] for k in ("export_set", "kind", "fmt", "out_path")]
-    c["export"].click(handlers.export, export_inputs, [c["status"], c["export_file"]], api_name="export_set")
+    export_inputs = [c[k] for k in ("export_set", "kind", "fmt", "out_path", "source")]
+    panel.on(c["export"].click, handlers.export, inputs=export_inputs,
+             outputs=[c["status"], c["export_file"]], api_name="export_set")  # fmt: skip
+    # Clicking a set shows what it holds and picks it for freezing and export.
+    c["sets_table"].select(handlers.open_set, None, [*preview_outputs, c["set_pick"], c["export_set"]],
+                           api_visibility="private")  # fmt: skip
     panel.register_choices(app, blocks, tab)
     on_show(blocks, tab, handlers.sets, None, set_outputs)

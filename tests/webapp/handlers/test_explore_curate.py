@@ -60,7 +60,7 @@ def test_curate_preview_create_freeze_export(
     handlers = CurateHandlers(auth_app)
     summary, *_figures, sample = handlers.preview({"verdict": "correct"}, f"{rationales[1].id} 999", True)
     assert "**7**" in summary and "999" in summary
-    assert len(sample) == 7
+    assert len(sample["value"]) == 7
     message, table, *_ = handlers.create(
         {"verdict": "correct"}, str(rationales[1].id), True, "gold", "", as_user("alice")
     )
@@ -68,13 +68,13 @@ def test_curate_preview_create_freeze_export(
     assert (
         curated.created_by_id == users["alice"].id
         and "7 rationales" in message
-        and "gold" in set(table["name"])
+        and "gold" in set(table["value"]["name"])
     )
     handlers.freeze(curated.id, as_user("alice"))
     session.expire_all()
     assert all(item.revision_number == 1 for item in session.exec(select(CuratedItem)))
     summary, download = handlers.export(
-        curated.id, "cot", "prompt_completion", "sets/gold.jsonl", as_user("alice")
+        {}, curated.id, "cot", "prompt_completion", "sets/gold.jsonl", "set", as_user("alice")
     )
     path = auth_app.settings.resolved_export_root / "sets" / "gold.jsonl"
     assert download["value"] == str(path) and "wrote 7 examples" in summary
@@ -96,8 +96,53 @@ def test_curate_refuses_viewers_and_paths_outside_the_export_root(
     curated = session.exec(select(CuratedSet)).one()
     handlers.freeze(curated.id, as_user("admin"))
     with pytest.raises(gr.Error, match="outside"):
-        handlers.export(curated.id, "cot", "messages", str(tmp_path / "escape.jsonl"), as_user("alice"))
+        handlers.export(
+            {}, curated.id, "cot", "messages", str(tmp_path / "escape.jsonl"), "set", as_user("alice")
+        )
     with pytest.raises(gr.Error, match="outside"):
-        handlers.export(curated.id, "cot", "messages", "../../escape.jsonl", as_user("alice"))
+        handlers.export({}, curated.id, "cot", "messages", "../../escape.jsonl", "set", as_user("alice"))
+    with pytest.raises(gr.Error):  # a viewer exports nothing, from a set or a filter
+        handlers.export({}, curated.id, "cot", "prm800k", "v.jsonl", "filter", as_user("victor"))
     with pytest.raises(gr.Error, match="already frozen"):
         handlers.freeze(curated.id, as_user("alice"))
+
+
+def test_clicking_a_set_shows_its_preview_and_picks_it(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    handlers = CurateHandlers(app)
+    picks = f"{rationales[0].id} {rationales[3].id}"
+    handlers.create({}, picks, False, "two", "", as_user(None))
+    table, _, _ = handlers.sets()
+    row = table["value"].values.tolist()[0]
+    summary, *_figures, sample, set_pick, export_pick = handlers.open_set(
+        gr.SelectData(None, {"index": [0, 1], "value": row[1], "row_value": row})
+    )
+    assert "'two'" in summary and "draft" in summary and "**2**" in summary
+    assert list(sample["value"]["id"]) == [rationales[0].id, rationales[3].id]
+    assert set_pick["value"] == row[0] and export_pick == gr.skip()  # a draft cannot be exported
+
+
+def test_empty_sets_table_and_pickers_say_what_fills_them(app: AppContext) -> None:
+    table, every, frozen = CurateHandlers(app).sets()
+    assert table["label"].startswith("No sets yet") and every["info"].startswith("No sets yet")
+    assert frozen["info"].startswith("No frozen set yet")
+
+
+def test_step_labels_export_from_the_filter(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    from backend.annotation import review_rationale
+    from backend.auth import ensure_local_user
+
+    user = ensure_local_user(session)
+    review_rationale(
+        session, rationale_id=rationales[0].id or 0, expected_version=1, verdict="reject", reviewer=user,
+        step_ratings=[1, -1],
+    )  # fmt: skip
+    summary, download = CurateHandlers(app).export(
+        {"review_status": "rejected"}, None, "cot", "processbench", "pb.jsonl", "filter", as_user(None)
+    )
+    line = json.loads(Path(download["value"]).read_text())
+    assert "wrote 1 step\\-labelled" in summary and line["label"] == 1  # Markdown-escaped
+    assert line["rationale_id"] == rationales[0].id
