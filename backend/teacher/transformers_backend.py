@@ -1,9 +1,15 @@
-"""Local teacher with Hugging Face transformers: batched generation with left padding, greedy or sampling.
+"""Local teacher with Hugging Face transformers, greedy or sampling, in the precision this machine runs
+fastest (backend.precision, unless `dtype` is given).
 
-Prompts are sorted by length and generated in micro-batches of `batch_size` (less padding, more speed);
-each prompt yields `n` samples through `num_return_sequences`. Log-probabilities are summed on the fly
-by a logits processor instead of `output_scores`, which would hold (batch, steps, vocab) floats: over 1 GB
-for 32 sequences of 256 tokens with SmolLM2's 49k vocabulary.
+Two ways to batch (`batching`):
+- `continuous` (the default for causal models): backend.teacher.refill keeps up to `batch_size`
+  sequences running and gives a finished sequence's slot to the next waiting one at once; a prompt is
+  prefilled once for its n samples, and a prompt prefix shared by the call (the few-shot block) once
+  for all prompts (`share_prefix`).
+- `static` (seq2seq students always; kept selectable for comparison): prompts sorted by length, in
+  micro-batches of `batch_size` through `generate`, each batch running until its longest sample ends.
+  Log-probabilities are summed on the fly by a logits processor instead of `output_scores`, which would
+  hold (batch, steps, vocab) floats: over 1 GB for 32 sequences of 256 tokens with a 49k vocabulary.
 """
 
 import json
@@ -24,7 +30,21 @@ from transformers import (
     set_seed,
 )
 
+from backend.precision import DTYPES, choose_dtype, torch_dtype
+from backend.teacher import progress
 from backend.teacher.base import Completion, GenerationParams, cut_at_stop
+from backend.teacher.refill import (
+    MIN_SHARED_PREFIX,
+    RefillLoop,
+    Request,
+    SharedPrefix,
+    common_prefix_length,
+    full_attention,
+    make_prefix,
+)
+from backend.teacher.sampling import EndRule, sample_seed
+
+BATCHING = ("continuous", "static")
 
 
 class LogprobRecorder(LogitsProcessor):
@@ -51,10 +71,14 @@ class LogprobRecorder(LogitsProcessor):
         return torch.stack(steps, dim=1)
 
 
-def pick_device(device: str | None) -> tuple[str, torch.dtype]:
-    """cuda with bf16 when available, else CPU with fp32 (bf16 is slow on CPUs without AVX-512)."""
+def pick_device(device: str | None, dtype: str | None) -> tuple[str, str]:
+    """cuda when available, else CPU; the precision asked for, else the one this device runs fastest."""
     chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    return chosen, torch.bfloat16 if chosen.startswith("cuda") else torch.float32
+    if dtype in (None, "auto"):
+        return chosen, choose_dtype(chosen)
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be auto or one of {', '.join(DTYPES)}, got {dtype!r}")
+    return chosen, dtype
 
 
 def is_encoder_decoder(source: str) -> bool:
@@ -69,13 +93,23 @@ class TransformersBackend:
     name = "transformers"
 
     def __init__(
-        self, model: str, *, batch_size: int = 16, chat: bool = False, device: str | None = None
+        self,
+        model: str,
+        *,
+        batch_size: int = 16,
+        chat: bool = False,
+        device: str | None = None,
+        dtype: str | None = None,
+        batching: str = "continuous",
+        share_prefix: bool = True,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if batching not in BATCHING:
+            raise ValueError(f"batching must be one of {', '.join(BATCHING)}, got {batching!r}")
         self.model = model
         self.batch_size = batch_size
-        self.device, dtype = pick_device(device)
+        self.device, self.dtype = pick_device(device, dtype)
         source = str(Path(model).expanduser()) if Path(model).expanduser().exists() else model
         self.tokenizer: PreTrainedTokenizerBase = AutoTokenizer.from_pretrained(source)
         # Left padding: every prompt's last token sits at the same position, where generation starts.
@@ -85,13 +119,18 @@ class TransformersBackend:
         # Encoder-decoder students (T5) generate only the answer; causal models continue the prompt.
         self.seq2seq = is_encoder_decoder(source)
         auto_class = AutoModelForSeq2SeqLM if self.seq2seq else AutoModelForCausalLM
-        loaded: Any = auto_class.from_pretrained(source, dtype=dtype)
+        loaded: Any = auto_class.from_pretrained(source, dtype=torch_dtype(self.dtype))
         self.lm: Any = loaded.to(self.device).eval()
         self.chat = chat and bool(self.tokenizer.chat_template)
         self.end_ids = self._end_token_ids()
         # Building a StopStringCriteria scans the whole vocabulary (about 3 s for SmolLM2's 49k tokens):
         # once per stop list, not once per generate call.
         self._stop_criteria: dict[tuple[str, ...], StoppingCriteriaList] = {}
+        # Encoder-decoder students keep `generate`: the refill loop drives a decoder-only cache.
+        # So do models with sliding-window or linear-attention layers.
+        self.batching = batching if not self.seq2seq and full_attention(self.lm) else "static"
+        self.share_prefix = share_prefix
+        self._prefix: SharedPrefix | None = None  # kept across calls: runs send the same few-shot block
 
     def _stopping(self, stop: list[str]) -> StoppingCriteriaList | None:
         if not stop:
@@ -117,13 +156,82 @@ class TransformersBackend:
         return str(text)
 
     def generate(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
+        if not prompts:
+            return []
+        if self.batching == "continuous":
+            return self._generate_continuous(prompts, params)
+        return self._generate_static(prompts, params)
+
+    @torch.inference_mode()
+    def _generate_continuous(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
+        ids = [self._encode(prompt) for prompt in prompts]
+        per_prompt = 1 if params.greedy else params.n  # greedy: one text, repeated n times
+        requests = [
+            Request(index, sample, ids[index], params.max_tokens, self._generator(params, index, sample))
+            for index in range(len(prompts))
+            for sample in range(per_prompt)
+        ]
+        stop = [marker for marker in params.stop if marker]
+        loop = RefillLoop(
+            self.lm,
+            params,
+            EndRule(self.end_ids, self.tokenizer.pad_token_id, stop),
+            self._decode,
+            slots=self.batch_size,
+            prefix=self._shared_prefix(ids),
+            report=progress.report,
+        )
+        results: list[list[Completion]] = [[] for _ in prompts]
+        for done in loop.run(requests):
+            text = cut_at_stop(self._decode(done.tokens), stop)
+            tokens_in = len(done.request.ids)
+            results[done.request.prompt].append(Completion(text, tokens_in, len(done.tokens), done.logprob))
+        return [samples * params.n if params.greedy else samples for samples in results]
+
+    def _encode(self, prompt: str) -> list[int]:
+        ids = list(self.tokenizer(self.format_prompt(prompt), add_special_tokens=not self.chat)["input_ids"])
+        if not ids:
+            raise ValueError("an empty prompt cannot be continued")
+        return ids
+
+    def _decode(self, tokens: list[int]) -> str:
+        return str(self.tokenizer.decode(tokens, skip_special_tokens=True))
+
+    def _generator(self, params: GenerationParams, prompt: int, sample: int) -> torch.Generator | None:
+        if params.greedy:
+            return None
+        return torch.Generator(device=self.device).manual_seed(sample_seed(params.seed, prompt, sample))
+
+    def _shared_prefix(self, ids: list[list[int]]) -> SharedPrefix | None:
+        """The cached prefix if every prompt still starts with it, else this call's common prefix."""
+        if not self.share_prefix:
+            return None
+        cached = self._prefix
+        if cached is not None and all(
+            len(p) > len(cached.ids) and tuple(p[: len(cached.ids)]) == cached.ids for p in ids
+        ):
+            return cached
+        length = common_prefix_length(ids)
+        if length < MIN_SHARED_PREFIX:
+            return None
+        self._prefix = make_prefix(self.lm, ids[0][:length])
+        return self._prefix
+
+    def _generate_static(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         results: list[list[Completion]] = [[] for _ in prompts]
+        state = progress.GenerationProgress(sequences=len(prompts) * (1 if params.greedy else params.n))
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             completions = self._generate_batch([prompts[i] for i in chunk], params)
             for index, samples in zip(chunk, completions, strict=True):
                 results[index] = samples
+                state.prompts_done.append(index)
+            state.finished += len(chunk) * (1 if params.greedy else params.n)
+            state.tokens_out += sum(
+                c.tokens_out for samples in completions for c in samples[: 1 if params.greedy else None]
+            )
+            progress.report(state)
         return results
 
     def _sampling_kwargs(self, params: GenerationParams) -> dict[str, Any]:
@@ -187,5 +295,6 @@ class TransformersBackend:
     def close(self) -> None:
         """Drop the model (safe to call twice); the backend cannot generate afterwards."""
         self.lm = None
+        self._prefix = None
         if self.device.startswith("cuda"):
             torch.cuda.empty_cache()

@@ -1,0 +1,262 @@
+"""Continuous batching over the KV cache: a finished sequence leaves the batch at once and the next waiting
+prompt takes its slot, so a batch never waits for its longest sample (static batching did: with 4 samples
+of 256 tokens, a batch ran until its slowest sample ended, mostly on padding rows).
+
+The running rows share one transformers `DynamicCache`, left-padded to a common length: row b's keys and
+values are `layer.keys[b]` (H, T, D) and `mask[b]` (T,) marks its real positions. Each row carries its own
+position ids, so padding (or a hole between a shared prefix and the rest of a prompt) changes nothing.
+A prompt is prefilled once for all its samples (its cache row repeated), and a prompt prefix shared by
+the whole call (the few-shot block) can be prefilled once and reused by every prompt (`SharedPrefix`).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
+
+from backend.teacher.base import GenerationParams
+from backend.teacher.progress import GenerationProgress
+from backend.teacher.sampling import EndRule, choose_tokens
+
+KeysValues = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, H, T, D)
+MIN_SHARED_PREFIX = 16  # tokens: below this a shared prefix saves less than it costs to keep
+
+
+@dataclass
+class Request:
+    prompt: int  # the prompt's index in the call
+    sample: int
+    ids: list[int]  # prompt token ids
+    max_tokens: int
+    generator: torch.Generator | None = None  # sampling only
+
+
+@dataclass
+class Finished:
+    request: Request
+    tokens: list[int]  # generated tokens counted in tokens_out (an end-of-sequence token is)
+    logprob: float
+
+
+@dataclass
+class SharedPrefix:
+    ids: tuple[int, ...]
+    keys_values: KeysValues  # (1, H, P, D) per layer
+
+
+@dataclass
+class _Row:
+    request: Request
+    tokens: list[int] = field(default_factory=list)
+    logprob: float = 0.0
+
+
+def common_prefix_length(prompts: Sequence[Sequence[int]]) -> int:
+    """Tokens shared by the start of every prompt, leaving each at least one token of its own."""
+    shortest = min(len(ids) for ids in prompts)
+    length = 0
+    while length < shortest - 1 and all(ids[length] == prompts[0][length] for ids in prompts):
+        length += 1
+    return length
+
+
+def full_attention(lm: Any) -> bool:
+    """Whether every layer of the model caches all positions (no sliding window, no linear attention):
+    the loop pads, trims and merges rows of such caches only."""
+    return all(type(layer) is DynamicLayer for layer in DynamicCache(config=lm.config).layers)
+
+
+def _layers(cache: DynamicCache) -> list[DynamicLayer]:
+    layers = [layer for layer in cache.layers if isinstance(layer, DynamicLayer)]
+    assert len(layers) == len(cache.layers), "the refill loop needs full-attention cache layers"
+    return layers
+
+
+def _kv(layer: DynamicLayer) -> tuple[torch.Tensor, torch.Tensor]:
+    assert layer.keys is not None and layer.values is not None
+    return layer.keys, layer.values
+
+
+def _left_pad(tensor: torch.Tensor, length: int, dim: int) -> torch.Tensor:
+    missing = length - tensor.shape[dim]
+    if missing == 0:
+        return tensor
+    shape = list(tensor.shape)
+    shape[dim] = missing
+    return torch.cat([tensor.new_zeros(shape), tensor], dim=dim)
+
+
+class RunningBatch:
+    """The rows being generated: their cache, attention mask, next positions and next-token logits."""
+
+    def __init__(self, lm: Any) -> None:
+        self.lm = lm
+        self.rows: list[_Row] = []
+        self.cache: DynamicCache | None = None
+        self.mask = torch.zeros(0, 0, dtype=torch.long)  # (B, T): 1 where a row has a real token
+        self.positions = torch.zeros(0, dtype=torch.long)  # (B,) position id of each row's next input
+        self.logits = torch.zeros(0, 0)  # (B, V) each row's logits for its next token
+
+    def add(self, rows: list[_Row], keys_values: KeysValues, length: int, logits: torch.Tensor) -> None:
+        """Append rows whose caches (k, H, L, D) hold `length` real tokens (no padding)."""
+        device = logits.device
+        mask = torch.ones(len(rows), length, dtype=torch.long, device=device)
+        positions = torch.full((len(rows),), length, dtype=torch.long, device=device)
+        if self.cache is None or not self.rows:
+            self.cache = DynamicCache(ddp_cache_data=keys_values)
+            self.rows, self.mask, self.positions, self.logits = list(rows), mask, positions, logits
+            return
+        total = max(self.mask.shape[1], length)
+        for layer, (keys, values) in zip(_layers(self.cache), keys_values, strict=True):
+            old_keys, old_values = _kv(layer)
+            layer.keys = torch.cat([_left_pad(old_keys, total, 2), _left_pad(keys, total, 2)])
+            layer.values = torch.cat([_left_pad(old_values, total, 2), _left_pad(values, total, 2)])
+        self.mask = torch.cat([_left_pad(self.mask, total, 1), _left_pad(mask, total, 1)])
+        self.positions = torch.cat([self.positions, positions])
+        self.logits = torch.cat([self.logits, logits])
+        self.rows.extend(rows)
+
+    def keep(self, indices: list[int]) -> None:
+        """Drop every row not in `indices`, then the leading columns no remaining row uses."""
+        if len(indices) == len(self.rows):
+            return
+        self.rows = [self.rows[i] for i in indices]
+        if not self.rows:
+            self.cache = None
+            return
+        assert self.cache is not None
+        chosen = torch.tensor(indices, device=self.mask.device)
+        self.mask, self.positions, self.logits = (
+            self.mask[chosen],
+            self.positions[chosen],
+            self.logits[chosen],
+        )
+        first = int(self.mask.any(dim=0).nonzero()[0])  # earliest column a remaining row still uses
+        self.mask = self.mask[:, first:]
+        for layer in _layers(self.cache):
+            keys, values = _kv(layer)
+            layer.keys, layer.values = keys[chosen, :, first:], values[chosen, :, first:]
+
+    def step(self, tokens: torch.Tensor) -> None:
+        """Feed each row its chosen token (B,); afterwards `logits` are for the token after it."""
+        self.mask = torch.cat([self.mask, self.mask.new_ones(len(self.rows), 1)], dim=1)
+        output = self.lm(
+            input_ids=tokens[:, None],
+            attention_mask=self.mask,
+            position_ids=self.positions[:, None],
+            past_key_values=self.cache,
+            use_cache=True,
+        )
+        self.positions = self.positions + 1
+        self.logits = output.logits[:, -1].float()
+
+
+def prefill(lm: Any, ids: list[int], prefix: SharedPrefix | None) -> tuple[KeysValues, torch.Tensor]:
+    """One prompt's cache (1, H, L, D) per layer and its last-token logits (1, V); with a shared prefix,
+    only the tokens after it are computed."""
+    device = lm.device
+    start = len(prefix.ids) if prefix is not None else 0
+    past = DynamicCache(ddp_cache_data=prefix.keys_values) if prefix is not None else DynamicCache()
+    output = lm(
+        input_ids=torch.tensor([ids[start:]], device=device),
+        attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=device),
+        position_ids=torch.arange(start, len(ids), device=device)[None],
+        past_key_values=past,
+        use_cache=True,
+        logits_to_keep=1,  # the prompt's other positions' logits (T, V) are never used
+    )
+    cache = output.past_key_values
+    return [_kv(layer) for layer in _layers(cache)], output.logits[:, -1].float()
+
+
+def make_prefix(lm: Any, ids: Sequence[int]) -> SharedPrefix:
+    """The cache of a prefix shared by many prompts, computed once."""
+    keys_values, _ = prefill(lm, list(ids), None)
+    return SharedPrefix(tuple(ids), keys_values)
+
+
+class RefillLoop:
+    """Generate every request with at most `slots` rows running at once, refilling freed slots."""
+
+    def __init__(
+        self,
+        lm: Any,
+        params: GenerationParams,
+        rule: EndRule,
+        decode: Callable[[list[int]], str],
+        *,
+        slots: int,
+        prefix: SharedPrefix | None = None,
+        report: Callable[[GenerationProgress], None] | None = None,
+    ) -> None:
+        self.lm, self.params, self.rule, self.decode = lm, params, rule, decode
+        self.slots, self.prefix, self.report = slots, prefix, report
+        self.batch = RunningBatch(lm)
+
+    def run(self, requests: list[Request]) -> list[Finished]:
+        """Finished sequences in request order."""
+        waiting = requests[::-1]  # pop() from the end takes requests in order
+        left: dict[int, int] = {}  # prompt -> samples not finished yet
+        for request in requests:
+            left[request.prompt] = left.get(request.prompt, 0) + 1
+        progress = GenerationProgress(sequences=len(requests))
+        finished: dict[tuple[int, int], Finished] = {}
+        while waiting or self.batch.rows:
+            self._admit(waiting)
+            rows = self.batch.rows
+            tokens, logprobs = choose_tokens(
+                self.batch.logits, self.params, [row.request.generator for row in rows]
+            )
+            keep = []
+            for index, (row, token, logprob) in enumerate(
+                zip(rows, tokens.tolist(), logprobs.tolist(), strict=True)
+            ):
+                before = len(row.tokens)
+                running = self._advance(row, token, logprob)
+                progress.tokens_out += len(row.tokens) - before
+                if running:
+                    keep.append(index)
+                    continue
+                finished[row.request.prompt, row.request.sample] = Finished(
+                    row.request, row.tokens, row.logprob
+                )
+                progress.finished += 1
+                left[row.request.prompt] -= 1
+                if left[row.request.prompt] == 0:
+                    progress.prompts_done.append(row.request.prompt)
+            self.batch.keep(keep)
+            if self.batch.rows:
+                self.batch.step(tokens[keep])
+            if self.report is not None:
+                self.report(progress)
+        return [finished[request.prompt, request.sample] for request in requests]
+
+    def _advance(self, row: _Row, token: int, logprob: float) -> bool:
+        """Record the row's new token; False when the row has finished."""
+        if token == self.rule.pad_id and token not in self.rule.end_ids:
+            return False  # not counted, as `generate` pads a finished row
+        row.tokens.append(token)
+        row.logprob += logprob
+        if token in self.rule.end_ids or len(row.tokens) >= row.request.max_tokens:
+            return False
+        if self.rule.stop:
+            tail = self.decode(row.tokens[-self.rule.stop_window :])
+            return not any(marker in tail for marker in self.rule.stop)
+        return True
+
+    def _admit(self, waiting: list[Request]) -> None:
+        """Fill free slots with waiting requests; a prompt is prefilled once for all its samples here."""
+        free = self.slots - len(self.batch.rows)
+        while free > 0 and waiting:
+            group = [waiting.pop()]
+            while len(group) < free and waiting and waiting[-1].prompt == group[0].prompt:
+                group.append(waiting.pop())
+            keys_values, logits = prefill(self.lm, group[0].ids, self.prefix)
+            count = len(group)
+            repeated = [(k.expand(count, -1, -1, -1), v.expand(count, -1, -1, -1)) for k, v in keys_values]
+            rows = [_Row(request) for request in group]
+            self.batch.add(rows, repeated, len(group[0].ids), logits.expand(count, -1))
+            free -= count

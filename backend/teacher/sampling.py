@@ -1,0 +1,65 @@
+"""Choosing the next token of each running sequence, and deciding when a sequence is finished.
+
+Used by the continuous-batching loop (backend.teacher.refill). Sampling draws each row from its own
+`torch.Generator`, seeded per (prompt, sample): a sample's random stream does not depend on which other
+sequences happened to share its batch, so a seeded run gives the same draws however it was scheduled.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from backend.teacher.base import GenerationParams
+
+
+def sample_seed(seed: int, prompt: int, sample: int) -> int:
+    """One seed per (prompt, sample) of a call, derived from the call's seed."""
+    return (seed * 1_000_003 + prompt * 7919 + sample) % (2**63)
+
+
+def top_p_filter(probs: torch.Tensor, top_p: float) -> torch.Tensor:
+    """(B, V) probabilities with the tail outside the nucleus zeroed (the most likely token always stays)."""
+    if top_p >= 1.0:
+        return probs
+    sorted_probs, order = probs.sort(dim=-1, descending=True)
+    mass_before = sorted_probs.cumsum(dim=-1) - sorted_probs  # (B, V) mass of the more likely tokens
+    sorted_probs[mass_before >= top_p] = 0.0
+    return torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
+
+
+def choose_tokens(
+    logits: torch.Tensor, params: GenerationParams, generators: list[torch.Generator | None]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(tokens (B,), their log-probabilities (B,)) from the last step's logits (B, V).
+
+    The log-probability is the model's own (before temperature and top-p), as vLLM reports it.
+    """
+    logits = logits.float()
+    logprobs = torch.log_softmax(logits, dim=-1)
+    if params.greedy:
+        tokens = logits.argmax(dim=-1)
+    else:
+        probs = top_p_filter(torch.softmax(logits / params.temperature, dim=-1), params.top_p)
+        tokens = torch.stack(
+            [
+                torch.multinomial(row, 1, generator=generator)[0]
+                for row, generator in zip(probs, generators, strict=True)
+            ]
+        )
+    return tokens, logprobs.gather(1, tokens[:, None]).squeeze(1)
+
+
+@dataclass
+class EndRule:
+    """When a sequence ends: an end-of-sequence token (counted), the pad token (not counted: it marks
+    the end the way left-padded `generate` output does), its token budget, or a stop string in its text."""
+
+    end_ids: set[int]
+    pad_id: int | None
+    stop: list[str]
+
+    @property
+    def stop_window(self) -> int:
+        # A token decodes to at least one character, so a stop string completed by the newest token lies
+        # within the last len(stop) tokens; a small margin covers tokens that decode to nothing.
+        return max((len(marker) for marker in self.stop), default=0) + 4
