@@ -54,8 +54,9 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 create_stepthrough_tab(app, blocks, step_tab)
             with gr.Tab(strings.TAB_FAILURES, id="failures", elem_id="tab-failures") as failures_tab:
                 failures = create_failures_tab(app, blocks, failures_tab)
-        annotate.open_from(explore.open_button.click, explore.selected, tabs)
-        annotate.open_from(failures.open_button.click, failures.rationale_id, tabs)
+        # Clicking a rationale's row in Explore or Failures opens it in Annotate (no id to type).
+        annotate.open_from(explore.picked.success, explore.selected, tabs)
+        annotate.open_from(failures.picked.success, failures.rationale_id, tabs)
         every_tab = [explore_tab, annotate_tab, curate_tab, generate_tab, train_tab, step_tab, failures_tab]
         _switch_timers(every_tab, timers)
         blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")

@@ -52,6 +52,8 @@ class Jobs:
     STARTED = "Started job {job_id}; progress appears below and survives reloads."
     NO_JOB = "Pick a job id first."
     LOG = "Error / log tail of the selected job"
+    NO_JOBS = "No jobs yet: start one above; it shows here while it runs and after it ends."
+    TABLE_HINT = "click a job to see its log and cancel or resume it"
 
 
 class Curate:
@@ -129,16 +131,28 @@ class Explore:
         "annotator",
         "num_steps",
     ]
-    SELECTED = "Selected rationale"
-    OPEN = "Open in Annotate"
-    NO_SELECTION = "Click a row of the table first."
+    TABLE = "Rationales: click a row to open it in Annotate"
+    NO_ROWS = (
+        "No rationale matches: clear the filter, or add some (Generate tab, or `socratic-studio import`)."
+    )
     RUNS_TITLE = "Datasets and teacher runs"
+    NO_RUNS = "No datasets yet: import one (`socratic-studio import`) or start a teacher run (Generate tab)."
     RUN_HEADERS = ["dataset", "run", "total", "correct", "wrong", "unparseable", "other", "accuracy"]
     CHARTS = "Charts"
     CHART_ACCURACY = "Teacher accuracy by dataset and run"
     CHART_STEPS = "Steps per rationale (filtered), by answer check"
     CHART_REVIEW = "Review progress by dataset"
     CHART_AGREEMENT = "Agreement between annotators (Cohen's kappa)"
+    CHART_PER_HOUR = "Reviews per hour of review time, per annotator"
+    EMPTY_ACCURACY = "No answer-checked rationales yet: start a teacher run in the Generate tab."
+    EMPTY_STEPS = "No rationale matches the filter: clear it, or generate rationales in the Generate tab."
+    EMPTY_REVIEW = "No rationales yet: import a dataset or start a teacher run, then review them in Annotate."
+    EMPTY_AGREEMENT = (
+        "No overlapping reviews yet: agreement needs two annotators to review the same rationale "
+        "(an admin can assign the same items to both)."
+    )
+    EMPTY_PER_HOUR = "No timed reviews yet: reviews made in the Annotate tab record the time they took."
+    AGREEMENT = "Agreement table"
     AGREEMENT_HEADERS = ["annotator_a", "annotator_b", "n", "percent_agreement", "kappa"]
 
 
@@ -353,7 +367,10 @@ class Failures:
     TRACE = "Student trace (first divergent step highlighted)"
     REFERENCE = "Reference steps"
     DIVERGENT = "first divergent"
-    RELATED = "Rationales of the same problem (in_training_set: the students learned from it)"
+    RELATED = (
+        "Rationales of the same problem: click one to open it in Annotate "
+        "(in_training_set: the students learned from it)"
+    )
     RELATED_HEADERS = ["rationale_id", "source", "verdict", "review_status", "steps", "in_training_set"]
     RATIONALE = "Rationale id"
     OPEN = "Open in Annotate"
@@ -365,6 +382,11 @@ class Failures:
     SEND = "Send"
     SENT = "Sent {count} failures to the queue as student rationales: {ids}."
     NOTHING_SELECTED = "Click a failure in the table first."
+    NO_EVAL_RUNS = "No evaluation yet: run one from the Train tab (Evaluate a checkpoint)."
+    TABLE = "Failures: click a row to see its trace"
+    EMPTY_CHART = "Nothing to chart yet: pick an evaluation run and press Show failures."
+    NO_WRONG = "No wrong answers in this run (or none matching the filters)."
+    NO_RELATED = "No rationale of this problem is stored: click a failure above to see its neighbours."
 
 
 class Generate:

@@ -197,3 +197,24 @@ def test_search_through_the_trigram_index_finds_the_same_rows(
     session.connection().exec_driver_sql(
         "INSERT INTO problem_search(problem_search) VALUES ('integrity-check')"
     )
+
+
+def test_reviews_per_hour_per_annotator(session: Session, table: dict[str, int]):
+    ann, ben, _ = _reviewers(session)
+    for rid, seconds in ((1, 60.0), (2, 120.0), (3, 180.0)):  # ann: 3 reviews in 6 minutes -> 30 per hour
+        review_rationale(
+            session,
+            rationale_id=rid,
+            expected_version=1,
+            verdict="accept",
+            reviewer=ann,
+            seconds_spent=seconds,
+        )
+    review_rationale(
+        session, rationale_id=4, expected_version=1, verdict="flag", reviewer=ben, seconds_spent=36
+    )
+    review_rationale(session, rationale_id=5, expected_version=1, verdict="flag", reviewer=ben)  # untimed
+    rates = {row["annotator"]: row for row in explore.reviews_per_hour(session)}
+    assert set(rates) == {"ann", "ben"}
+    assert rates["ann"]["reviews"] == 3 and rates["ann"]["per_hour"] == pytest.approx(30.0)
+    assert rates["ben"]["reviews"] == 1 and rates["ben"]["per_hour"] == pytest.approx(100.0)

@@ -6,7 +6,6 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
-from plotly.graph_objects import Figure
 
 from backend import explore
 from webapp import charts, strings
@@ -38,7 +37,7 @@ class ExploreHandlers:
 
     def page(
         self, filter_data: dict[str, Any], sort: str, descending: bool, page: float | None, page_size: Any
-    ) -> tuple[pd.DataFrame, str, int]:
+    ) -> tuple[dict[str, Any], str, int]:
         """Rows of the 1-based `page`; a page past the end shows the last one."""
         size = int(page_size or 50)
         number = max(1, int(page or 1))
@@ -59,47 +58,57 @@ class ExploreHandlers:
         except ValueError as error:
             raise user_error(str(error)) from error
         summary = S.SUMMARY.format(total=explore.format_total(total), page=number, pages=pages)
-        return pd.DataFrame(rows, columns=S.HEADERS), summary, number
+        table = pd.DataFrame(rows, columns=S.HEADERS)
+        return gr.update(value=table, label=S.TABLE if rows else S.NO_ROWS), summary, number
 
     def select(self, event: gr.SelectData) -> int | None:
         """The rationale id of the clicked row (the table's first column)."""
         row = event.row_value or []
         return int(row[0]) if row and str(row[0]).isdigit() else None
 
-    def overview(self) -> pd.DataFrame:
+    def overview(self) -> dict[str, Any]:
         with self.app.session() as session:
             rows = explore.accuracy_by_run(session)
         for row in rows:
             row["accuracy"] = "" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
-        return pd.DataFrame(rows, columns=S.RUN_HEADERS)
+        table = pd.DataFrame(rows, columns=S.RUN_HEADERS)
+        return gr.update(value=table, label=S.RUNS_TITLE if rows else S.NO_RUNS)
 
-    def charts(self, filter_data: dict[str, Any]) -> tuple[Figure, Figure, Figure, Figure, pd.DataFrame]:
+    def charts(self, filter_data: dict[str, Any]) -> tuple[Any, ...]:
+        """The five charts and the agreement table; an empty chart says what would fill it."""
         rationale_filter = to_filter(filter_data)
         with self.app.session() as session:
             accuracy = explore.accuracy_by_run(session)
             steps = explore.step_count_histogram(session, rationale_filter=rationale_filter)
             progress = explore.review_progress(session)
             agreement = explore.annotator_agreement(session)
+            per_hour = explore.reviews_per_hour(session)
         by_run: dict[str, dict[Any, float]] = defaultdict(dict)
         for row in accuracy:
             if row["accuracy"] is not None:
                 by_run[row["run"]][row["dataset"]] = round(100 * row["accuracy"], 1)
         pairs = agreement["pairs"]
         kappas = {f"{p['annotator_a']} / {p['annotator_b']}": p["kappa"] or 0.0 for p in pairs}
-        table = [*pairs, agreement["overall"]] if pairs else []
+        table = pd.DataFrame([*pairs, agreement["overall"]] if pairs else [], columns=S.AGREEMENT_HEADERS)
+        rates = {row["annotator"]: round(row["per_hour"], 1) for row in per_hour}
         return (
-            charts.grouped_bars(by_run, title=S.CHART_ACCURACY, x_title="dataset", y_title="% correct"),
+            charts.grouped_bars(
+                by_run, title=S.CHART_ACCURACY, x_title="dataset", y_title="% correct", empty=S.EMPTY_ACCURACY
+            ),
             charts.grouped_bars(
                 _stacked(steps, group="num_steps", series="verdict"),
                 title=S.CHART_STEPS,
                 x_title="steps",
                 stacked=True,
+                empty=S.EMPTY_STEPS,
             ),
             charts.grouped_bars(
                 _stacked(progress, group="dataset", series="review_status"),
                 title=S.CHART_REVIEW,
                 stacked=True,
+                empty=S.EMPTY_REVIEW,
             ),
-            charts.bar(kappas, title=S.CHART_AGREEMENT, y_title="kappa"),
-            pd.DataFrame(table, columns=S.AGREEMENT_HEADERS),
+            charts.bar(kappas, title=S.CHART_AGREEMENT, y_title="kappa", empty=S.EMPTY_AGREEMENT),
+            charts.bar(rates, title=S.CHART_PER_HOUR, y_title="reviews / hour", empty=S.EMPTY_PER_HOUR),
+            gr.update(value=table, label=S.AGREEMENT if pairs else S.EMPTY_AGREEMENT),
         )

@@ -50,14 +50,16 @@ class FailureHandlers:
             datasets = [(strings.ANY, 0), *catalog.dataset_choices(session)]
             users = [(strings.ANY, 0), *catalog.user_choices(session)]
         return (
-            gr.update(choices=runs, value=runs[0][1] if runs else None),
+            gr.update(
+                choices=runs, value=runs[0][1] if runs else None, info=None if runs else S.NO_EVAL_RUNS
+            ),
             gr.update(choices=datasets),
             gr.update(choices=users),
         )
 
     def show(
         self, run_id: Any, dataset_id: Any, min_steps: Any, max_steps: Any, category: str
-    ) -> tuple[pd.DataFrame, str, Figure, Figure, Figure, dict[str, Any]]:
+    ) -> tuple[dict[str, Any], str, Figure, Figure, Figure, dict[str, Any]]:
         if not run_id:
             raise user_error(S.NO_RUN)
         run_filter = FailureFilter(
@@ -87,12 +89,21 @@ class FailureHandlers:
         by_category = {
             key: value["wrong"] for key, value in counts["by_category"].items() if key != "correct"
         }
+        table = pd.DataFrame(rows, columns=S.HEADERS)
         return (
-            pd.DataFrame(rows, columns=S.HEADERS),
+            gr.update(value=table, label=S.TABLE if rows else S.NO_WRONG),
             summary,
-            charts.grouped_bars(_split(counts["by_steps"]), title=S.BY_STEPS, x_title="steps", stacked=True),
-            charts.grouped_bars(_split(counts["by_dataset"]), title=S.BY_DATASET, stacked=True),
-            charts.bar(by_category, title=S.BY_CATEGORY),
+            charts.grouped_bars(
+                _split(counts["by_steps"]),
+                title=S.BY_STEPS,
+                x_title="steps",
+                stacked=True,
+                empty=S.EMPTY_CHART,
+            ),
+            charts.grouped_bars(
+                _split(counts["by_dataset"]), title=S.BY_DATASET, stacked=True, empty=S.EMPTY_CHART
+            ),
+            charts.bar(by_category, title=S.BY_CATEGORY, empty=S.NO_WRONG),
             gr.update(choices=["", *categories]),
         )
 
@@ -100,7 +111,7 @@ class FailureHandlers:
         row = event.row_value or []
         return int(row[0]) if row and str(row[0]).isdigit() else None
 
-    def detail(self, run_id: Any, trace_id: Any) -> tuple[str, str, Segments, Segments, pd.DataFrame]:
+    def detail(self, run_id: Any, trace_id: Any) -> tuple[str, str, Segments, Segments, dict[str, Any]]:
         """The question, gold answer, trace and reference (divergence marked) and related rationales."""
         if not trace_id:
             raise user_error(S.NOTHING_SELECTED)
@@ -120,7 +131,10 @@ class FailureHandlers:
             problem.gold_answer or "",
             trace_segments(failures.trace_steps(trace), divergent, label=S.DIVERGENT) + answer_line,
             trace_segments(reference, divergent, label=S.DIVERGENT),
-            pd.DataFrame(related, columns=S.RELATED_HEADERS),
+            gr.update(
+                value=pd.DataFrame(related, columns=S.RELATED_HEADERS),
+                label=S.RELATED if related else S.NO_RELATED,
+            ),
         )
 
     def select_related(self, event: gr.SelectData) -> int | None:

@@ -36,17 +36,22 @@ class JobHandlers:
     def __init__(self, app: AppContext, kinds: tuple[JobKind, ...]) -> None:
         self.app, self.kinds = app, kinds
 
-    def table(self) -> pd.DataFrame:
+    def rows(self) -> pd.DataFrame:
         with self.app.session() as session:
             jobs = [job for kind in self.kinds for job in store.list_jobs(session, kind=kind, limit=20)]
         jobs.sort(key=lambda job: job.id or 0, reverse=True)
         return pd.DataFrame([job_row(job) for job in jobs[:20]], columns=S.HEADERS)
 
-    def select(self, event: gr.SelectData) -> tuple[int | None, str]:
-        """The clicked job's id and its error or log tail."""
+    def table(self) -> dict[str, Any]:
+        """The jobs table; empty, its label says what would fill it."""
+        rows = self.rows()
+        return gr.update(value=rows, label=f"{S.TABLE}: {S.TABLE_HINT}" if len(rows) else S.NO_JOBS)
+
+    def select(self, event: gr.SelectData) -> tuple[int | None, str, Any]:
+        """The clicked job: its id (for cancel and resume), its error or log tail, and the log opened."""
         row = event.row_value or []
         job_id = int(row[0]) if row and str(row[0]).isdigit() else None
-        return job_id, self.log(job_id)
+        return job_id, self.log(job_id), gr.update(open=job_id is not None)
 
     def log(self, job_id: Any) -> str:
         if not job_id:
@@ -58,7 +63,7 @@ class JobHandlers:
                 raise user_error(str(error)) from error
         return job.error or store.read_log_tail(job.log_path)
 
-    def cancel(self, job_id: Any, request: gr.Request) -> tuple[str, pd.DataFrame]:
+    def cancel(self, job_id: Any, request: gr.Request) -> tuple[str, dict[str, Any]]:
         self.app.require(request, Role.annotator)
         with self.app.session() as session:
             try:
@@ -67,7 +72,7 @@ class JobHandlers:
                 raise user_error(str(error)) from error
         return S.CANCELLED.format(job_id=job.id, status=job.status), self.table()
 
-    def resume(self, job_id: Any, request: gr.Request) -> tuple[str, pd.DataFrame]:
+    def resume(self, job_id: Any, request: gr.Request) -> tuple[str, dict[str, Any]]:
         """Queue a failed or cancelled job again and start its worker; it skips what is already stored."""
         self.app.require(request, Role.annotator)
         with self.app.session() as session:

@@ -19,8 +19,8 @@ COLUMN_WIDTHS = ["5%", "8%", "6%", "9%", "28%", "7%", "6%", "8%", "10%", "8%", "
 
 @dataclass
 class ExploreTab:
-    selected: gr.Number  # the clicked rationale's id
-    open_button: gr.Button  # "Open in Annotate" (wired by the app once the Annotate tab exists)
+    selected: gr.State  # the clicked rationale's id
+    picked: Any  # the row-click event: the app chains "open in Annotate" to it (`.success`)
 
 
 def _table_view() -> dict[str, Any]:
@@ -37,13 +37,9 @@ def _table_view() -> dict[str, Any]:
         c["summary"] = gr.Markdown(elem_id="explore-summary")
         c["following"] = gr.Button(S.NEXT, size="sm", elem_id="explore-next", scale=0)
     c["table"] = text_table(
-        S.HEADERS, "explore-table", wrap=True, max_height=520, column_widths=COLUMN_WIDTHS
+        S.HEADERS, "explore-table", label=S.TABLE, wrap=True, max_height=520, column_widths=COLUMN_WIDTHS
     )
-    with gr.Row():
-        c["selected"] = gr.Number(
-            label=S.SELECTED, precision=0, interactive=False, elem_id="explore-selected"
-        )
-        c["open"] = action(S.OPEN, "explore-open")
+    c["selected"] = gr.State(None)  # the clicked row's rationale id, handed to Annotate
     return c
 
 
@@ -56,8 +52,10 @@ def _overview() -> dict[str, Any]:
         for row in (("accuracy_plot", "steps_plot"), ("review_plot", "agreement_plot")):
             with gr.Row():
                 for key in row:
-                    c[key] = gr.Plot(show_label=False)
-        c["agreement"] = text_table(S.AGREEMENT_HEADERS, "explore-agreement")
+                    c[key] = gr.Plot(show_label=False, elem_id=f"explore-{key.replace('_', '-')}")
+        with gr.Row():
+            c["per_hour_plot"] = gr.Plot(show_label=False, elem_id="explore-per-hour-plot")
+            c["agreement"] = text_table(S.AGREEMENT_HEADERS, "explore-agreement", label=S.AGREEMENT)
     return c
 
 
@@ -69,7 +67,8 @@ def create_explore_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Explo
     page = c["page"]
     view_inputs = [panel.state, c["sort"], c["descending"], page, c["page_size"]]
     view_outputs = [c["table"], c["summary"], page]
-    charts = [c[k] for k in ("accuracy_plot", "steps_plot", "review_plot", "agreement_plot", "agreement")]
+    charts = [c[k] for k in ("accuracy_plot", "steps_plot", "review_plot", "agreement_plot", "per_hour_plot",
+                             "agreement")]  # fmt: skip
     shown = panel.on(c["apply"].click, handlers.page, inputs=view_inputs[1:], outputs=view_outputs,
                      api_name="explore_page")  # fmt: skip
     shown.then(handlers.charts, [panel.state], charts, api_visibility="private")
@@ -79,9 +78,9 @@ def create_explore_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Explo
         )
     for control in (c["sort"], c["descending"]):
         control.change(handlers.page, view_inputs, view_outputs, api_visibility="private")
-    c["table"].select(handlers.select, None, c["selected"], api_visibility="private")
+    picked = c["table"].select(handlers.select, None, c["selected"], api_visibility="private")
     panel.register_choices(app, blocks, tab)
     blocks.load(handlers.page, view_inputs, view_outputs, api_visibility="private")
     on_show(blocks, tab, handlers.overview, None, [c["runs"]])
     blocks.load(handlers.charts, [panel.state], charts, show_progress="hidden", api_visibility="private")
-    return ExploreTab(selected=c["selected"], open_button=c["open"])
+    return ExploreTab(selected=c["selected"], picked=picked)

@@ -18,8 +18,8 @@ COLUMN_WIDTHS = ["6%", "6%", "8%", "36%", "7%", "8%", "6%", "10%", "13%"]
 
 @dataclass
 class FailuresTab:
-    rationale_id: gr.Number  # a related rationale picked in the table
-    open_button: gr.Button  # "Open in Annotate" (wired by the app)
+    rationale_id: gr.State  # a related rationale clicked in its table
+    picked: Any  # that click's event: the app chains "open in Annotate" to it (`.success`)
 
 
 def _run_view() -> dict[str, Any]:
@@ -36,7 +36,7 @@ def _run_view() -> dict[str, Any]:
         c["show"] = action(S.SHOW, "failures-show", "primary")
     c["summary"] = gr.Markdown(elem_id="failures-summary")
     c["table"] = text_table(
-        S.HEADERS, "failures-table", wrap=True, max_height=360, column_widths=COLUMN_WIDTHS
+        S.HEADERS, "failures-table", label=S.TABLE, wrap=True, max_height=360, column_widths=COLUMN_WIDTHS
     )
     with gr.Row():
         for key in ("by_steps", "by_dataset", "by_category"):
@@ -57,11 +57,7 @@ def _detail() -> dict[str, Any]:
             label=S.REFERENCE, color_map=HIGHLIGHT, elem_id="failures-reference"
         )
     c["related"] = text_table(S.RELATED_HEADERS, "failures-related", label=S.RELATED)
-    with gr.Row():
-        c["rationale_id"] = gr.Number(
-            label=S.RATIONALE, precision=0, interactive=False, elem_id="failures-rationale-id"
-        )
-        c["open"] = action(S.OPEN, "failures-open")
+    c["rationale_id"] = gr.State(None)
     with gr.Accordion(S.SEND_TITLE, open=False, elem_id="failures-send-box"):
         with gr.Row():
             c["which"] = gr.Radio(
@@ -87,8 +83,8 @@ def create_failures_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Fail
     picked = c["table"].select(handlers.select, None, c["trace_id"], api_visibility="private")
     detail = [c[k] for k in ("question", "gold", "trace", "reference", "related")]
     picked.success(handlers.detail, [c["run"], c["trace_id"]], detail, api_visibility="private")
-    c["related"].select(handlers.select_related, None, c["rationale_id"], api_visibility="private")
+    related = c["related"].select(handlers.select_related, None, c["rationale_id"], api_visibility="private")
     send_inputs = [c[k] for k in ("which", "trace_id", "table", "assignee", "flag")]
     c["send"].click(handlers.send, send_inputs, c["sent"], api_name="send_failures")
     on_show(blocks, tab, handlers.choices, None, [c["run"], c["dataset"], c["assignee"]])
-    return FailuresTab(rationale_id=c["rationale_id"], open_button=c["open"])
+    return FailuresTab(rationale_id=c["rationale_id"], picked=related)

@@ -37,12 +37,13 @@ def create_job_panel(
         cancel = gr.Button(S.CANCEL, variant="stop", elem_id=f"{prefix}-cancel", elem_classes="action")
         resume = gr.Button(S.RESUME, elem_id=f"{prefix}-resume", elem_classes="action")
     message = gr.Markdown(elem_id=f"{prefix}-job-message")
-    with gr.Accordion(S.LOG, open=False):
+    with gr.Accordion(S.LOG, open=False, elem_id=f"{prefix}-job-log-box") as log_box:
         log = gr.Textbox(
             show_label=False, lines=8, max_lines=20, interactive=False, elem_id=f"{prefix}-job-log"
         )
     timer.tick(handlers.table, None, table, api_visibility="private", show_progress="hidden")
-    table.select(handlers.select, None, [job_id, log], api_visibility="private")
+    # Clicking a job opens its log and picks it for Cancel / Resume (no id to type).
+    table.select(handlers.select, None, [job_id, log, log_box], api_visibility="private")
     cancel.click(handlers.cancel, [job_id], [message, table], api_name=f"{prefix}_cancel_job")
     resume.click(handlers.resume, [job_id], [message, table], api_name=f"{prefix}_resume_job")
     blocks.load(handlers.table, None, table, api_visibility="private", show_progress="hidden")

@@ -29,13 +29,16 @@ def test_filter_form_values_become_a_rationale_filter() -> None:
 
 def test_explore_pages_sorts_and_filters(app: AppContext, rationales: list[Rationale]) -> None:
     handlers = ExploreHandlers(app)
-    table, summary, page = handlers.page({}, "id", False, 1, 5)
+    shown, summary, page = handlers.page({}, "id", False, 1, 5)
+    table = shown["value"]
     assert list(table["id"]) == [r.id for r in rationales[:5]] and page == 1
     assert "12 matching" in summary and "page 1 of 3" in summary
     last, _, page = handlers.page({}, "id", True, 99, 5)  # past the end: the last page
-    assert page == 3 and list(last["id"]) == [rationales[1].id, rationales[0].id]
+    assert page == 3 and list(last["value"]["id"]) == [rationales[1].id, rationales[0].id]
     wrong, summary, _ = handlers.page({"verdict": "wrong"}, "id", False, 1, 50)
-    assert set(wrong["verdict"]) == {"wrong"} and "6 matching" in summary
+    assert set(wrong["value"]["verdict"]) == {"wrong"} and "6 matching" in summary
+    nothing, _, _ = handlers.page({"search": "no such question"}, "id", False, 1, 50)
+    assert nothing["value"].empty and nothing["label"].startswith("No rationale matches")
     assert previous_page(1) == 1 and next_page(2) == 3
 
 
@@ -44,8 +47,40 @@ def test_explore_charts_and_overview(app: AppContext, rationales: list[Rationale
     *figures, agreement = handlers.charts({})
     assert all(isinstance(f, Figure) for f in figures)
     assert json.loads(figures[0].to_json())["data"][0]["y"] == [50.0]  # half the teacher samples are right
-    overview = handlers.overview()
-    assert overview.loc[0, "accuracy"] == "50.0%" and agreement.empty
+    overview = handlers.overview()["value"]
+    assert overview.loc[0, "accuracy"] == "50.0%" and agreement["value"].empty
+    # Nobody reviewed anything: the agreement and reviews-per-hour charts say so instead of empty axes.
+    for figure, sentence in (
+        (figures[3], "No overlapping reviews yet"),
+        (figures[4], "No timed reviews yet"),
+    ):
+        layout = json.loads(figure.to_json())["layout"]
+        assert sentence in layout["annotations"][0]["text"] and not json.loads(figure.to_json())["data"]
+    assert agreement["label"].startswith("No overlapping reviews yet")
+
+
+def test_explore_charts_on_an_empty_database_say_what_fills_them(app: AppContext) -> None:
+    *figures, _ = ExploreHandlers(app).charts({})
+    texts = [json.loads(f.to_json())["layout"]["annotations"][0]["text"] for f in figures]
+    assert texts[0].startswith("No answer-checked rationales yet") and len(texts) == 5
+    assert ExploreHandlers(app).overview()["label"].startswith("No datasets yet")
+
+
+def test_reviews_per_hour_chart_per_annotator(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    from backend.annotation import review_rationale
+    from backend.auth import ensure_local_user
+
+    user = ensure_local_user(session)
+    for rationale in rationales[:3]:  # three reviews in 3 minutes: 60 per hour
+        review_rationale(
+            session, rationale_id=rationale.id or 0, expected_version=1, verdict="accept", reviewer=user,
+            seconds_spent=60,
+        )  # fmt: skip
+    *figures, _ = ExploreHandlers(app).charts({})
+    bars = json.loads(figures[4].to_json())["data"][0]
+    assert bars["x"] == [user.username] and bars["y"] == [60.0]
 
 
 def test_parse_picks() -> None:

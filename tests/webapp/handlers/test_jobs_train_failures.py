@@ -57,11 +57,11 @@ def test_job_table_cancel_and_resume_refusal(
     job = store.create_job(session, kind=JobKind.train, params={})
     store.create_job(session, kind=JobKind.generate, params={})
     handlers = JobHandlers(auth_app, (JobKind.train, JobKind.evaluate))
-    assert list(handlers.table()["id"]) == [job.id]  # only this page's kinds
+    assert list(handlers.table()["value"]["id"]) == [job.id]  # only this page's kinds
     with pytest.raises(gr.Error):
         handlers.cancel(job.id, as_user("victor"))
     message, table = handlers.cancel(job.id, as_user("alice"))
-    assert "cancel requested" in message.lower() and table.loc[0, "status"] == "cancelled"
+    assert "cancel requested" in message.lower() and table["value"].loc[0, "status"] == "cancelled"
     session.expire_all()
     assert session.get(Job, job.id).cancel_requested  # type: ignore[union-attr]
     running = store.create_job(session, kind=JobKind.train, params={})
@@ -112,14 +112,15 @@ def test_failures_list_detail_and_send_to_queue(
 ) -> None:
     run = seed_eval_run(session, rationales)
     handlers = FailureHandlers(auth_app)
-    table, summary, by_steps, _, _, categories = handlers.show(run.id, 0, 0, 0, "")
+    shown, summary, by_steps, _, _, categories = handlers.show(run.id, 0, 0, 0, "")
+    table = shown["value"]
     assert len(table) == 2 and "2 wrong of 3" in summary and "wrong_final" in categories["choices"]
     assert json.loads(by_steps.to_json())["data"][1]["y"] == [2]  # two wrong traces with 2 steps
     trace_id = int(table.iloc[0]["trace_id"])
     question, gold, trace, reference, related = handlers.detail(run.id, trace_id)
     assert gold == "15" and question.startswith("Tom has 3 boxes")
     assert trace[1][1] == "first divergent" and trace[0][1] is None  # step 2 departs from the reference
-    assert reference[1][1] == "first divergent" and len(related) == 2
+    assert reference[1][1] == "first divergent" and len(related["value"]) == 2
     with pytest.raises(gr.Error):
         handlers.send("selected", trace_id, table, 0, True, as_user("victor"))
     with pytest.raises(gr.Error, match="admin"):  # assigning is for admins
@@ -132,3 +133,24 @@ def test_failures_list_detail_and_send_to_queue(
     } == {"flagged"}
     handlers.send("shown", None, table, 0, True, as_user("alice"))  # sending again adds nothing
     assert len(session.exec(select(Rationale).where(Rationale.source == "student")).all()) == 2
+
+
+def test_clicking_a_job_opens_its_log_and_picks_it(app: AppContext, session: Session, tmp_path) -> None:
+    log = tmp_path / "job.log"
+    log.write_text("step 1\nstep 2: loss 1.5\n")
+    job = store.create_job(session, kind=JobKind.train, params={})
+    job.log_path = str(log)
+    session.add(job)
+    session.commit()
+    handlers = JobHandlers(app, (JobKind.train,))
+    row = handlers.rows().values.tolist()[0]
+    job_id, text, box = handlers.select(
+        gr.SelectData(None, {"index": [0, 2], "value": row[2], "row_value": row})
+    )
+    assert job_id == job.id and "loss 1.5" in text and box["open"] is True
+
+
+def test_empty_tables_charts_and_pickers_say_what_fills_them(app: AppContext) -> None:
+    assert JobHandlers(app, (JobKind.train,)).table()["label"].startswith("No jobs yet")
+    runs, _, _ = FailureHandlers(app).choices()
+    assert runs["choices"] == [] and runs["info"].startswith("No evaluation yet: run one from the Train tab")
