@@ -26,6 +26,7 @@ from backend.evaluation.socratic import (
 from backend.evaluation.socratic import answer as solver_answers
 from backend.inert_text import markdown_literal
 from backend.rationales import RationaleDraft, add_rationale
+from backend.step_checks import reference_values
 from backend.student_formats import StepText
 from backend.teacher.base import TeacherBackend
 from db.models import Dataset, Problem, Rationale, RationaleSource, User, Verdict
@@ -51,6 +52,7 @@ class StepSession:
     max_steps: int = DEFAULT_MAX_STEPS
     answer_type: str = "numeric"
     stop_reason: str | None = None  # end, empty, repeat or cap once finished (as in evaluation traces)
+    reference_values: list[str] = field(default_factory=list)  # a dataset problem's reference step values
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +64,7 @@ class StepSession:
             known = {f.name for f in fields(cls)}
             values = {key: value for key, value in dict(data).items() if key in known}
             values["pairs"] = [_pair(pair) for pair in values.get("pairs") or []]
+            values["reference_values"] = [str(value) for value in values.get("reference_values") or []]
             state = cls(**values)
         except (TypeError, ValueError, AttributeError, KeyError) as error:
             raise ValueError(f"the step-through state is not valid ({error}); press Start again") from error
@@ -109,6 +112,7 @@ def start(
     return StepSession(
         question=(question or "").strip(), decomposer=decomposer, solver=solver, problem_id=problem_id,
         answer_type=_answer_type(session, problem),
+        reference_values=reference_values(problem.gold_steps) if problem else [],
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Step-through tab: a problem, a decomposer and a solver; next step, edit, reveal, save, export."""
+"""Step-through tab: a problem, a decomposer and a solver; next step (streamed), edit, reveal, present,
+save, export."""
 
 from typing import Any
 
@@ -18,7 +19,7 @@ def _model_picker(label: str, elem_id: str) -> gr.Dropdown:
 
 def _setup() -> dict[str, Any]:
     """What to step through and with which models."""
-    c: dict[str, Any] = {}
+    c: dict[str, Any] = {"empty": gr.Markdown(S.EMPTY, visible=False, elem_id="step-empty")}
     with gr.Row():
         c["dataset"] = gr.Dropdown(label=S.DATASET, choices=[], elem_id="step-dataset", scale=1)
         c["problem"] = gr.Dropdown(label=S.PROBLEM, choices=[], elem_id="step-problem", scale=3)
@@ -27,6 +28,7 @@ def _setup() -> dict[str, Any]:
         c["decomposer"] = _model_picker(S.DECOMPOSER, "step-decomposer")
         c["solver"] = _model_picker(S.SOLVER, "step-solver")
         c["reveal_mode"] = gr.Checkbox(label=S.REVEAL, value=False, elem_id="step-reveal-mode")
+        c["presenting"] = gr.Checkbox(label=S.PRESENT, value=False, elem_id="step-present")
         c["start"] = gr.Button(S.START, variant="primary", elem_id="step-start", elem_classes="action")
     return c
 
@@ -48,7 +50,9 @@ def _session_view() -> dict[str, Any]:
                 label, variant="primary" if key == "next_step" else "secondary", elem_id=elem_id
             )
     c["status"] = gr.Markdown(elem_id="step-status")
-    with gr.Row():
+    c["live"] = gr.HTML(elem_id="step-live")
+    c["presenter"] = gr.HTML(visible=False, elem_id="step-presenter")
+    with gr.Row() as c["working"]:
         with gr.Column(scale=1):
             c["trace"] = gr.Dataframe(
                 headers=S.TRACE_HEADERS,
@@ -57,7 +61,7 @@ def _session_view() -> dict[str, Any]:
                 wrap=True,
                 label=S.TRACE,
                 elem_id="step-trace",
-                column_widths=["50%", "50%"],
+                column_widths=["35%", "35%", "30%"],
             )
             with gr.Row():
                 c["final"] = gr.Textbox(label=S.FINAL, interactive=False, elem_id="step-final")
@@ -83,28 +87,25 @@ def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> N
     c = {**_setup(), **_session_view()}
     state, trace = c["state"], c["trace"]
     c["dataset"].change(handlers.problems, [c["dataset"]], c["problem"], api_visibility="private")
-    started = [
-        state,
-        c["question"],
-        trace,
-        c["teacher"],
-        c["reference"],
-        c["gold"],
-        c["status"],
-        c["revealed"],
-    ]
+    started = [state, c["question"], trace, c["teacher"], c["reference"], c["gold"], c["status"],
+               c["revealed"], c["presenter"]]  # fmt: skip
     c["start"].click(handlers.start, [c["problem"], c["typed"], c["decomposer"], c["solver"]], started,
                      api_name="stepthrough_start")  # fmt: skip
     c["next_step"].click(
         handlers.next_step,
         [state, trace, c["reveal_mode"], c["revealed"]],
-        [state, trace, c["final"], c["status"]],
+        [state, trace, c["final"], c["status"], c["live"], c["presenter"]],
         api_name="stepthrough_next",
-        concurrency_limit=1,  # one model call at a time: inference takes every CPU core
+        # Many users may click at once: the model worker queues them in order and says how many are ahead.
+        concurrency_limit=16,
+        show_progress="hidden",  # the status line and the streamed text show the progress
     )
-    c["reveal"].click(handlers.reveal, [state, c["revealed"], c["reveal_mode"]], [trace, c["revealed"]],
-                      api_visibility="private")  # fmt: skip
+    c["reveal"].click(handlers.reveal, [state, c["revealed"], c["reveal_mode"]],
+                      [trace, c["revealed"], c["presenter"]], api_visibility="private")  # fmt: skip
+    c["presenting"].change(handlers.present, c["presenting"], [c["presenter"], c["working"]],
+                           api_visibility="private")  # fmt: skip
     c["save"].click(handlers.save, [state, trace], c["status"], api_name="stepthrough_save")
     c["export_md"].click(handlers.export_markdown, [state, trace], c["exported"], api_visibility="private")
     c["export_html"].click(handlers.export_html, [state, trace], c["exported"], api_visibility="private")
-    on_show(blocks, tab, handlers.choices, None, [c["dataset"], c["decomposer"], c["solver"]])
+    on_show(blocks, tab, handlers.choices, [c["decomposer"], c["solver"]],
+            [c["dataset"], c["decomposer"], c["solver"], c["empty"]])  # fmt: skip

@@ -1,5 +1,7 @@
-"""Step-through handlers with tiny random models: start, streamed steps, edits, reveal, save, export."""
+"""Step-through handlers: who may step with which model, reveal mode hiding sub-questions too, the checks
+beside each step, the presenter view, and (slow) real steps through the model worker with a tiny model."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -8,73 +10,126 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from backend.stepthrough import Pair, StepSession
-from db.models import Rationale, User
+from db.models import ModelCheckpoint, Rationale, StudentKind, User
 from tests.webapp.conftest import as_user, make_settings
 from webapp.context import AppContext
-from webapp.handlers.stepthrough import StepThroughHandlers, apply_edits, trace_frame
+from webapp.handlers.stepthrough import StepThroughHandlers
+from webapp.handlers.stepthrough_view import apply_edits, presenter_html, trace_frame
 from webapp.strings import StepThrough as S
 
 
 @pytest.fixture
 def model_app(engine: Engine, tmp_path: Path, tiny_gpt2: Path) -> AppContext:
-    settings = make_settings(tmp_path / "home", auth=True).model_copy(
-        update={"model_roots": [tiny_gpt2.parent]}
-    )
+    settings = make_settings(tmp_path / "home", auth=True).model_copy(update={"model_roots": [tiny_gpt2.parent]})
     return AppContext(engine=engine, settings=settings)
 
 
+@pytest.fixture
+def handlers(model_app: AppContext) -> Iterator[StepThroughHandlers]:
+    made = StepThroughHandlers(model_app)
+    yield made
+    if made._worker is not None:
+        made._worker.stop()  # the worker this test started
+
+
+@pytest.fixture
+def checkpoint(session: Session, tiny_gpt2: Path) -> ModelCheckpoint:
+    """The tiny model registered as a checkpoint: offered to everyone, viewers included."""
+    row = ModelCheckpoint(name="tiny-student", role=StudentKind.unified, path=str(tiny_gpt2))
+    session.add(row)
+    session.commit()
+    return row
+
+
 def test_models_outside_the_model_roots_are_refused(
-    auth_app: AppContext, rationales: list[Rationale], tiny_gpt2: Path
+    auth_app: AppContext, rationales: list[Rationale], users: dict[str, User], tiny_gpt2: Path
 ) -> None:
-    spec = f"transformers:{tiny_gpt2}"
-    with pytest.raises(gr.Error, match="outside the allowed folders"):
-        StepThroughHandlers(auth_app).start(rationales[0].problem_id, "", spec, spec)
+    spec = str(tiny_gpt2)
+    with pytest.raises(gr.Error, match="not a model you can use|outside"):
+        StepThroughHandlers(auth_app).start(rationales[0].problem_id, "", spec, spec, as_user("alice"))
 
 
-def test_step_through_a_problem_edit_reveal_save_and_export(
-    model_app: AppContext,
-    users: dict[str, User],
+def test_a_viewer_steps_only_with_offered_models(
+    handlers: StepThroughHandlers,
     rationales: list[Rationale],
-    session: Session,
+    users: dict[str, User],
+    checkpoint: ModelCheckpoint,
     tiny_gpt2: Path,
 ) -> None:
-    handlers = StepThroughHandlers(model_app)
-    spec = f"transformers:{tiny_gpt2}"
-    state, question, trace, teacher, reference, gold, _, revealed = handlers.start(
-        rationales[0].problem_id, "", spec, spec
-    )
-    assert question.startswith("Tom has 2 boxes") and gold == "10" and revealed == 0
-    assert list(reference["text"]) == ["5 pens.", "2 * 5 = 10"] and len(teacher) == 2 and trace.empty
-
-    updates = list(handlers.next_step(state, trace, True, 0))
-    assert len(updates) >= 2  # at least the "thinking" update and the final one
-    state, table, _, _ = updates[-1]
-    if state["finished"]:  # a random model may end at once; start from a typed step instead
-        pytest.skip("the tiny random decomposer ended immediately")
-    assert table.loc[0, "answer"] == S.HIDDEN  # reveal mode hides the answer
-    shown, count = handlers.reveal(state, 0, True)
-    assert shown.loc[0, "answer"] == state["pairs"][0]["answer"] and count == 1
-
-    edited = shown.copy()
-    edited.loc[0, "sub_question"] = "How many pens are in one box?"
-    edited.loc[0, "answer"] = "Each box has 5 pens."
-    assert apply_edits(StepSession.from_json(state), edited).pairs[0].answer == "Each box has 5 pens."
+    problem = rationales[0].problem_id
+    with pytest.raises(gr.Error, match="viewers step through with the models offered"):
+        handlers.start(problem, "", str(tiny_gpt2), str(tiny_gpt2), as_user("victor"))  # a folder, typed
+    state = handlers.start(problem, "", str(checkpoint.id), "tiny-student", as_user("victor"))[0]
+    assert state["decomposer"] == {"checkpoint_id": checkpoint.id}
+    # The state comes back from the browser: a spec swapped in there is checked again on every step.
+    tampered = {**state, "solver": {"backend": "transformers", "model": str(tiny_gpt2)}}
+    with pytest.raises(gr.Error, match="viewers step through"):
+        next(handlers.next_step(tampered, None, False, 0, as_user("victor")))
+    with pytest.raises(gr.Error, match="not valid"):
+        next(handlers.next_step({**state, "solver": "x"}, None, False, 0, as_user("victor")))
     with pytest.raises(gr.Error):
-        handlers.save(state, edited, as_user("victor"))
+        next(handlers.next_step(state, None, False, 0, as_user(None)))  # nobody logged in
+
+
+def test_reveal_mode_hides_the_next_sub_question_until_asked(
+    handlers: StepThroughHandlers, users: dict[str, User]
+) -> None:
+    model = {"checkpoint_id": 1}
+    pairs = [Pair("How many pens in a box?", "5 pens."), Pair("How many in 2 boxes?", "2 * 5 = 11")]
+    state = StepSession("Tom has 2 boxes of 5 pens.", model, model, pairs=pairs, reference_values=["5", "10"])
+    frames = [trace_frame(state, reveal_mode=True, revealed=n) for n in range(5)]
+    assert list(frames[0]["sub_question"]) == [S.HIDDEN_QUESTION] * 2
+    assert list(frames[1]["sub_question"]) == ["How many pens in a box?", S.HIDDEN_QUESTION]
+    assert frames[1].loc[0, "answer"] == S.HIDDEN and frames[2].loc[0, "answer"] == "5 pens."
+    assert frames[3].loc[1, "sub_question"] == "How many in 2 boxes?" and frames[3].loc[1, "answer"] == S.HIDDEN
+    counts = [handlers.reveal(state.to_json(), n, True, as_user("victor"))[1] for n in range(5)]
+    assert counts == [1, 2, 3, 4, 4]  # four items, then nothing more to reveal
+    kept = apply_edits(state, frames[1])
+    assert [(p.sub_question, p.answer) for p in kept.pairs] == [(p.sub_question, p.answer) for p in pairs]
+    assert "2 * 5 = 11" not in presenter_html(state, reveal_mode=True, revealed=3)
+
+
+def test_each_step_shows_its_arithmetic_and_reference_check() -> None:
+    model = {"checkpoint_id": 1}
+    pairs = [Pair("Pens in a box?", "5 pens."), Pair("Pens in 2 boxes?", "2 * 5 = 11"), Pair("Left?", "3 + 4 = 7")]
+    state = StepSession("q", model, model, pairs=pairs, reference_values=["5", "10"])
+    checks = list(trace_frame(state, reveal_mode=False, revealed=0)["check"])
+    assert checks[0] == "no arithmetic to check · ✓ 5 matches reference step 1"
+    assert checks[1].startswith("✗ 2 * 5 = 11 (is 10)") and "11 is no value of the reference" in checks[1]
+    assert checks[2].startswith("✓ arithmetic checks out")
+    page = presenter_html(StepSession("<b>x</b>", model, model, pairs=[Pair("<img src=x>", "1")]),
+                          reveal_mode=False, revealed=0)  # fmt: skip
+    assert "<img" not in page and "&lt;img src=x&gt;" in page and "&lt;b&gt;" in page
+
+
+@pytest.mark.slow
+def test_a_step_streams_through_the_worker_then_saves_and_exports(
+    handlers: StepThroughHandlers,
+    rationales: list[Rationale],
+    users: dict[str, User],
+    checkpoint: ModelCheckpoint,
+    session: Session,
+) -> None:
+    state, question, trace, teacher, reference, gold, _, revealed, presenter = handlers.start(
+        rationales[0].problem_id, "", "tiny-student", "tiny-student", as_user("victor")
+    )
+    assert question.startswith("Tom has 2 boxes") and gold == "10" and revealed == 0 and trace.empty
+    assert list(reference["text"]) == ["5 pens.", "2 * 5 = 10"] and "Tom has 2 boxes" in presenter
+    updates = list(handlers.next_step(state, trace, False, 0, as_user("victor")))
+    statuses = [update[3] for update in updates]
+    assert statuses[0] == S.SENDING and any("Loading the decomposer" in s for s in statuses)
+    state, table, _, status, _, _ = updates[-1]
+    assert "Step 1 done" in status or "Finished" in status, status
+    if state["finished"] and not state["pairs"]:
+        pytest.skip("the tiny random decomposer ended immediately")
+    with pytest.raises(gr.Error):
+        handlers.save(state, table, as_user("victor"))
+    edited = table.copy()
+    edited.loc[0, "answer"] = "Each box has 5 pens."
     message = handlers.save(state, edited, as_user("alice"))
     saved = session.exec(select(Rationale).where(Rationale.source == "student")).one()
     assert f"#{saved.id}" in message and saved.problem_id == rationales[0].problem_id
-    exported = handlers.export_html(state, edited)
+    exported = handlers.export_html(state, edited, as_user("victor"))
     assert "Each box has 5 pens." in Path(exported["value"]).read_text()
-
-
-def test_a_typed_question_and_hidden_answers_survive_edits(model_app: AppContext, tiny_gpt2: Path) -> None:
-    model = {"backend": "transformers", "model": str(tiny_gpt2)}
-    pairs = [Pair("What is 2+2?", "4"), Pair("Anything else?", "no")]
-    state = StepSession(question="What is 2+2?", decomposer=model, solver=model, pairs=pairs)
-    hidden = trace_frame(state, reveal_mode=True, revealed=1)
-    assert list(hidden["answer"]) == ["4", S.HIDDEN]
-    kept = apply_edits(state, hidden)
-    assert [p.answer for p in kept.pairs] == ["4", "no"]  # the placeholder never replaces an answer
     with pytest.raises(gr.Error, match="Start"):
-        list(StepThroughHandlers(model_app).next_step({}, None, False, 0))
+        list(handlers.next_step({}, None, False, 0, as_user("victor")))

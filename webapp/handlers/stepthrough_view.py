@@ -1,0 +1,107 @@
+"""What the step-through page shows of a session: the trace table (with each step's checks), the live
+step as it streams, and the presenter view; in reveal mode every sub-question and answer stays hidden
+until the teacher reveals it (one item at a time: sub-question 1, answer 1, sub-question 2, ...).
+
+All text from models and users is escaped here (html.escape) before it reaches an HTML component.
+"""
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from backend import stepthrough
+from backend.step_checks import step_check
+from backend.stepthrough import StepSession
+from webapp import strings
+
+S = strings.StepThrough
+CURSOR = "▌"
+
+
+@dataclass(frozen=True)
+class Live:
+    """The text of the step being generated: part is "question" or "answer"."""
+
+    part: str
+    text: str
+
+
+def _hidden(reveal_mode: bool, revealed: int, item: int) -> bool:
+    """Item 2k is sub-question k+1, item 2k+1 its answer; the first `revealed` items show."""
+    return reveal_mode and item >= revealed
+
+
+def revealable(state: StepSession) -> int:
+    """How many items (sub-questions and answers) exist to reveal."""
+    return sum(1 + (pair.answer is not None) for pair in state.pairs)
+
+
+def trace_frame(
+    state: StepSession, *, reveal_mode: bool, revealed: int, live: Live | None = None
+) -> pd.DataFrame:
+    rows = []
+    for index, pair in enumerate(state.pairs):
+        question = S.HIDDEN_QUESTION if _hidden(reveal_mode, revealed, 2 * index) else pair.sub_question
+        answer, check = pair.answer or "", ""
+        if pair.answer is not None and _hidden(reveal_mode, revealed, 2 * index + 1):
+            answer = S.HIDDEN
+        elif pair.answer is not None:
+            check = step_check(pair.answer, pair.calculator, state.reference_values)
+        rows.append([question, answer, check])
+    if live is not None and not reveal_mode:
+        if live.part == "question":
+            rows.append([live.text + CURSOR, "", ""])
+        elif rows:
+            rows[-1][1] = live.text + CURSOR
+    return pd.DataFrame(rows, columns=S.TRACE_HEADERS)
+
+
+def apply_edits(state: StepSession, table: Any) -> StepSession:
+    """Take the user's edits from the table; hidden cells and empty answer cells keep their stored value."""
+    if table is None:
+        return state
+    rows = table.values.tolist() if isinstance(table, pd.DataFrame) else list(table)
+    edited: list[tuple[str, str | None]] = []
+    for index, row in enumerate(rows):
+        stored = state.pairs[index] if index < len(state.pairs) else None
+        sub_question = str(row[0] if row[0] is not None else "").removesuffix(CURSOR)
+        if sub_question == S.HIDDEN_QUESTION:
+            sub_question = stored.sub_question if stored else ""
+        typed = str(row[1]) if len(row) > 1 and row[1] not in (None, "") else None
+        stored_answer = stored.answer if stored else None
+        edited.append((sub_question, stored_answer if typed in (None, S.HIDDEN) else typed))
+    return stepthrough.edit_pairs(state, edited)
+
+
+def live_html(state: StepSession, *, reveal_mode: bool, live: Live | None) -> str:
+    """The step being written, as it streams (in reveal mode only how far it has got)."""
+    if live is None:
+        return ""
+    label = S.LIVE_QUESTION if live.part == "question" else S.LIVE_ANSWER
+    if reveal_mode:
+        return f"<div class='step-live'><b>{label}</b> {S.LIVE_HIDDEN.format(chars=len(live.text))}</div>"
+    return f"<div class='step-live'><b>{label}</b> {html.escape(live.text)}{CURSOR}</div>"
+
+
+def presenter_html(state: StepSession, *, reveal_mode: bool, revealed: int, live: Live | None = None) -> str:
+    """Large type for a projector: the problem, the steps so far (the newest one largest)."""
+    items = []
+    for index, pair in enumerate(state.pairs):
+        question = S.HIDDEN_QUESTION if _hidden(reveal_mode, revealed, 2 * index) else pair.sub_question
+        answer = pair.answer or ""
+        if pair.answer is not None and _hidden(reveal_mode, revealed, 2 * index + 1):
+            answer = S.HIDDEN
+        newest = " class='newest'" if index == len(state.pairs) - 1 else ""
+        items.append(
+            f"<li{newest}><p class='q'>{html.escape(question)}</p><p class='a'>{html.escape(answer)}</p></li>"
+        )
+    if live is not None and live.part == "question" and not reveal_mode:
+        items.append(f"<li class='newest'><p class='q'>{html.escape(live.text)}{CURSOR}</p></li>")
+    final = stepthrough.final_answer(state) if state.finished else None
+    ending = f"<p class='final'>{S.FINAL}: {html.escape(final)}</p>" if final else ""
+    return (
+        f"<div class='presenter'><p class='problem'>{html.escape(state.question)}</p>"
+        f"<ol>{''.join(items)}</ol>{ending}</div>"
+    )
