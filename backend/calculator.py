@@ -1,5 +1,10 @@
-"""GSM8K calculator annotations: `<<48/2=24>>` is parsed into expression and claimed value and checked
-by evaluating the expression with a small, safe arithmetic evaluator (never Python's eval)."""
+"""The calculator: arithmetic in a step is checked (and, during generation, corrected) by evaluating it
+with a small, safe arithmetic evaluator (never Python's eval).
+
+Two spellings are understood: GSM8K's annotations `<<48/2=24>>`, and plain equations written in the text,
+`120 - 14 = 106` (reasoning-gym `gsm_symbolic` rationales and most model outputs have no annotations).
+A plain equation needs at least one operator between numbers on its left; anything else ("2x = 10",
+"48=48", words) is left as written."""
 
 import ast
 import math
@@ -25,6 +30,13 @@ MAX_EXPONENT = 100  # 10**10**10 would hang the process
 # Most GSM8K annotations are one binary operation ("48/2"): computed directly, ~8x faster than ast.parse.
 # Same numbers as the ast path accepts (no leading zeros), so both paths give the same result.
 _SIMPLE = re.compile(r"(-?(?:0|[1-9]\d*)(?:\.\d+)?)\s*([-+*/])\s*(-?(?:0|[1-9]\d*)(?:\.\d+)?)")
+# Plain equations: numbers (thousands commas, decimals, a leading $) joined by + - * / x, the
+# multiplication and division signs, and parentheses.
+_NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_OPERAND = rf"\(*\s*{_NUM}\s*\)*"
+PLAIN_EQUATION = re.compile(
+    rf"(?<![\w.,$])(?P<expression>{_OPERAND}(?:\s*[-+*/x\u00d7\u00f7]\s*{_OPERAND})+)\s*=\s*(?P<claimed>-?{_NUM})(?![\d])"
+)
 _SIMPLE_OPERATORS: dict[str, Any] = {
     "+": operator.add,
     "-": operator.sub,
@@ -69,7 +81,8 @@ def _evaluate(node: ast.AST) -> float:
 
 def safe_eval(expression: str) -> float | None:
     """Evaluate + - * / // % ** and parentheses over numbers; None for anything else or on error."""
-    cleaned = expression.replace(",", "").replace("$", "").replace("x", "*").replace("÷", "/").strip()
+    cleaned = expression.replace(",", "").replace("$", "").replace("x", "*").replace("\u00d7", "*")
+    cleaned = cleaned.replace("÷", "/").strip()
     if not cleaned or len(cleaned) > 200:
         return None
     simple = _SIMPLE.fullmatch(cleaned)
@@ -111,6 +124,59 @@ def parse_annotations(text: str) -> list[Annotation]:
     return [check_annotation(expr, claimed) for expr, claimed in ANNOTATION.findall(text)]
 
 
+def claim_holds(computed: float, claimed: str) -> bool:
+    """A written value is right when it equals the computed one, or rounds it to the decimals it shows
+    ("10 / 3 = 3.33" holds; "10 / 3 = 3" does not)."""
+    value = parse_number(claimed)
+    if value is None:
+        return False
+    decimals = len(claimed.strip().rstrip(".").partition(".")[2])
+    return values_equal(computed, value) or (decimals > 0 and abs(computed - value) <= 0.5 * 10.0**-decimals)
+
+
+@dataclass(frozen=True)
+class PlainEquation:
+    expression: str
+    claimed: str
+    computed: float | None  # None: not computable (unbalanced parentheses, division by zero)
+    value_start: int  # where the claimed value starts in the text
+    value_end: int
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.computed is None else claim_holds(self.computed, self.claimed)
+
+
+def find_plain_equations(text: str, start: int = 0) -> list[PlainEquation]:
+    """Every `a op b (op c ...) = value` written outside `<<...>>` annotations, from `start` on."""
+    masked = ANNOTATION.sub(lambda match: " " * len(match.group()), text)  # annotations are checked apart
+    return [
+        PlainEquation(
+            expression=match["expression"].strip(),
+            claimed=match["claimed"],
+            computed=safe_eval(match["expression"]),
+            value_start=match.start("claimed"),
+            value_end=match.end("claimed"),
+        )
+        for match in PLAIN_EQUATION.finditer(masked, start)
+        if not text[: match.start("claimed")].endswith(">>")  # `16-4 = <<16-4=12>>12`: checked as annotation
+    ]
+
+
+def parse_checks(text: str) -> list[Annotation]:
+    """All arithmetic a step states, checked: its annotations, then its plain equations."""
+    plain = [
+        Annotation(expression=eq.expression, claimed=eq.claimed, computed=eq.computed, ok=eq.ok)
+        for eq in find_plain_equations(text)
+    ]
+    return parse_annotations(text) + plain
+
+
+def first_wrong_equation(text: str, start: int = 0) -> PlainEquation | None:
+    """The earliest plain equation from `start` on whose written value the calculator refutes."""
+    return next((eq for eq in find_plain_equations(text, start) if eq.ok is False), None)
+
+
 def strip_annotations(text: str) -> str:
     return ANNOTATION.sub("", text)
 
@@ -135,4 +201,4 @@ def step_value(text: str) -> str | None:
 
 def annotate_step(text: str) -> tuple[list[dict[str, Any]], str | None]:
     """Expressions (as JSON) and the intermediate value of one step, as stored on a Step row."""
-    return [annotation.to_json() for annotation in parse_annotations(text)], step_value(text)
+    return [annotation.to_json() for annotation in parse_checks(text)], step_value(text)

@@ -1,10 +1,12 @@
-"""Generation with the GSM8K calculator: when a model writes `<<expr=`, the expression is evaluated
-(backend.calculator.safe_eval) and the true result is written in before the model continues.
+"""Generation with the calculator: a model's arithmetic is set right before it goes on writing.
 
-Done through any backend, batched: `>>` is an extra stop string, so generation pauses right after an
-annotation; its claimed value is replaced by the computed one, the annotation closed, and every paused
-text continues in one batch. Small students copy numbers well but multiply badly, so fixing the value
-*before* they go on writing is what makes the rest of the step (and the next steps) use the right number.
+Two spellings (backend.calculator): a GSM8K annotation `<<expr=` is closed with the computed value (`>>`
+is an extra stop string, so generation pauses right after an annotation); a plain equation `a op b = c`
+whose written value is wrong is rewound: the text is cut after `=`, the computed value written in, and
+the model continues from there (plain equations need no stop string, so this works through every
+backend, and a right equation costs nothing). Every paused or rewound text continues in one batch.
+Small students copy numbers well but multiply badly, so fixing the value *before* they go on writing is
+what makes the rest of the step (and the next steps) use the right number.
 """
 
 import re
@@ -12,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from backend.calculator import format_number, safe_eval
+from backend.calculator import first_wrong_equation, format_number, safe_eval
 from backend.teacher.base import GenerationParams, TeacherBackend
 
-MAX_CALCULATOR_CALLS = 8  # per text: a model looping on annotations still ends
+MAX_CALCULATOR_CALLS = 12  # per text: a model looping on annotations or wrong sums still ends
 OPEN_ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)$")  # an annotation the `>>` stop left open at the end
 
 
@@ -27,6 +29,8 @@ class Generated:
     # Each annotation whose claimed value the calculator replaced: {"expression", "claimed", "computed"}.
     calculator: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    checked_upto: int = 0  # plain equations before this offset are verified (or were corrected)
+    kept_tokens: int = 0  # tokens of `text` (tokens_out also counts the ones a rewind discarded)
 
 
 def close_annotation(text: str) -> tuple[str, dict[str, Any] | None] | None:
@@ -46,6 +50,41 @@ def close_annotation(text: str) -> tuple[str, dict[str, Any] | None] | None:
     return text[: match.start()] + f"<<{expression}={value}>>", fixed
 
 
+def rewind_wrong_equation(text: str, start: int = 0) -> tuple[str, dict[str, Any]] | None:
+    """The text cut after the first wrong plain equation's `=` with the computed value written in (what
+    the model goes on from), and its record; None when every equation from `start` on holds."""
+    wrong = first_wrong_equation(text, start)
+    if wrong is None or wrong.computed is None:
+        return None
+    value = format_number(wrong.computed)
+    prefix = "$" if wrong.claimed.startswith("$") else ""  # keep the model's own unit spelling
+    fixed = {"expression": wrong.expression, "claimed": wrong.claimed, "computed": value}
+    return text[: wrong.value_start] + prefix + value, fixed
+
+
+def _apply_calculator(result: Generated, completion_text: str, tokens_out: int, *, hit_budget: bool) -> bool:
+    """Set the arithmetic of a finished round right; True when the text must be continued."""
+    closed = None if hit_budget else close_annotation(result.text)
+    if closed is not None:
+        result.text, fixed = closed
+        if fixed is not None:
+            result.calculator.append(fixed)
+        result.kept_tokens += tokens_out
+        return True
+    rewound = rewind_wrong_equation(result.text, result.checked_upto)
+    if rewound is None:
+        result.kept_tokens += tokens_out
+        result.checked_upto = len(result.text)
+        return False
+    round_start = len(result.text) - len(completion_text)
+    kept_chars = max(0, len(rewound[0]) - round_start)
+    result.kept_tokens += round(tokens_out * min(1.0, kept_chars / max(1, len(completion_text))))
+    result.text, fixed = rewound
+    result.calculator.append(fixed)
+    result.checked_upto = len(result.text)
+    return True
+
+
 def generate_texts(
     backend: TeacherBackend, prompts: Sequence[str], params: GenerationParams, *, calculator: bool = True
 ) -> list[Generated]:
@@ -58,7 +97,7 @@ def generate_texts(
     for round_number in range(MAX_CALCULATOR_CALLS + 1):
         if not pending:
             break
-        budget = max(1, params.max_tokens - min(results[i].tokens_out for i in pending))
+        budget = max(1, params.max_tokens - min(results[i].kept_tokens for i in pending))
         call = replace(params, stop=stop, max_tokens=budget, seed=params.seed + round_number)
         outputs = backend.generate([prompts[i] + results[i].text for i in pending], call)
         still_open = []
@@ -68,11 +107,14 @@ def generate_texts(
             result.tokens_in += completion.tokens_in
             result.tokens_out += completion.tokens_out
             result.error = result.error or completion.error
-            closed = close_annotation(result.text) if calculator and completion.tokens_out < budget else None
-            if closed is not None and round_number < MAX_CALCULATOR_CALLS:
-                result.text, fixed = closed
-                if fixed is not None:
-                    result.calculator.append(fixed)
+            if not calculator or completion.error:
+                result.kept_tokens += completion.tokens_out
+                continue
+            hit_budget = completion.tokens_out >= budget
+            going_on = _apply_calculator(
+                result, completion.text, completion.tokens_out, hit_budget=hit_budget
+            )
+            if going_on and round_number < MAX_CALCULATOR_CALLS and result.kept_tokens < params.max_tokens:
                 still_open.append(index)
         pending = still_open
     return results

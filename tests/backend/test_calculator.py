@@ -6,8 +6,12 @@ from hypothesis import strategies as st
 
 from backend.calculator import (
     annotate_step,
+    claim_holds,
+    find_plain_equations,
+    first_wrong_equation,
     format_number,
     parse_annotations,
+    parse_checks,
     parse_number,
     safe_eval,
     step_value,
@@ -138,3 +142,33 @@ def test_one_operation_fast_path_agrees_with_the_parser(a: object, operator: str
     # "(a) op (b)" has parentheses, so it always takes the general ast path; "a op b" takes the fast one.
     left, right = str(a), str(b)
     assert safe_eval(f"{left} {operator} {right}") == safe_eval(f"({left}) {operator} ({right})")
+
+
+def test_plain_equations_are_checked_like_annotations() -> None:
+    checks = parse_checks("He has 120 - 14 = 88 dollars, then 3 x $5 = $15 and 16-4 = <<16-4=12>>12.")
+    assert [(c.expression, c.claimed, c.ok) for c in checks] == [
+        ("16-4", "12", True),  # the annotation, checked once (not again as a plain equation)
+        ("120 - 14", "88", False),
+        ("3 x $5", "$15", True),
+    ]
+    assert checks[1].computed == 106.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2x = 10", "48=48", "x = 5 + y", "It costs 5 dollars = 500 cents", "pages 5-7 = the chapter"],
+)
+def test_what_is_not_arithmetic_is_left_as_written(text: str) -> None:
+    assert find_plain_equations(text) == [] or all(eq.ok is not False for eq in find_plain_equations(text))
+
+
+def test_a_rounded_claim_holds_and_a_wrong_one_is_found_first() -> None:
+    assert claim_holds(10 / 3, "3.33") and not claim_holds(10 / 3, "3")
+    wrong = first_wrong_equation("12 + 17 = 29. 2x = 258 - 140 = 140.")
+    assert wrong is not None and (wrong.expression, wrong.computed) == ("258 - 140", 118.0)
+
+
+def test_annotate_step_records_plain_equation_checks() -> None:
+    expressions, value = annotate_step("Tom spends 3 * 5 = 16 dollars on pens.")
+    assert expressions == [{"expression": "3 * 5", "claimed": "16", "computed": 15.0, "ok": False}]
+    assert value == "16"

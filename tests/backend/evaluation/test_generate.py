@@ -59,4 +59,39 @@ def test_a_model_that_never_stops_annotating_is_cut_off():
     backend = ScriptedBackend(lambda prompt: "<<1+1=3>>")
     [result] = generate_texts(backend, ["x"], GenerationParams(max_tokens=1000))
     assert len(backend.calls) == MAX_CALCULATOR_CALLS + 1
-    assert result.text.count("<<1+1=2>>") == MAX_CALCULATOR_CALLS
+    assert result.text.count("<<1+1=2>>") == MAX_CALCULATOR_CALLS + 1  # the last one is set right too
+
+
+def gsm_symbolic_student(prompt: str) -> str:
+    """Plain equations, no annotations (reasoning-gym gsm_symbolic style): the first sum is wrong; once the
+    calculator has written the right value the student copies what it sees into the next step."""
+    if prompt.endswith("120 - 14 = 106"):
+        return " dollars left. Then 106 * 2 = 212. So the answer is: 212"
+    return " He has 120 - 14 = 88 dollars left. Then 88 * 2 = 176. So the answer is: 176"
+
+
+def test_the_calculator_rewinds_a_wrong_plain_equation_and_the_model_goes_on_from_the_right_value():
+    backend = ScriptedBackend(gsm_symbolic_student)
+    [result] = generate_texts(backend, ["Q: ...\nA:"], GenerationParams(stop=["\n"]))
+    assert result.text == " He has 120 - 14 = 106 dollars left. Then 106 * 2 = 212. So the answer is: 212"
+    assert result.calculator == [{"expression": "120 - 14", "claimed": "88", "computed": "106"}]
+    assert backend.calls[1] == ["Q: ...\nA: He has 120 - 14 = 106"]
+    assert len(backend.calls) == 2  # right equations cost no extra round
+
+
+def test_plain_equations_are_left_alone_without_the_calculator_or_when_right_or_unparseable():
+    [raw] = generate_texts(
+        ScriptedBackend(gsm_symbolic_student), ["Q:"], GenerationParams(), calculator=False
+    )
+    assert "120 - 14 = 88" in raw.text
+    for text in ("2x = 10, so x = 5.", "48=48 eggs.", "(3 + 4 = 7", "10 / 3 = 3.33 each."):
+        backend = ScriptedBackend(lambda prompt, text=text: text)
+        [result] = generate_texts(backend, ["Q:"], GenerationParams())
+        assert result.text == text and result.calculator == [] and len(backend.calls) == 1
+
+
+def test_a_model_that_keeps_writing_wrong_sums_is_cut_off():
+    backend = ScriptedBackend(lambda prompt: " 1 + 1 = 3 and")
+    [result] = generate_texts(backend, ["x"], GenerationParams(max_tokens=1000))
+    assert len(backend.calls) == MAX_CALCULATOR_CALLS + 1
+    assert result.text.count("1 + 1 = 2") == MAX_CALCULATOR_CALLS + 1
