@@ -27,7 +27,7 @@ class CuratedRecord:
     gold_answer: str | None
     answer_type: str
     steps: list[StepText]
-    final_answer: str
+    final_answer: str  # "" when the rationale states none (never filled in from the gold answer)
 
 
 def get_set(session: Session, *, set_id: int) -> CuratedSet:
@@ -223,7 +223,8 @@ def frozen_records(session: Session, *, set_id: int) -> list[CuratedRecord]:
                 gold_answer=problem.gold_answer,
                 answer_type=answer_type,
                 steps=steps_from_content(content),
-                final_answer=content.get("final_answer") or problem.gold_answer or "",
+                # Never the gold: a rationale that states no answer must not pass a correctness filter.
+                final_answer=content.get("final_answer") or "",
             )
         )
     return records

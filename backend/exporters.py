@@ -5,7 +5,8 @@ exactly `student_formats.examples_for`'s, written as
     prompt_completion  TRL prompt/completion JSONL: {"prompt": ..., "completion": ...} per line
     messages           chat JSONL: {"messages": [{"role": "user", ...}, {"role": "assistant", ...}]}
     dataset            a `datasets.Dataset` with prompt and completion columns, saved with save_to_disk
-Rationales without sub-questions cannot make Socratic examples: they are skipped and counted.
+Rationales that cannot make a kind's examples (no final answer for CoT, no sub-questions for Socratic
+kinds, steps without text for a solver) are dropped, and the report says how many and why.
 Paths are confined below the export root (settings.export_root) so a user cannot write elsewhere.
 """
 
@@ -23,7 +24,8 @@ from backend.curation import CuratedRecord
 from backend.filters import RationaleFilter
 from backend.paths import PathNotAllowed, confined_path
 from backend.rationales import steps_from_content
-from backend.student_formats import Example, MissingSubQuestions, StepText, examples_for
+from backend.student_formats import Example, StepText
+from backend.training.data import ExampleBuild, examples_from_records
 from db.models import Dataset, Problem, Rationale, Revision, Step, StudentKind
 from db.settings import get_settings
 
@@ -37,14 +39,16 @@ class ExportError(ValueError):
 @dataclass(frozen=True)
 class ExportReport:
     written: int  # examples written (Socratic kinds give several per rationale)
-    skipped: int  # rationales skipped: a Socratic kind needs a sub-question on every step
+    skipped: int  # rationales dropped, for any reason (see `dropped`)
     records: int  # rationales given
     path: Path
+    dropped: dict[str, int]  # reason -> rationales
 
     def summary(self) -> str:
-        skipped = f", skipped {self.skipped:,} rationales without sub-questions" if self.skipped else ""
         used = self.records - self.skipped
-        return f"wrote {self.written:,} examples from {used:,} rationales{skipped} to {self.path}"
+        reasons = ", ".join(f"{count:,} {reason}" for reason, count in self.dropped.items())
+        skipped = f"; dropped {self.skipped:,} rationales: {reasons}" if self.skipped else ""
+        return f"wrote {self.written:,} examples from {used:,} rationales to {self.path}{skipped}"
 
 
 def export_path(user_path: str | Path, *, allowed_root: Path | None = None) -> Path:
@@ -56,16 +60,9 @@ def export_path(user_path: str | Path, *, allowed_root: Path | None = None) -> P
         raise ExportError(f"cannot export there: {error}") from None
 
 
-def build_examples(records: Sequence[CuratedRecord], kind: StudentKind) -> tuple[list[Example], int]:
-    """Every record's examples for `kind`, and how many records were skipped for lack of sub-questions."""
-    examples: list[Example] = []
-    skipped = 0
-    for record in records:
-        try:
-            examples.extend(examples_for(kind, record.question, record.steps, record.final_answer))
-        except MissingSubQuestions:
-            skipped += 1
-    return examples, skipped
+def build_examples(records: Sequence[CuratedRecord], kind: StudentKind) -> ExampleBuild:
+    """Every usable record's examples for `kind` (the training formats), and what was dropped why."""
+    return examples_from_records(records, kind=kind)
 
 
 def _write_jsonl(path: Path, lines: Sequence[dict[str, object]]) -> None:
@@ -112,9 +109,10 @@ def export_records(
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
     target = export_path(path, allowed_root=allowed_root)
-    examples, skipped = build_examples(records, StudentKind(kind))
+    build = build_examples(records, StudentKind(kind))
+    examples = build.examples
     if not examples:
-        reason = f" ({skipped:,} rationales have no sub-questions for {kind})" if skipped else ""
+        reason = f" ({build.describe_dropped()} for {kind})" if build.dropped else ""
         raise ExportError(f"nothing to export: no examples from {len(records):,} rationales{reason}")
     if target.is_dir() and fmt != "dataset":
         raise ExportError(f"{target} is a folder; give a file name such as {target / 'train.jsonl'}")
@@ -125,7 +123,13 @@ def export_records(
         _write_jsonl(target, [{"messages": e.as_messages()} for e in examples])
     else:
         _write_dataset(target, examples)
-    return ExportReport(written=len(examples), skipped=skipped, records=len(records), path=target)
+    return ExportReport(
+        written=len(examples),
+        skipped=build.dropped.total(),
+        records=len(records),
+        path=target,
+        dropped=dict(build.dropped),
+    )
 
 
 def _steps_from_rows(session: Session, rationale_ids: Sequence[int]) -> dict[int, list[StepText]]:
@@ -170,10 +174,7 @@ def records_for_filter(session: Session, *, rationale_filter: RationaleFilter) -
                 gold_answer=problem.gold_answer,
                 answer_type=answer_type,
                 steps=steps,
-                final_answer=content.get("final_answer")
-                or rationale.final_answer
-                or problem.gold_answer
-                or "",
+                final_answer=content.get("final_answer") or rationale.final_answer or "",
             )
         )
     return records

@@ -5,12 +5,14 @@ prompt formats, so inference prompts are byte-identical to the ones a student wa
 """
 
 import random
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from backend.answers import answers_match
 from backend.curation import CuratedRecord
-from backend.student_formats import Example, MissingSubQuestions, examples_for
+from backend.student_formats import Example, examples_for
 from backend.training.config import FilterPolicy
 from db.models import StudentKind
 
@@ -18,11 +20,70 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
 
+# Why a rationale makes no training example (the keys exports and training runs report counts under).
+NO_FINAL_ANSWER = "no final answer (cut off, unparseable or decompose-only)"
+WRONG_ANSWER = "final answer differs from the gold answer"
+NO_SUB_QUESTIONS = "steps without sub-questions"
+EMPTY_STEP = "steps without text (decompose-only)"
+SOCRATIC_KINDS = (StudentKind.decomposer, StudentKind.solver, StudentKind.unified, StudentKind.decompose_only)
+# Kinds whose targets hold the steps' text, or the final answer.
+STEP_TEXT_KINDS = (StudentKind.cot, StudentKind.solver, StudentKind.unified)
+ANSWER_KINDS = (StudentKind.cot, StudentKind.answer_only)
+
+
+@dataclass
+class ExampleBuild:
+    """The examples a set of rationales yields for one student kind, and the rationales it dropped."""
+
+    examples: list[Example] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)  # reason -> rationales
+
+    def describe_dropped(self) -> str:
+        """'dropped 3 rationales: 2 no final answer (...), 1 steps without sub-questions'; '' if none."""
+        if not self.dropped:
+            return ""
+        reasons = ", ".join(f"{count:,} {reason}" for reason, count in self.dropped.most_common())
+        return f"dropped {self.dropped.total():,} rationales: {reasons}"
+
+
+def has_final_answer(record: CuratedRecord) -> bool:
+    return bool(record.final_answer.strip())
+
+
 def is_correct(record: CuratedRecord) -> bool:
-    """A record is correct when its final answer matches the gold; without a gold it cannot be refuted."""
+    """Correct: a stated final answer that matches the gold. A rationale that states none (cut off,
+    unparseable, decompose-only) is never correct; without a gold a stated answer cannot be refuted."""
+    if not has_final_answer(record):
+        return False
     if record.gold_answer is None:
         return True
     return answers_match(record.final_answer, record.gold_answer, record.answer_type)
+
+
+def unusable_reason(record: CuratedRecord, kind: StudentKind) -> str | None:
+    """Why this rationale cannot make `kind` examples, or None when it can."""
+    if kind in ANSWER_KINDS and not has_final_answer(record):
+        return NO_FINAL_ANSWER
+    if kind in SOCRATIC_KINDS and (
+        not record.steps or any(not (step.sub_question or "").strip() for step in record.steps)
+    ):
+        return NO_SUB_QUESTIONS
+    if kind in STEP_TEXT_KINDS and any(not step.text.strip() for step in record.steps):
+        return EMPTY_STEP
+    return None
+
+
+def examples_from_records(records: Sequence[CuratedRecord], *, kind: StudentKind) -> ExampleBuild:
+    """Every example the usable records yield for `kind`; the others are counted by reason, never padded
+    with the gold answer (that would teach a student to state it after an unfinished rationale)."""
+    build = ExampleBuild()
+    for record in records:
+        reason = unusable_reason(record, kind)
+        if reason is not None:
+            build.dropped[reason] += 1
+            continue
+        build.examples.extend(examples_for(kind, record.question, record.steps, record.final_answer))
+    return build
 
 
 def _by_question(records: Sequence[CuratedRecord]) -> dict[int, list[CuratedRecord]]:
@@ -49,22 +110,37 @@ def select_records(
     return [rng.choice(group) for _ in range(max(1, epochs)) for group in groups.values()]
 
 
-def records_to_examples(records: Sequence[CuratedRecord], *, kind: StudentKind) -> list[Example]:
-    """Every example the records yield; a Socratic kind over steps without sub-questions is an error."""
-    examples: list[Example] = []
-    missing: list[int] = []
-    for record in records:
-        try:
-            examples.extend(examples_for(kind, record.question, record.steps, record.final_answer))
-        except MissingSubQuestions:
-            missing.append(record.rationale_id)
-    if missing:
-        shown = ", ".join(str(rid) for rid in missing[:5]) + (" ..." if len(missing) > 5 else "")
+def correctness_drops(records: Sequence[CuratedRecord]) -> Counter[str]:
+    """Why the correctness policies drop what they drop: no stated answer, or a wrong one."""
+    return Counter(
+        NO_FINAL_ANSWER if not has_final_answer(record) else WRONG_ANSWER
+        for record in records
+        if not is_correct(record)
+    )
+
+
+def build_training_examples(
+    records: Sequence[CuratedRecord],
+    *,
+    kind: StudentKind,
+    policy: FilterPolicy,
+    epochs: int = 1,
+    seed: int = 0,
+) -> ExampleBuild:
+    """The examples one training run sees and what was dropped on the way (filter policy, then format)."""
+    selected = select_records(records, policy=policy, epochs=epochs, seed=seed)
+    if not selected:
         raise ValueError(
-            f"{len(missing)} rationale(s) have steps without sub-questions, which a {kind} student needs "
-            f"(rationale ids: {shown}); curate a set of Socratic rationales or pick another kind"
+            f"no rationale of the set passes the {policy} filter policy ({len(records)} in the set); "
+            "try --filter-policy all"
         )
-    return examples
+    build = examples_from_records(selected, kind=kind)
+    if policy != FilterPolicy.all:
+        build.dropped.update(correctness_drops(records))
+    if not build.examples:
+        shown = ", ".join(f"{count} rationale(s) have {reason}" for reason, count in build.dropped.items())
+        raise ValueError(f"no {kind} example can be made from the set: {shown}")
+    return build
 
 
 def build_examples(
@@ -75,13 +151,7 @@ def build_examples(
     epochs: int = 1,
     seed: int = 0,
 ) -> list[Example]:
-    selected = select_records(records, policy=policy, epochs=epochs, seed=seed)
-    if not selected:
-        raise ValueError(
-            f"no rationale of the set passes the {policy} filter policy ({len(records)} in the set); "
-            "try --filter-policy all"
-        )
-    return records_to_examples(selected, kind=kind)
+    return build_training_examples(records, kind=kind, policy=policy, epochs=epochs, seed=seed).examples
 
 
 def to_dataset(examples: Sequence[Example]) -> "Dataset":

@@ -14,7 +14,7 @@ from backend.jobs import store
 from backend.jobs.context import JobContext
 from backend.student_formats import Example
 from backend.training.config import CONFIG_FILE, TrainConfig, read_run_file, write_run_file
-from backend.training.data import build_examples
+from backend.training.data import ExampleBuild, build_training_examples
 from db.models import CuratedSet, Job, JobKind, JobStatus, ModelCheckpoint, TrainingRun
 from db.settings import get_settings
 
@@ -29,14 +29,18 @@ def _resolve_set(session: Session, config: TrainConfig) -> CuratedSet:
     return curated_set
 
 
-def training_examples(session: Session, config: TrainConfig) -> list[Example]:
-    """The exact examples a run trains on (raises a clear ValueError when there are none)."""
+def training_build(session: Session, config: TrainConfig) -> ExampleBuild:
+    """The exact examples a run trains on and the rationales dropped why (a clear ValueError if none)."""
     assert config.set_id is not None
     records = frozen_records(session, set_id=config.set_id)
     epochs = max(1, math.ceil(config.epochs))
-    return build_examples(
+    return build_training_examples(
         records, kind=config.kind, policy=config.filter_policy, epochs=epochs, seed=config.seed
     )
+
+
+def training_examples(session: Session, config: TrainConfig) -> list[Example]:
+    return training_build(session, config).examples
 
 
 def _name_taken(session: Session, name: str) -> bool:
@@ -51,7 +55,7 @@ def start_training(
     """Validate the config against the set, create the TrainingRun and its queued Job, save config.json."""
     curated_set = _resolve_set(session, config)
     config.set_id, config.set_name = curated_set.id, curated_set.name
-    examples = training_examples(session, config)  # fail now, in the caller's hands, not in the worker
+    build = training_build(session, config)  # fail now, in the caller's hands, not in the worker
     if config.name and _name_taken(session, config.name):
         raise ValueError(f"a training run or checkpoint named {config.name!r} already exists")
     assert curated_set.id is not None
@@ -67,7 +71,7 @@ def start_training(
     config.name = config.name or f"{curated_set.name}-{config.kind}-{run.id}"
     config.output_dir = config.output_dir or str(get_settings().resolved_runs_dir / f"train-{run.id}")
     run.name, run.output_dir = config.name, config.output_dir
-    run.hyperparams = config.to_json() | {"n_examples": len(examples)}
+    run.hyperparams = config.to_json() | {"n_examples": len(build.examples), "dropped": dict(build.dropped)}
     session.commit()
     job = store.create_linked_job(
         session, kind=JobKind.train, run=run, param_name="training_run_id", created_by_id=created_by_id

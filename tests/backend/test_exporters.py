@@ -48,9 +48,10 @@ def test_every_kind_and_format_loads(
     root = tmp_path / "exports"
     name = "out" if fmt == "dataset" else "out.jsonl"
     report = export_records(records, kind=kind, fmt=fmt, path=name, allowed_root=root)
-    examples, skipped = build_examples(records, kind)
+    build = build_examples(records, kind)
+    examples = build.examples
     assert report.path == (root / name).resolve() and report.records == 8
-    assert (report.written, report.skipped) == (len(examples), skipped)
+    assert (report.written, report.skipped) == (len(examples), build.dropped.total())
     assert report.skipped == (3 if kind in SOCRATIC_KINDS else 0)
     loaded = load(report.path, fmt, tmp_path / "cache")
     assert len(loaded) == report.written

@@ -3,9 +3,18 @@ from collections import Counter
 import pytest
 
 from backend.curation import CuratedRecord, create_set, freeze, frozen_records
+from backend.exporters import export_records
 from backend.student_formats import END_MARKER, StepText, examples_for
 from backend.training.config import FilterPolicy
-from backend.training.data import build_examples, is_correct, select_records, to_dataset
+from backend.training.data import (
+    NO_FINAL_ANSWER,
+    WRONG_ANSWER,
+    build_examples,
+    build_training_examples,
+    is_correct,
+    select_records,
+    to_dataset,
+)
 from db.models import StudentKind
 from tests.backend.training.frozen_set import add_sample, make_frozen_set, make_problems
 
@@ -82,7 +91,7 @@ def test_socratic_kind_on_rationales_without_sub_questions_names_them(session):
     assert curated_set.id is not None
     records = frozen_records(session, set_id=curated_set.id)
     assert build_examples(records, kind=StudentKind.cot, policy=FilterPolicy.all)  # fine for CoT
-    with pytest.raises(ValueError, match=r"3 rationale\(s\) have steps without sub-questions.*decomposer"):
+    with pytest.raises(ValueError, match=r"no decomposer example.*3 rationale\(s\) have steps without sub-q"):
         build_examples(records, kind=StudentKind.decomposer, policy=FilterPolicy.all)
 
 
@@ -95,3 +104,38 @@ def test_frozen_multi_sample_set_keeps_correct_samples(session):
     freeze(session, set_id=curated_set.id)
     records = frozen_records(session, set_id=curated_set.id)
     assert ids(select_records(records, policy=FilterPolicy.all_correct)) == [good]
+
+
+def test_a_rationale_without_a_final_answer_is_never_correct_and_never_gets_the_gold(session, tmp_path):
+    """A teacher output cut off before its answer must not train a student to write the gold after it."""
+    problem = make_problems(session)[0]
+    cut_off = add_sample(session, problem, [("How many pens?", "3 * 5 = 15 pens. Then")], "", sample_index=0)
+    good = add_sample(session, problem, [("How many?", "It is 11.")], "11", sample_index=1)
+    wrong = add_sample(session, problem, [("How many?", "It is 10.")], "10", sample_index=2)
+    curated_set = create_set(session, name="with-cut-off", picks=[cut_off, good, wrong])
+    assert curated_set.id is not None
+    freeze(session, set_id=curated_set.id)
+    records = frozen_records(session, set_id=curated_set.id)
+    assert [r.final_answer for r in records] == ["", "11", "10"]  # not filled in from the gold "11"
+    assert not is_correct(records[0]) and not is_correct(record(9, 9, "", gold=None))
+    build = build_training_examples(records, kind=StudentKind.cot, policy=FilterPolicy.all_correct)
+    assert [e.completion for e in build.examples] == [" It is 11. So the answer is: 11"]
+    assert build.dropped == Counter({NO_FINAL_ANSWER: 1, WRONG_ANSWER: 1})
+    report = export_records(records, kind=StudentKind.cot, fmt="prompt_completion", path="x.jsonl",
+                            allowed_root=tmp_path)  # fmt: skip
+    assert (report.written, report.skipped) == (2, 1) and report.dropped == {NO_FINAL_ANSWER: 1}
+    assert "dropped 1 rationales: 1 no final answer" in report.summary()
+
+
+def test_decompose_only_rationales_make_decomposer_but_never_empty_solver_examples():
+    decomposition = CuratedRecord(
+        rationale_id=7, revision_number=1, problem_id=7, question="Q?", gold_answer="11",
+        answer_type="numeric", steps=[StepText("How many pens?", ""), StepText("How many left?", "")],
+        final_answer="",
+    )  # fmt: skip
+    full = record(8, 8, "11")
+    solver = build_training_examples([decomposition, full], kind=StudentKind.solver, policy=FilterPolicy.all)
+    assert len(solver.examples) == 2 and all(e.completion.strip() for e in solver.examples)
+    assert list(solver.dropped) == ["steps without text (decompose-only)"]
+    decomposer = build_examples([decomposition], kind=StudentKind.decomposer, policy=FilterPolicy.all)
+    assert [e.completion for e in decomposer] == [" How many pens?", " How many left?", f" {END_MARKER}"]
