@@ -145,11 +145,15 @@ def _marked_answers(text: str) -> list[str]:
     return spans
 
 
-def extract_final_answer(text: str | None, answer_type: str = "numeric") -> str | None:
+def extract_final_answer(
+    text: str | None, answer_type: str = "numeric", *, marker_required: bool = False
+) -> str | None:
     """The normalised final answer a rationale or model output states, or None.
 
     Understands "#### X", "\\boxed{X}", "So the answer is: X", "The answer is X", "Answer: X"; without a
-    marker, numeric falls back to the last number, yes/no to the first or last yes/no word.
+    marker, numeric falls back to the last number, yes/no to the first or last yes/no word, unless
+    `marker_required` (a student trained to end with a marker that stops before it was cut off: its last
+    number is an intermediate value, not an answer).
     """
     _check_type(answer_type)
     if not text:
@@ -158,6 +162,8 @@ def extract_final_answer(text: str | None, answer_type: str = "numeric") -> str 
         answer = normalize_answer(span, answer_type)
         if answer is not None:
             return answer
+    if marker_required:
+        return None
     if answer_type == "numeric":
         value = last_number(text)
         return None if value is None else format_number(value)

@@ -1,6 +1,8 @@
 """CoT and answer-only evaluation: one generation per problem from `Q: {question}\\nA:` (the training
 prompt), optionally after a few solved examples (the base model's few-shot floor); the final answer is
-read with backend.answers.extract_final_answer."""
+read with backend.answers.extract_final_answer, only after the answer marker the students are trained to
+write: an output that stops before it is truncated (stop reason "truncated"), never graded on its last
+number."""
 
 import time
 from collections.abc import Sequence
@@ -57,11 +59,12 @@ def solve_single(
         steps = [StepRecord(sub_question=None, answer=sentence) for sentence in cot_steps(text)]
         if steps:
             steps[-1].calculator = generated.calculator
+        final_answer = extract_final_answer(text, params.answer_type, marker_required=True)
         traces.append(
             Trace(
                 steps=steps,
-                final_answer=extract_final_answer(text, params.answer_type),
-                stop_reason="single",
+                final_answer=final_answer,
+                stop_reason="answer" if final_answer is not None else "truncated",
                 raw_text=text,
                 tokens_in=generated.tokens_in,
                 tokens_out=generated.tokens_out,

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from backend.answers import normalize_answer
-from backend.calculator import parse_annotations, parse_number, step_value, values_equal
+from backend.calculator import parse_checks, parse_number, step_value, values_equal
 from backend.student_formats import ANSWER_PREFIX
 
 
@@ -87,15 +87,15 @@ def error_category(
 ) -> str | None:
     """Why a wrong answer is wrong, the most specific reason first (None when correct).
 
-    unparseable: no final answer; arithmetic: a calculator annotation in the output is wrong; too_many_steps:
+    truncated: stopped before its answer marker; unparseable: no final answer; arithmetic: a calculator annotation in the output is wrong; too_many_steps:
     hit the step cap; wrong_first_step: departs from the reference at step 1; stopped_early: ended with
     fewer steps than the reference; wrong_final: anything else (departed later, or only the last answer).
     """
     if correct:
         return None
     if trace.final_answer is None:
-        return "unparseable"
-    if any(a.ok is False for step in trace.steps for a in parse_annotations(step.answer)):
+        return "truncated" if trace.stop_reason == "truncated" else "unparseable"
+    if any(a.ok is False for step in trace.steps for a in parse_checks(step.answer)):
         return "arithmetic"
     if trace.stop_reason == "cap":
         return "too_many_steps"

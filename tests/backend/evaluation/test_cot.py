@@ -34,7 +34,7 @@ def test_cot_is_one_generation_with_sentences_as_steps_and_the_stated_answer():
     assert (
         trace.raw_text == "She has 12 - 4 = <<12-4=8>>8 apples. So the answer is: 8"
     )  # cut at the next "Q:"
-    assert trace.final_answer == "8" and trace.stop_reason == "single"
+    assert trace.final_answer == "8" and trace.stop_reason == "answer"
     assert [s.answer for s in trace.steps] == ["She has 12 - 4 = <<12-4=8>>8 apples."]
     assert trace.steps[0].calculator == [{"expression": "12-4", "claimed": "9", "computed": "8"}]
 
@@ -44,3 +44,12 @@ def test_answer_only_without_a_number_is_unparseable():
         ScriptedBackend(lambda p: " I do not know."), ["How many?"], SingleParams(max_tokens=8)
     )
     assert trace.final_answer is None and trace.steps[0].answer == "I do not know."
+
+
+def test_an_output_that_stops_before_its_answer_marker_is_truncated_not_graded_on_its_last_number():
+    from backend.evaluation.traces import error_category
+
+    backend = ScriptedBackend(lambda prompt: " He has 120 - 14 = 106 dollars. Then he spends")
+    [trace] = solve_single(backend, ["How much is left?"], SingleParams(max_tokens=12))
+    assert trace.final_answer is None and trace.stop_reason == "truncated"  # not "106"
+    assert error_category(trace, correct=False, first_divergent=None, num_gold_steps=2) == "truncated"

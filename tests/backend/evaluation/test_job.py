@@ -169,7 +169,7 @@ def test_trace_rows_read_the_trace_against_the_reference(session, toy):
         False,
         True,
         1,
-        "wrong_final",
+        "arithmetic",  # "15 - 4 = 10": plain equations are checked like annotations
     )
     assert row.tokens == 25 and [step["value"] for step in row.steps] == ["15", "10"]
     right = Trace(
