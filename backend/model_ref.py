@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from backend.paths import PathNotAllowed, confined_to_any, is_local_path
 from backend.teacher.base import BACKENDS, DEFAULT_MODEL_ALIAS
-from backend.teacher.options import VLLM_ENGINE, check_options
+from backend.teacher.options import AUTO, VLLM_ENGINE, check_options
 from db.models import ModelCheckpoint
 from db.settings import Settings, get_settings
 
@@ -144,14 +144,14 @@ def resolve(
 ) -> ModelRef:
     """What a user typed or picked -> a checked ModelRef; LookupError / ValueError saying what is allowed.
 
-    `backend` picks the local backend (an endpoint is always `openai`); `confine=False` (only for the
-    owner of a login-free install) lets a folder lie anywhere.
+    `backend` picks the local backend (`auto`: chosen when a run is created; an endpoint is always
+    `openai`); `confine=False` (only for the owner of a login-free install) lets a folder lie anywhere.
     """
     settings = settings or get_settings()
     backend, name = _split_backend(str(text or "").strip(), backend)
     if not name:
         raise ValueError(f"choose a model: {_choices_text(settings)}")
-    if backend not in (None, *BACKENDS):
+    if backend not in (None, AUTO, *BACKENDS):
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     endpoint = settings.endpoint(name)
     ref: ModelRef | None = None

@@ -22,6 +22,7 @@ from webapp.pages.generate import create_generate_tab
 from webapp.pages.job_panel import POLL_SECONDS
 from webapp.pages.stepthrough import create_stepthrough_tab
 from webapp.pages.train import create_train_tab
+from webapp.roles import guard_events
 
 ASSETS = Path(__file__).resolve().parent
 STYLE = ASSETS / "style.css"
@@ -60,6 +61,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         every_tab = [explore_tab, annotate_tab, curate_tab, generate_tab, train_tab, step_tab, failures_tab]
         _switch_timers(every_tab, timers)
         blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")
+    guard_events(blocks, app)  # every event checks its declared role on the server (webapp.roles)
     return blocks
 
 

@@ -1,6 +1,7 @@
 """Run a job in this process (CLI foreground) or spawn it as a worker subprocess (web app)."""
 
 import importlib
+import os
 import subprocess
 import sys
 import traceback
@@ -24,6 +25,7 @@ HANDLERS: dict[JobKind, str] = {
 }
 
 Handler = Callable[[JobContext], str]
+DATABASE_URL_ENV = "SOCRATIC_DATABASE_URL"  # how a worker learns its database (the settings read it too)
 
 
 def _load_handler(kind: JobKind) -> Handler:
@@ -62,17 +64,21 @@ def spawn_job(job_id: int, *, database_url: str, logs_dir: Path) -> subprocess.P
     """Start `python -m backend.jobs.worker` for the job, detached from the web server's lifetime.
 
     List arguments (never a shell); output goes to a per-job log file whose tail is kept on failure.
-    The child's pid is stored at once, so a worker that dies before it starts is still found later.
+    The database URL (it may hold a password) goes through the environment, never the command line,
+    which any user of the machine can read in `ps`. The child's pid is stored at once, so a worker
+    that dies before it starts is still found later.
     """
     logs_dir.mkdir(parents=True, exist_ok=True)
     log_path = logs_dir / f"job-{job_id}.log"
-    command = [sys.executable, "-m", "backend.jobs.worker", str(job_id), "--db", database_url]
+    command = [sys.executable, "-m", "backend.jobs.worker", str(job_id), "--log", str(log_path)]
+    environment = {**os.environ, DATABASE_URL_ENV: database_url}
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [*command, "--log", str(log_path)],
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=environment,
             start_new_session=True,  # a restarted server neither kills nor orphans the job's process
         )
     store.record_spawn(open_database(database_url), job_id=job_id, pid=process.pid, log_path=str(log_path))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from backend.masking import mask_secrets
 from db.models import EvalRun, Job, JobKind, JobStatus, TrainingRun, utcnow
 
 LOG_TAIL_CHARS = 4000
@@ -123,9 +124,9 @@ def mark_finished(
         job.finished_at = utcnow()
         job.pid = None
         if message:
-            job.message = message
+            job.message = mask_secrets(message)
         if error is not None:
-            job.error = error
+            job.error = mask_secrets(error)  # a traceback may quote a connection URL
         session.add(job)
         session.commit()
 
@@ -143,13 +144,14 @@ def reset_for_resume(session: Session, *, job_id: int) -> Job:
 
 
 def read_log_tail(log_path: str | None, chars: int = LOG_TAIL_CHARS) -> str:
+    """The end of a job's log, with passwords in URLs masked (it is stored and shown in the page)."""
     if not log_path or not os.path.exists(log_path):
         return ""
     with open(log_path, "rb") as handle:
         handle.seek(0, os.SEEK_END)
         size = handle.tell()
         handle.seek(max(0, size - chars))
-        return handle.read().decode("utf-8", errors="replace")
+        return mask_secrets(handle.read().decode("utf-8", errors="replace"))
 
 
 def _process_alive(pid: int) -> bool:

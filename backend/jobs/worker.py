@@ -1,6 +1,9 @@
 """Worker process for one job.
 
-Run: python -m backend.jobs.worker JOB_ID --db sqlite:///path/studio.db --log path/job.log
+Run: SOCRATIC_DATABASE_URL=sqlite:///path/studio.db python -m backend.jobs.worker JOB_ID --log path/job.log
+
+The database URL comes from the environment (or the settings' default), never from the command line:
+a password in it would show in every user's `ps`.
 """
 
 import argparse
@@ -11,6 +14,7 @@ from types import FrameType
 from backend.jobs.runner import run_job
 from db.engine import open_database
 from db.models import JobStatus
+from db.settings import get_settings
 
 
 def _terminate_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -21,11 +25,10 @@ def _terminate_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("job_id", type=int)
-    parser.add_argument("--db", required=True)
     parser.add_argument("--log", default=None)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-    engine = open_database(args.db)
+    engine = open_database(get_settings().resolved_database_url)
     status = run_job(engine, args.job_id, log_path=args.log)
     print(f"job {args.job_id} ended: {status}", flush=True)
     return 0 if status != JobStatus.failed else 1

@@ -82,6 +82,7 @@ ALLOWED: dict[str, dict[str, Option]] = {
         "max_retries": Option(int, "retries per request", 0, 10),
     },
 }
+AUTO = "auto"  # the fastest installed local backend, chosen when a run is created (backend.teacher.choice)
 # vLLM options that go into the engine's own arguments rather than the backend's constructor.
 VLLM_ENGINE = ("tensor_parallel_size", "gpu_memory_utilization", "max_num_seqs")
 
@@ -102,7 +103,8 @@ def check_options(backend: str, options: Mapping[str, Any], *, free_endpoint: bo
     """
     if not isinstance(options, Mapping):
         raise ValueError("backend options must be an object of name: value")
-    allowed = ALLOWED.get(backend)
+    # `auto` becomes a local backend when the run is created; its options are checked again then.
+    allowed = {**ALLOWED["vllm"], **ALLOWED["transformers"]} if backend == AUTO else ALLOWED.get(backend)
     if allowed is None:
         raise ValueError(f"unknown teacher backend {backend!r}; choose one of {', '.join(ALLOWED)}")
     checked: dict[str, Any] = {}

@@ -1,5 +1,7 @@
 """`socratic-studio users`: accounts and roles."""
 
+import sys
+
 import typer
 from sqlmodel import Session
 
@@ -12,14 +14,33 @@ app = typer.Typer(
 )
 
 
+def _password(from_stdin: bool) -> str:
+    """Typed at a prompt without echo (twice), or one line from standard input for scripts; never an
+    argument, which would land in shell history and in every user's `ps`."""
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            fail("--password-stdin: standard input held no password line")
+        return line
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
     username: str,
     role: Role = typer.Option(Role.annotator, help="admin, annotator or viewer"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="read the password from the first line of standard input"
+    ),
 ) -> None:
-    """Add a user. Example: socratic-studio users add alice --role annotator"""
+    """Add a user; the password is prompted for without echo.
+
+    Example: socratic-studio users add alice --role annotator
+    Scripts: printf '%s\n' "$PASSWORD" | socratic-studio users add alice --password-stdin
+    """
+    password = _password(password_stdin)
     with Session(state(ctx).engine()) as session:
         try:
             user = auth.create_user(session, username=username, role=role, password=password)

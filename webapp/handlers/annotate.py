@@ -21,6 +21,7 @@ from webapp.handlers.annotate_ratings import StepLabels, parse_labels
 from webapp.handlers.annotate_screen import Screen, build_screen, conflict_screen, unchanged
 from webapp.handlers.filters import to_filter
 from webapp.handlers.step_table import parse_steps
+from webapp.roles import needs
 
 S = strings.Annotate
 BACKEND_ERRORS = (ValueError, LookupError, PermissionDenied)
@@ -83,6 +84,7 @@ class AnnotateHandlers:
             raise user_error(str(error)) from error
         return build_screen(session, view, status=status)
 
+    @needs(Role.viewer)
     def open(self, rationale_id: Any) -> Screen:
         if not rationale_id:
             raise user_error(S.NOTHING_OPEN)
@@ -128,11 +130,13 @@ class AnnotateHandlers:
                 return unchanged(status=S.END_OF_QUEUE if here else S.EMPTY_QUEUE)
             return self._screen(session, found)
 
+    @needs(Role.viewer)
     def next(
         self, filter_data: dict[str, Any], current: dict[str, Any], mode: str, request: gr.Request
     ) -> Screen:
         return self._walk(current, mode, filter_data, request, +1)
 
+    @needs(Role.viewer)
     def previous(
         self, filter_data: dict[str, Any], current: dict[str, Any], mode: str, request: gr.Request
     ) -> Screen:
@@ -159,6 +163,7 @@ class AnnotateHandlers:
             comment=comment or "",
         )
 
+    @needs(Role.annotator)
     def save(
         self, current: dict[str, Any], table: Any, final_answer: str, comment: str, request: gr.Request
     ) -> Screen:
@@ -181,6 +186,7 @@ class AnnotateHandlers:
             saved = S.SAVED.format(id=rationale_id, revision=view.revision_number)
             return build_screen(session, view, status=saved, opened_at=_opened_at(current))
 
+    @needs(Role.annotator)
     def keep_mine(
         self, current: dict[str, Any], table: Any, final_answer: str, comment: str, request: gr.Request
     ) -> Screen:
@@ -190,6 +196,7 @@ class AnnotateHandlers:
             raise user_error(S.NOTHING_OPEN)
         return self.save({**current, "version": newer}, table, final_answer, comment, request)
 
+    @needs(Role.viewer)
     def load_theirs(self, current: dict[str, Any]) -> Screen:
         return self.open(rationale_id_of(current))
 
@@ -251,6 +258,7 @@ class AnnotateHandlers:
                 status = f"{status} {S.END_OF_QUEUE}"
             return self._screen(session, found or rationale_id, status=status)
 
+    @needs(Role.annotator)
     def accept(
         self,
         filter_data: dict[str, Any],
@@ -270,6 +278,7 @@ class AnnotateHandlers:
         )
         return self._review("accept", current, form, filter_data, request)
 
+    @needs(Role.annotator)
     def reject(
         self,
         filter_data: dict[str, Any],
@@ -289,6 +298,7 @@ class AnnotateHandlers:
         )
         return self._review("reject", current, form, filter_data, request)
 
+    @needs(Role.annotator)
     def flag(
         self,
         filter_data: dict[str, Any],

@@ -13,6 +13,7 @@ from webapp.handlers.annotate import BACKEND_ERRORS, rationale_id_of
 from webapp.handlers.annotate_screen import Screen, build_screen, conflict_screen
 from webapp.handlers.filters import to_filter
 from webapp.render import inert
+from webapp.roles import needs
 
 S = strings.Annotate
 
@@ -21,6 +22,7 @@ class HistoryHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.viewer)
     def compare(self, current: dict[str, Any], before: Any, after: Any) -> list[tuple[str, str | None]]:
         """Word diff from revision `before` to revision `after` (segments for gr.HighlightedText)."""
         if before in (None, "") or after in (None, ""):
@@ -33,6 +35,7 @@ class HistoryHandlers:
             except LookupError as error:
                 raise user_error(str(error)) from error
 
+    @needs(Role.annotator)
     def revert(self, current: dict[str, Any], to_number: Any, request: gr.Request) -> Screen:
         user = self.app.require(request, Role.annotator)
         rationale_id = rationale_id_of(current)
@@ -61,6 +64,7 @@ class BulkHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.admin)
     def preview(
         self, filter_data: dict[str, Any], verdict: str, request: gr.Request
     ) -> tuple[dict[str, Any] | None, str, dict[str, Any]]:
@@ -75,6 +79,7 @@ class BulkHandlers:
         pending = {"filter": rationale_filter.to_json(), "verdict": verdict, "count": count}
         return pending, S.BULK_CONFIRM_TEXT.format(verdict=verdict, count=count), gr.update(visible=True)
 
+    @needs(Role.admin)
     def confirm(
         self, pending: dict[str, Any] | None, request: gr.Request
     ) -> tuple[None, str, dict[str, Any]]:
@@ -94,5 +99,6 @@ class BulkHandlers:
         message = S.BULK_DONE.format(verdict=inert(pending["verdict"]), count=count)
         return None, message, gr.update(visible=False)
 
+    @needs(Role.admin)
     def cancel(self) -> tuple[None, str, dict[str, Any]]:
         return None, "", gr.update(visible=False)

@@ -13,6 +13,7 @@ from webapp import charts, strings
 from webapp.context import AppContext, user_error
 from webapp.handlers.filters import to_filter
 from webapp.render import inert
+from webapp.roles import needs
 
 S = strings.Curate
 EXPORT_FORMATS = ["prompt_completion", "messages", "dataset", "processbench", "prm800k"]
@@ -51,6 +52,7 @@ class CurateHandlers:
             raise user_error(S.EMPTY_SELECTION)
         return rationale_filter, picks
 
+    @needs(Role.viewer)
     def preview(
         self, filter_data: dict[str, Any], picks_text: str, use_filter: bool
     ) -> tuple[str, Figure, Figure, Figure, dict[str, Any]]:
@@ -76,6 +78,7 @@ class CurateHandlers:
             gr.update(value=table, label=S.SAMPLE if sample else S.NO_SAMPLE),
         )
 
+    @needs(Role.viewer)
     def open_set(self, event: gr.SelectData) -> tuple[Any, ...]:
         """A clicked row of the sets table: that set's preview, and the set picked for freeze and export."""
         row = event.row_value or []
@@ -93,6 +96,7 @@ class CurateHandlers:
         export_pick = gr.update(value=set_id) if curated_set.frozen_at else gr.skip()  # only frozen export
         return (*shown, gr.update(value=set_id), export_pick)
 
+    @needs(Role.annotator)
     def create(
         self,
         filter_data: dict[str, Any],
@@ -121,6 +125,7 @@ class CurateHandlers:
         message = inert(S.CREATED.format(name=curated_set.name, size=size))
         return (message, *self.sets(selected=curated_set.id))
 
+    @needs(Role.viewer)
     def sets(self, selected: int | None = None) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
         """The sets table and fresh choices for the set pickers (freeze: all sets; export: frozen ones)."""
         with self.app.session() as session:
@@ -146,6 +151,7 @@ class CurateHandlers:
         created = f"{curated_set.created_at:%Y-%m-%d %H:%M}"
         return [curated_set.id, curated_set.name, size, state, created, curated_set.description]
 
+    @needs(Role.annotator)
     def freeze(
         self, set_id: Any, request: gr.Request
     ) -> tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]:
@@ -166,6 +172,7 @@ class CurateHandlers:
                 return records_for_filter(session, rationale_filter=to_filter(filter_data))
             return curation.frozen_records(session, set_id=_set_id(set_id))
 
+    @needs(Role.annotator)
     def export(
         self,
         filter_data: dict[str, Any],

@@ -12,6 +12,7 @@ from webapp import strings
 from webapp.context import AppContext, notify, user_error
 from webapp.handlers.models import model_choices, model_spec
 from webapp.render import inert
+from webapp.roles import needs
 
 S = strings.Train
 
@@ -20,6 +21,7 @@ class EvaluateHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.viewer)
     def model_choices(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """Models for the decomposer and solver pickers, and datasets."""
         with self.app.session() as session:
@@ -27,6 +29,7 @@ class EvaluateHandlers:
             datasets = catalog.dataset_choices(session)
         return gr.update(choices=models), gr.update(choices=models), gr.update(choices=datasets)
 
+    @needs(Role.annotator)
     def start(
         self,
         method: str,
@@ -62,6 +65,7 @@ class EvaluateHandlers:
         notify(message)
         return inert(message), self.runs()
 
+    @needs(Role.viewer)
     def runs(self) -> pd.DataFrame:
         with self.app.session() as session:
             rows = []

@@ -8,18 +8,22 @@ import gradio as gr
 import pandas as pd
 
 from backend import explore
+from db.models import Role
 from webapp import charts, strings
 from webapp.context import AppContext, user_error
 from webapp.handlers.filters import to_filter
+from webapp.roles import needs
 
 S = strings.Explore
 
 
+@needs(Role.viewer)
 def previous_page(page: float | None) -> int:
     """Pages are 1-based; Previous stops at 1 (Next past the end shows the last page, see `page`)."""
     return max(1, int(page or 1) - 1)
 
 
+@needs(Role.viewer)
 def next_page(page: float | None) -> int:
     return max(1, int(page or 1) + 1)
 
@@ -35,6 +39,7 @@ class ExploreHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.viewer)
     def page(
         self, filter_data: dict[str, Any], sort: str, descending: bool, page: float | None, page_size: Any
     ) -> tuple[dict[str, Any], str, int]:
@@ -61,11 +66,13 @@ class ExploreHandlers:
         table = pd.DataFrame(rows, columns=S.HEADERS)
         return gr.update(value=table, label=S.TABLE if rows else S.NO_ROWS), summary, number
 
+    @needs(Role.viewer)
     def select(self, event: gr.SelectData) -> int | None:
         """The rationale id of the clicked row (the table's first column)."""
         row = event.row_value or []
         return int(row[0]) if row and str(row[0]).isdigit() else None
 
+    @needs(Role.viewer)
     def overview(self) -> dict[str, Any]:
         with self.app.session() as session:
             rows = explore.accuracy_by_run(session)
@@ -74,6 +81,7 @@ class ExploreHandlers:
         table = pd.DataFrame(rows, columns=S.RUN_HEADERS)
         return gr.update(value=table, label=S.RUNS_TITLE if rows else S.NO_RUNS)
 
+    @needs(Role.viewer)
     def charts(self, filter_data: dict[str, Any]) -> tuple[Any, ...]:
         """The five charts and the agreement table; an empty chart says what would fill it."""
         rationale_filter = to_filter(filter_data)

@@ -15,6 +15,7 @@ from db.models import Role, User
 from webapp import charts, strings
 from webapp.context import AppContext, user_error
 from webapp.render import inert
+from webapp.roles import needs
 
 S = strings.Failures
 Segments = list[tuple[str, str | None]]
@@ -44,6 +45,7 @@ class FailureHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.viewer)
     def choices(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         with self.app.session() as session:
             runs = catalog.eval_run_choices(session)
@@ -57,6 +59,7 @@ class FailureHandlers:
             gr.update(choices=users),
         )
 
+    @needs(Role.viewer)
     def show(
         self, run_id: Any, dataset_id: Any, min_steps: Any, max_steps: Any, category: str
     ) -> tuple[dict[str, Any], str, Figure, Figure, Figure, dict[str, Any]]:
@@ -107,10 +110,12 @@ class FailureHandlers:
             gr.update(choices=["", *categories]),
         )
 
+    @needs(Role.viewer)
     def select(self, event: gr.SelectData) -> int | None:
         row = event.row_value or []
         return int(row[0]) if row and str(row[0]).isdigit() else None
 
+    @needs(Role.viewer)
     def detail(self, run_id: Any, trace_id: Any) -> tuple[str, str, Segments, Segments, dict[str, Any]]:
         """The question, gold answer, trace and reference (divergence marked) and related rationales."""
         if not trace_id:
@@ -137,9 +142,11 @@ class FailureHandlers:
             ),
         )
 
+    @needs(Role.viewer)
     def select_related(self, event: gr.SelectData) -> int | None:
         return self.select(event)
 
+    @needs(Role.annotator)
     def send(
         self, which: str, trace_id: Any, shown: Any, assignee_id: Any, flag: bool, request: gr.Request
     ) -> str:

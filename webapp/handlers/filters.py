@@ -6,9 +6,10 @@ import gradio as gr
 
 from backend import catalog
 from backend.filters import RationaleFilter
-from db.models import ReviewStatus, Verdict
+from db.models import ReviewStatus, Role, Verdict
 from webapp import strings
 from webapp.context import AppContext, user_error
+from webapp.roles import needs
 
 ANY_ID = 0  # dropdown value meaning "no condition" for id choices (ids start at 1)
 ANY_TEXT = ""  # the same for text choices
@@ -40,6 +41,7 @@ def _steps(value: Any) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
+@needs(Role.viewer)
 def filter_json(
     dataset_id: Any,
     split: Any,
@@ -83,6 +85,7 @@ class FilterHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.viewer)
     def choices(self) -> tuple[dict[str, Any], ...]:
         """Fresh dropdown choices (datasets, splits, runs, users) for a filter form, on page load."""
         with self.app.session() as session:

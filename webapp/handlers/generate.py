@@ -13,6 +13,7 @@ from db.models import Role, TeacherRun
 from webapp import strings
 from webapp.context import AppContext, notify, user_error
 from webapp.render import inert
+from webapp.roles import needs
 
 S = strings.Generate
 
@@ -31,11 +32,13 @@ class GenerateHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.viewer)
     def choices(self) -> dict[str, Any]:
         with self.app.session() as session:
             names = [name for name, _ in catalog.dataset_choices(session)]
         return gr.update(choices=names, value=names[0] if names else None)
 
+    @needs(Role.viewer)
     def models(self) -> dict[str, Any]:
         """The default model, the configured teacher endpoints, then registered checkpoints (a folder
         below the model roots may be typed)."""
@@ -48,12 +51,14 @@ class GenerateHandlers:
             models += [(label, str(id_)) for label, id_ in catalog.checkpoint_choices(session)]
         return gr.update(choices=models)
 
+    @needs(Role.viewer)
     def template(self, mode: str) -> str:
         """The mode's default template, put in the editor when the mode changes."""
         from backend.teacher.prompts import default_template
 
         return default_template(mode)
 
+    @needs(Role.viewer)
     def preview(self, mode: str, dataset: str, split: str, template: str, show_gold: bool) -> str:
         """The exact first prompt of the run (the first problem of the selection)."""
         from backend.teacher.prompts import default_few_shot, problem_prompts
@@ -73,6 +78,7 @@ class GenerateHandlers:
             raise user_error(str(error)) from error
         return prompts[0]
 
+    @needs(Role.annotator)
     def start(
         self,
         backend: str,
@@ -128,6 +134,7 @@ class GenerateHandlers:
         notify(message)
         return inert(message), self.runs(), job.id
 
+    @needs(Role.viewer)
     def runs(self) -> pd.DataFrame:
         with self.app.session() as session:
             runs = catalog.teacher_runs_with_counts(session)

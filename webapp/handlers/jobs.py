@@ -9,6 +9,7 @@ from backend.jobs import store
 from db.models import Job, JobKind, Role
 from webapp import strings
 from webapp.context import AppContext, user_error
+from webapp.roles import needs
 
 S = strings.Jobs
 
@@ -42,11 +43,13 @@ class JobHandlers:
         jobs.sort(key=lambda job: job.id or 0, reverse=True)
         return pd.DataFrame([job_row(job) for job in jobs[:20]], columns=S.HEADERS)
 
+    @needs(Role.viewer)
     def table(self) -> dict[str, Any]:
         """The jobs table; empty, its label says what would fill it."""
         rows = self.rows()
         return gr.update(value=rows, label=f"{S.TABLE}: {S.TABLE_HINT}" if len(rows) else S.NO_JOBS)
 
+    @needs(Role.viewer)
     def select(self, event: gr.SelectData) -> tuple[int | None, str, Any]:
         """The clicked job: its id (for cancel and resume), its error or log tail, and the log opened."""
         row = event.row_value or []
@@ -63,6 +66,7 @@ class JobHandlers:
                 raise user_error(str(error)) from error
         return job.error or store.read_log_tail(job.log_path)
 
+    @needs(Role.annotator)
     def cancel(self, job_id: Any, request: gr.Request) -> tuple[str, dict[str, Any]]:
         self.app.require(request, Role.annotator)
         with self.app.session() as session:
@@ -72,6 +76,7 @@ class JobHandlers:
                 raise user_error(str(error)) from error
         return S.CANCELLED.format(job_id=job.id, status=job.status), self.table()
 
+    @needs(Role.annotator)
     def resume(self, job_id: Any, request: gr.Request) -> tuple[str, dict[str, Any]]:
         """Queue a failed or cancelled job again and start its worker; it skips what is already stored."""
         self.app.require(request, Role.annotator)

@@ -6,9 +6,11 @@ import gradio as gr
 from sqlmodel import Session
 
 from backend import auth
+from db.models import Role
 from webapp import strings
 from webapp.context import AppContext
 from webapp.render import inert
+from webapp.roles import needs
 
 
 class TimerSwitch:
@@ -18,6 +20,7 @@ class TimerSwitch:
         self.timer_tabs = timer_tabs  # the tab of each timer, in output order
 
     def showing(self, tab_id: str) -> Callable[[], tuple[gr.Timer, ...]]:
+        @needs(Role.viewer)
         def switch() -> tuple[gr.Timer, ...]:
             return tuple(gr.Timer(active=owner == tab_id) for owner in self.timer_tabs)
 
@@ -28,6 +31,7 @@ class SessionHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.viewer)
     def header(self, request: gr.Request) -> str:
         user = self.app.current_user(request)
         if user is None:

@@ -8,8 +8,10 @@ from typing import Any
 import pandas as pd
 
 from backend.student_formats import StepText
+from db.models import Role
 from webapp import strings
 from webapp.context import user_error
+from webapp.roles import needs
 
 HEADERS = strings.Annotate.STEP_HEADERS
 
@@ -56,6 +58,7 @@ def _position(rows: list[list[str]], number: Any) -> int:
     return value - 1
 
 
+@needs(Role.viewer)
 def add_step(table: Any, after: Any) -> pd.DataFrame:
     """A blank step after step `after` (0 puts it first)."""
     rows = _rows(table, keep_blank=True)
@@ -66,6 +69,7 @@ def add_step(table: Any, after: Any) -> pd.DataFrame:
     return frame(rows)
 
 
+@needs(Role.viewer)
 def remove_step(table: Any, number: Any) -> pd.DataFrame:
     rows = _rows(table, keep_blank=True)
     del rows[_position(rows, number)]
@@ -82,9 +86,11 @@ def move_step(table: Any, number: Any, delta: int) -> pd.DataFrame:
     return frame(rows)
 
 
+@needs(Role.viewer)
 def move_up(table: Any, number: Any) -> pd.DataFrame:
     return move_step(table, number, -1)
 
 
+@needs(Role.viewer)
 def move_down(table: Any, number: Any) -> pd.DataFrame:
     return move_step(table, number, 1)

@@ -35,6 +35,7 @@ from webapp.handlers.stepthrough_view import (
     trace_frame,
 )
 from webapp.render import inert
+from webapp.roles import needs
 
 S = strings.StepThrough
 Frame: TypeAlias = pd.DataFrame
@@ -104,6 +105,7 @@ class StepThroughHandlers:
             raise PermissionDenied(S.VIEWER_MODELS)
         return ModelLoad(ref.backend, ref.model, dict(ref.options))
 
+    @needs(Role.viewer)
     def choices(self, decomposer: Any = None, solver: Any = None) -> tuple[dict[str, Any], ...]:
         """Datasets and models; the demo pair (or the newest students) is picked unless one already is."""
         with self.app.session() as session:
@@ -119,6 +121,7 @@ class StepThroughHandlers:
             empty,
         )
 
+    @needs(Role.viewer)
     def problems(self, dataset_id: Any) -> dict[str, Any]:
         from backend import catalog
 
@@ -128,6 +131,7 @@ class StepThroughHandlers:
             )
         return gr.update(choices=problems, value=problems[0][1] if problems else None)
 
+    @needs(Role.viewer)
     def start(
         self, problem_id: Any, typed: str, decomposer: Any, solver: Any, request: gr.Request
     ) -> tuple[dict[str, Any], str, Frame, Frame, Frame, str, str, int, str]:
@@ -153,6 +157,7 @@ class StepThroughHandlers:
         return (state.to_json(), state.question, empty, _steps_frame(teacher), _steps_frame(reference),
                 gold or "", S.STARTED, 0, presenter)  # fmt: skip
 
+    @needs(Role.viewer)
     def next_step(
         self, state_data: dict[str, Any], table: Any, reveal_mode: bool, revealed: int, request: gr.Request
     ) -> Iterator[Update]:
@@ -205,6 +210,7 @@ class StepThroughHandlers:
             return S.THINKING_ANSWER.format(question=inert(state.pending.sub_question))
         return S.THINKING_QUESTION
 
+    @needs(Role.viewer)
     def reveal(
         self, state_data: dict[str, Any], revealed: int, reveal_mode: bool, request: gr.Request
     ) -> tuple[Frame, int, str]:
@@ -215,10 +221,12 @@ class StepThroughHandlers:
         frame = trace_frame(state, reveal_mode=reveal_mode, revealed=shown)
         return frame, shown, presenter_html(state, reveal_mode=reveal_mode, revealed=shown)
 
+    @needs(Role.viewer)
     def present(self, presenting: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         """The presenter view replaces the working view (and back)."""
         return gr.update(visible=bool(presenting)), gr.update(visible=not presenting)
 
+    @needs(Role.annotator)
     def save(self, state_data: dict[str, Any], table: Any, request: gr.Request) -> str:
         user = self.app.require(request, Role.annotator)
         state = apply_edits(_session(state_data), table)
@@ -238,10 +246,12 @@ class StepThroughHandlers:
         path.write_text(text, encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
+    @needs(Role.viewer)
     def export_markdown(self, state_data: dict[str, Any], table: Any, request: gr.Request) -> dict[str, Any]:
         self.app.require(request, Role.viewer)
         return self.export(state_data, table, "markdown")
 
+    @needs(Role.viewer)
     def export_html(self, state_data: dict[str, Any], table: Any, request: gr.Request) -> dict[str, Any]:
         self.app.require(request, Role.viewer)
         return self.export(state_data, table, "html")

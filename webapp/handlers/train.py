@@ -12,6 +12,7 @@ from db.models import Role
 from webapp import charts, strings
 from webapp.context import AppContext, notify, user_error
 from webapp.render import inert
+from webapp.roles import needs
 
 S = strings.Train
 
@@ -24,6 +25,7 @@ class TrainHandlers:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
+    @needs(Role.viewer)
     def choices(self, current_run: Any = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """Fresh frozen sets and training runs for the pickers (set, watched run, runs to compare)."""
         with self.app.session() as session:
@@ -34,6 +36,7 @@ class TrainHandlers:
         watched = current_run if current_run in ids else (ids[0] if ids else None)
         return gr.update(choices=sets), gr.update(choices=runs, value=watched), gr.update(choices=runs)
 
+    @needs(Role.annotator)
     def start(
         self,
         set_id: Any,
@@ -87,6 +90,7 @@ class TrainHandlers:
         notify(message)
         return inert(message), gr.update(choices=choices, value=run.id)
 
+    @needs(Role.viewer)
     def watch(self, run_id: Any) -> tuple[str, Figure, Any]:
         """Status line, loss curve, and the run's job id (put in the cancel/resume field)."""
         line, figure = self.progress(run_id)
@@ -96,6 +100,7 @@ class TrainHandlers:
             job_id = run_monitor.get_run_status(session, run_id=int(run_id)).run.job_id
         return line, figure, job_id if job_id is not None else gr.skip()
 
+    @needs(Role.viewer)
     def progress(self, run_id: Any) -> tuple[str, Figure]:
         """Status line and live loss curve from the database; polled by a gr.Timer."""
         if not run_id:
@@ -121,6 +126,7 @@ class TrainHandlers:
         )
         return line, figure
 
+    @needs(Role.viewer)
     def compare(self, run_ids: list[Any] | None) -> tuple[Figure, pd.DataFrame]:
         """Overlaid loss curves and a parameter table (differences first) for the chosen runs."""
         ids = [int(run_id) for run_id in run_ids or []]

@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from backend.annotation import ERROR_TAGS, QUEUE_MODES
+from db.models import Role
 from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers import step_table
@@ -15,6 +16,7 @@ from webapp.handlers.annotate import AnnotateHandlers
 from webapp.handlers.annotate_history import BulkHandlers, HistoryHandlers
 from webapp.handlers.annotate_screen import Screen
 from webapp.pages.filter_panel import FilterPanel, create_filter_panel
+from webapp.roles import needs
 
 S = strings.Annotate
 GUIDELINES = Path(__file__).resolve().parents[1] / "guidelines.md"
@@ -29,7 +31,9 @@ class AnnotateTab:
     def open_from(self, trigger: Callable[..., Any], rationale_id: Any, tabs: gr.Tabs) -> None:
         """Wire another tab's button to show rationale `rationale_id` here (and switch to this tab)."""
         switch = trigger(self.handlers.open, [rationale_id], self.screen, api_visibility="private")
-        switch.success(lambda: gr.Tabs(selected="annotate"), None, tabs, api_visibility="private")
+        switch.success(
+            needs(Role.viewer)(lambda: gr.Tabs(selected="annotate")), None, tabs, api_visibility="private"
+        )
 
 
 def _button(label: str, elem_id: str, variant: str = "secondary") -> gr.Button:

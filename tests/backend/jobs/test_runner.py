@@ -82,10 +82,11 @@ def _spawn_counting_worker(engine, session, tmp_path: Path, **params: object) ->
     import subprocess
 
     process = subprocess.Popen(
-        [sys.executable, "-c", code, str(job_id), "--db", str(engine.url), "--log", str(log)],
+        [sys.executable, "-c", code, str(job_id), "--log", str(log)],
         stdout=open(log, "ab"),  # noqa: SIM115
         stderr=subprocess.STDOUT,
         cwd=Path(__file__).resolve().parents[3],
+        env={**os.environ, "SOCRATIC_DATABASE_URL": str(engine.url)},  # as spawn_job does: never argv
     )
     return job_id, process.pid
 
