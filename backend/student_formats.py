@@ -34,6 +34,25 @@ class Example:
         ]
 
 
+@dataclass(frozen=True)
+class Dialogue:
+    """One rationale's whole Socratic exchange as a single training sequence.
+
+    `segments` are (text, trained) pairs. Their concatenation up to each trained segment is byte-identical
+    to the per-step prompt (decomposer_prompt / solver_prompt), so a causal student trained on it sees
+    exactly the contexts of the per-step examples, at 1/(steps+1) of their compute: the problem is read
+    once instead of once per step. A sub-question or answer is followed by the newline that ends it (the
+    loop's stop string); the decomposer's last turn is the end marker followed by EOS (`eos_trained`).
+    """
+
+    segments: tuple[tuple[str, bool], ...]
+    eos_trained: bool
+
+    @property
+    def text(self) -> str:
+        return "".join(text for text, _ in self.segments)
+
+
 class MissingSubQuestions(ValueError):
     """A Socratic format was asked of a rationale whose steps have no sub-questions."""
 
@@ -102,6 +121,34 @@ def solver_examples(question: str, steps: Sequence[StepText]) -> list[Example]:
         Example(solver_prompt(question, steps[:k], steps[k].sub_question or ""), f" {steps[k].text.strip()}")
         for k in range(len(steps))
     ]
+
+
+def socratic_dialogue(
+    question: str, steps: Sequence[StepText], *, questions: bool, answers: bool
+) -> Dialogue:
+    """The exchange with the decomposer's turns trained (`questions`), the solver's (`answers`), or both."""
+    _require_sub_questions(steps)
+    segments: list[tuple[str, bool]] = [(f"Problem: {question.strip()}\nQ1:", False)]
+    for number, step in enumerate(steps, start=1):
+        segments += [
+            (f" {(step.sub_question or '').strip()}\n", questions),
+            (f"A{number}:", False),
+            (f" {step.text.strip()}\n", answers),
+            (f"Q{number + 1}:", False),
+        ]
+    segments.append((f" {END_MARKER}", questions))
+    return Dialogue(segments=tuple(segments), eos_trained=questions)
+
+
+def dialogue_for(kind: StudentKind, question: str, steps: Sequence[StepText]) -> Dialogue | None:
+    """The packed sequence of a Socratic kind (None for kinds trained one example per rationale)."""
+    if kind == StudentKind.decomposer:
+        return socratic_dialogue(question, steps, questions=True, answers=False)
+    if kind == StudentKind.solver:
+        return socratic_dialogue(question, steps, questions=False, answers=True)
+    if kind == StudentKind.unified:
+        return socratic_dialogue(question, steps, questions=True, answers=True)
+    return None
 
 
 def examples_for(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from backend.answers import answers_match
 from backend.curation import CuratedRecord
-from backend.student_formats import Example, examples_for
+from backend.student_formats import Dialogue, Example, dialogue_for, examples_for
 from backend.training.config import FilterPolicy
 from db.models import StudentKind
 
@@ -37,6 +37,8 @@ class ExampleBuild:
 
     examples: list[Example] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)  # reason -> rationales
+    # Socratic kinds: the same examples packed one sequence per rationale (what causal students train on).
+    dialogues: list[Dialogue] = field(default_factory=list)
 
     def describe_dropped(self) -> str:
         """'dropped 3 rationales: 2 no final answer (...), 1 steps without sub-questions'; '' if none."""
@@ -83,6 +85,9 @@ def examples_from_records(records: Sequence[CuratedRecord], *, kind: StudentKind
             build.dropped[reason] += 1
             continue
         build.examples.extend(examples_for(kind, record.question, record.steps, record.final_answer))
+        dialogue = dialogue_for(kind, record.question, record.steps)
+        if dialogue is not None:
+            build.dialogues.append(dialogue)
     return build
 
 

@@ -130,9 +130,15 @@ def execute_training(
     _update_run(engine, run_id, status=JobStatus.running)
     try:
         with Session(engine) as session:
-            examples = training_examples(session, config)
+            build = training_build(session, config)
         recorder = RunRecorder(engine=engine, run_id=run_id, cancelled=cancelled, report=report)
-        outcome = train_student(config, examples, output_dir=Path(config.output_dir), recorder=recorder)
+        outcome = train_student(
+            config,
+            build.examples,
+            output_dir=Path(config.output_dir),
+            recorder=recorder,
+            dialogues=build.dialogues,
+        )
     except BaseException:
         _update_run(engine, run_id, status=JobStatus.failed)
         raise
@@ -147,7 +153,17 @@ def execute_training(
         cancelled=outcome.cancelled,
     )
     status = JobStatus.cancelled if outcome.cancelled else JobStatus.succeeded
-    _update_run(engine, run_id, status=status, train_seconds=round(outcome.seconds, 3), device=outcome.device)
+    with Session(engine) as session:
+        run = session.get(TrainingRun, run_id)
+        hyperparams = dict(run.hyperparams) if run is not None else {}
+    _update_run(
+        engine,
+        run_id,
+        status=status,
+        train_seconds=round(outcome.seconds, 3),
+        device=outcome.device,
+        hyperparams=hyperparams | outcome.settings,  # what this run actually used (precision, packing)
+    )
     return checkpoint
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from backend.student_formats import Example
+from backend.student_formats import Dialogue, Example
 from backend.training.config import FilterPolicy, TrainConfig
 from backend.training.data import to_dataset
 
@@ -30,6 +30,7 @@ class TrainOutcome:
     seq2seq: bool
     device: str
     is_main: bool  # the process that writes the database and the checkpoint (rank 0 under accelerate)
+    settings: dict[str, Any]  # what the run used: precision, threads, packed sequences, tokens/s
 
 
 def resolve_base_model(base_model: str) -> str:
@@ -47,14 +48,17 @@ def is_seq2seq(model_path: str) -> bool:
 
 
 def pick_device(device: str) -> tuple[str, bool]:
-    """(device, bf16): bf16 on a GPU that supports it, fp32 on CPU (bf16 is slow on CPUs without AVX-512)."""
+    """(device, bf16): bf16 mixed precision where the hardware runs it faster (backend.precision's probe on
+    CPUs: about 2.5x on AVX-512 BF16, 3x slower on AVX2-only), fp32 elsewhere."""
     import torch
+
+    from backend.precision import BFLOAT16, choose_dtype
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but no GPU is visible")
-    return device, device.startswith("cuda") and torch.cuda.is_bf16_supported()
+    return device, choose_dtype(device) == BFLOAT16
 
 
 def _lora_config(config: TrainConfig, task_type: str) -> Any:
@@ -106,7 +110,7 @@ def _load_tokenizer(model_path: str) -> Any:
 def _causal_trainer(
     config: TrainConfig,
     model_path: str,
-    examples: Sequence[Example],
+    examples: Sequence[Example] | Sequence[Dialogue],
     arguments: dict[str, Any],
     callbacks: list[Any],
 ) -> Any:
@@ -114,14 +118,23 @@ def _causal_trainer(
     from transformers import AutoModelForCausalLM
     from trl import SFTConfig, SFTTrainer
 
-    dtype = torch.bfloat16 if arguments["bf16"] else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
+    from backend.training.packing import dialogue_dataset
+
+    # fp32 master weights; with bf16 the trainer autocasts the matmuls (pure bf16 AdamW loses updates).
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     args = SFTConfig(**arguments, max_length=config.max_length, completion_only_loss=True)
+    tokenizer = _load_tokenizer(model_path)
+    packed = bool(examples) and isinstance(examples[0], Dialogue)
+    dataset = (
+        dialogue_dataset(tokenizer, examples, config.max_length)  # type: ignore[arg-type]
+        if packed
+        else to_dataset(examples)  # type: ignore[arg-type]
+    )
     return SFTTrainer(
         model=model,
         args=args,
-        train_dataset=to_dataset(examples),
-        processing_class=_load_tokenizer(model_path),
+        train_dataset=dataset,
+        processing_class=tokenizer,
         peft_config=_lora_config(config, "CAUSAL_LM") if config.lora else None,
         callbacks=callbacks,
     )
@@ -155,8 +168,7 @@ def _seq2seq_trainer(
         Seq2SeqTrainingArguments,
     )
 
-    dtype = torch.bfloat16 if arguments["bf16"] else torch.float32
-    model: Any = AutoModelForSeq2SeqLM.from_pretrained(model_path, dtype=dtype)
+    model: Any = AutoModelForSeq2SeqLM.from_pretrained(model_path, dtype=torch.float32)
     if config.lora:
         from peft import get_peft_model
 
@@ -182,18 +194,42 @@ def save_student(trainer: Any, config: TrainConfig, model_dir: Path) -> None:
 
 
 def train_student(
-    config: TrainConfig, examples: Sequence[Example], *, output_dir: Path, recorder: "RunRecorder"
+    config: TrainConfig,
+    examples: Sequence[Example],
+    *,
+    output_dir: Path,
+    recorder: "RunRecorder",
+    dialogues: Sequence[Dialogue] = (),
 ) -> TrainOutcome:
-    """Train to the end (or to the step where the recorder stopped it on a cancel); save output_dir/model."""
+    """Train to the end (or to the step where the recorder stopped it on a cancel); save output_dir/model.
+
+    A causal Socratic student trains on `dialogues` when given (one packed sequence per rationale, the
+    same contexts and targets as `examples`); seq2seq students always train on `examples`.
+    """
+    import torch
+
     model_path = resolve_base_model(config.base_model)
     device, bf16 = pick_device(config.device)
     seq2seq = is_seq2seq(model_path)
+    packed = bool(dialogues) and not seq2seq
     arguments = _common_arguments(config, output_dir, device, bf16)
-    build = _seq2seq_trainer if seq2seq else _causal_trainer
-    trainer = build(config, model_path, examples, arguments, [recorder])
+    if seq2seq:
+        trainer = _seq2seq_trainer(config, model_path, examples, arguments, [recorder])
+    else:
+        trainer = _causal_trainer(
+            config, model_path, dialogues if packed else examples, arguments, [recorder]
+        )
     started = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - started
+    tokens = int(trainer.state.num_input_tokens_seen)
+    settings = {
+        "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
+        "threads": torch.get_num_threads(),
+        "packed_sequences": len(dialogues) if packed else 0,
+        "tokens_seen": tokens,
+        "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0,
+    }
     model_dir = output_dir / MODEL_DIR
     is_main = bool(trainer.is_world_process_zero())
     if is_main:
@@ -207,4 +243,5 @@ def train_student(
         seq2seq=seq2seq,
         device=device,
         is_main=is_main,
+        settings=settings,
     )
