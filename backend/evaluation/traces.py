@@ -87,9 +87,10 @@ def error_category(
 ) -> str | None:
     """Why a wrong answer is wrong, the most specific reason first (None when correct).
 
-    truncated: stopped before its answer marker; unparseable: no final answer; arithmetic: a calculator annotation in the output is wrong; too_many_steps:
-    hit the step cap; wrong_first_step: departs from the reference at step 1; stopped_early: ended with
-    fewer steps than the reference; wrong_final: anything else (departed later, or only the last answer).
+    truncated: stopped before its answer marker; unparseable: no final answer; arithmetic: an equation
+    or calculator annotation in the output is wrong; too_many_steps: hit the step cap; wrong_first_step:
+    departs from the reference at step 1; stopped_early: ended with fewer steps than the reference;
+    wrong_final: anything else (departed later, or only the last answer).
     """
     if correct:
         return None
