@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from tqdm import tqdm
-
 from backend.answers import ANSWER_TYPES, normalize_answer
 from backend.calculator import annotate_step
+from backend.progress_bar import progress_bar
 
 MAX_FIELD_CHARS = 100_000
 MAX_ID_CHARS = 200
@@ -251,7 +250,7 @@ def parse_rows(
 ) -> list[ParsedProblem]:
     """Parse and validate every row (parse_row(index, where, record)) before anything is written."""
     problems = []
-    bar = tqdm(rows, desc=f"reading {file}", unit="row", total=total, disable=not show_progress)
+    bar = progress_bar(rows, desc=f"reading {file}", unit="row", total=total, disable=not show_progress)
     with paused_gc(), bar:
         for index, (line, record) in enumerate(bar):
             problems.append(parse_row(index, Where(file, line), record))

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
-from tqdm import tqdm
 
 from backend.answers import grade
 from backend.importers.core import (
@@ -23,6 +22,7 @@ from backend.importers.core import (
     ProgressFn,
     paused_gc,
 )
+from backend.progress_bar import ThrottledBar, progress_bar
 from db.models import (
     Dataset,
     Problem,
@@ -50,7 +50,7 @@ def _chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]
         yield rows[start : start + CHUNK]
 
 
-def _bulk_insert(session: Session, model: Any, rows: Sequence[dict[str, Any]], bar: tqdm) -> None:
+def _bulk_insert(session: Session, model: Any, rows: Sequence[dict[str, Any]], bar: ThrottledBar) -> None:
     for chunk in _chunks(rows):
         session.execute(insert(_table(model)), list(chunk))
         bar.update(len(chunk))
@@ -186,7 +186,7 @@ def _write_references(
     dataset: Dataset,
     new: Sequence[ParsedProblem],
     ids: dict[tuple[str, str], int],
-    bar: tqdm,
+    bar: ThrottledBar,
 ) -> None:
     with_steps = [problem for problem in new if problem.steps]
     if not with_steps:
@@ -271,7 +271,9 @@ def _write(
             if stored.get((p.split, p.external_id), p.content_hash) != p.content_hash
         ]
         total = len(new) + sum(2 + len(p.steps) for p in new if p.steps)
-        with tqdm(total=total, desc=f"writing {spec.name}", unit="row", disable=not show_progress) as bar:
+        with progress_bar(
+            total=total, desc=f"writing {spec.name}", unit="row", disable=not show_progress
+        ) as bar:
             now = utcnow()
             _bulk_insert(session, Problem, [_problem_row(dataset.id, p, now) for p in new], bar)
             _write_references(session, dataset, new, _ids_by_key(session, dataset.id), bar)

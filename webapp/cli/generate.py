@@ -13,11 +13,11 @@ from typing import Any
 import typer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from tqdm import tqdm
 
 from backend.filters import ProblemFilter
 from backend.jobs import store
 from backend.jobs.runner import run_job, spawn_job
+from backend.progress_bar import ThrottledBar, progress_bar
 from db.models import JobStatus, TeacherRun
 from webapp.cli.common import CliState, fail, state
 
@@ -94,9 +94,7 @@ def _resolve_model(
     if base_url or key_env:
         if settings.auth:
             names = ", ".join(e.name for e in settings.teacher_endpoints) or "none configured"
-            fail(
-                f"--base-url and --api-key-env are refused with login on; choose an endpoint ({names})"
-            )
+            fail(f"--base-url and --api-key-env are refused with login on; choose an endpoint ({names})")
         free = {"base_url": base_url, "api_key_env": key_env}
         return "openai", model, options | {k: v for k, v in free.items() if v}
     with Session(cli.engine()) as session:
@@ -114,7 +112,7 @@ def _watch(engine: Engine, job_id: int) -> JobStatus:
     outcome: dict[str, JobStatus] = {}
     worker = threading.Thread(target=lambda: outcome.update(status=run_job(engine, job_id)), daemon=True)
     worker.start()
-    with tqdm(total=0, unit="problem", dynamic_ncols=True) as bar:
+    with progress_bar(total=0, unit="problem", dynamic_ncols=True) as bar:
         try:
             while worker.is_alive():
                 worker.join(timeout=1.0)
@@ -130,13 +128,13 @@ def _watch(engine: Engine, job_id: int) -> JobStatus:
     return outcome.get("status", JobStatus.failed)
 
 
-def _draw(bar: tqdm, engine: Engine, job_id: int) -> None:
+def _draw(bar: ThrottledBar, engine: Engine, job_id: int) -> None:
     with Session(engine) as session:
         job = store.get_job(session, job_id=job_id)
     bar.total = job.total
     bar.n = job.done
-    bar.set_postfix_str(job.message.split(" · ", 1)[-1] if job.message else "")
-    bar.refresh()
+    bar.set_postfix_str(job.message.split(" · ", 1)[-1] if job.message else "", refresh=False)
+    bar.refresh()  # off a terminal, at most one line every few seconds (backend.progress_bar)
 
 
 def generate(
