@@ -3,12 +3,13 @@
 Nothing here touches the database: the job stores the drafts in one transaction afterwards.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from backend.rationales import RationaleDraft
 from backend.teacher.base import Completion, GenerationParams, TeacherBackend
 from backend.teacher.parsing import duplicate_key, parse_output, rationalized_steps
+from backend.teacher.progress import GenerationProgress, listening
 from backend.teacher.prompts import problem_prompts, reference_steps
 from db.models import Problem, TeacherMode, TeacherRun, Verdict
 
@@ -20,6 +21,44 @@ class GeneratedBatch:
     drafts: list[tuple[Problem, RationaleDraft]] = field(default_factory=list)
     tokens_in: int = 0
     tokens_out: int = 0
+
+
+@dataclass
+class BatchProgress:
+    """How far the batch's one backend call has got (the page's progress moves within a batch)."""
+
+    problems: int  # problems of the batch
+    problems_done: int  # problems whose every sample has been generated (not yet stored)
+    sequences: int
+    sequences_done: int
+    tokens_out: int
+
+
+BatchListener = Callable[[BatchProgress], None]
+
+
+def _problem_listener(
+    prompts: dict[int, list[str]], listener: BatchListener
+) -> Callable[[GenerationProgress], None]:
+    """Translate the backend's per-prompt reports into problems done (a rationalize problem has several
+    prompts: it is done when all of them are)."""
+    owners = [problem_id for problem_id, problem_prompts_ in prompts.items() for _ in problem_prompts_]
+
+    def translate(progress: GenerationProgress) -> None:
+        left = {problem_id: len(problem_prompts_) for problem_id, problem_prompts_ in prompts.items()}
+        for index in progress.prompts_done:
+            left[owners[index]] -= 1
+        listener(
+            BatchProgress(
+                problems=len(prompts),
+                problems_done=sum(1 for count in left.values() if count == 0),
+                sequences=progress.sequences,
+                sequences_done=progress.finished,
+                tokens_out=progress.tokens_out,
+            )
+        )
+
+    return translate
 
 
 def describe_error(error: BaseException) -> str:
@@ -35,13 +74,19 @@ def _checked(prompts: list[str], outputs: list[list[Completion]], n: int) -> lis
 
 
 def generate_isolated(
-    teacher: TeacherBackend, prompts: dict[int, list[str]], params: GenerationParams, failures: dict[int, str]
+    teacher: TeacherBackend,
+    prompts: dict[int, list[str]],
+    params: GenerationParams,
+    failures: dict[int, str],
+    listener: BatchListener | None = None,
 ) -> dict[int, PerPrompt]:
     """One backend call for the whole batch; if it fails, each problem alone, so one bad problem
-    (too long a prompt, a server error) fails only itself. Failures are added to `failures`."""
+    (too long a prompt, a server error) fails only itself. Failures are added to `failures`.
+    `listener` hears the whole-batch call's progress (not the one-by-one fallback's)."""
     flat = [prompt for problem_prompts_ in prompts.values() for prompt in problem_prompts_]
     try:
-        outputs = _checked(flat, teacher.generate(flat, params), params.n) if flat else []
+        with listening(_problem_listener(prompts, listener) if listener else lambda _: None):
+            outputs = _checked(flat, teacher.generate(flat, params), params.n) if flat else []
     except Exception as error:
         if len(prompts) == 1:
             failures.update({problem_id: describe_error(error) for problem_id in prompts})
@@ -127,6 +172,7 @@ def generate_batch(
     problems: Sequence[Problem],
     answer_types: dict[int, str],
     previous_texts: dict[int, list[str]],
+    listener: BatchListener | None = None,
 ) -> GeneratedBatch:
     """Generate, parse and check `params.n` samples for each problem (failures become failed drafts)."""
     mode = TeacherMode(run.mode)
@@ -140,7 +186,7 @@ def generate_batch(
             )
         except ValueError as error:
             failures[problem.id] = str(error)
-    outputs = generate_isolated(teacher, prompts, params, failures)
+    outputs = generate_isolated(teacher, prompts, params, failures, listener)
     batch = GeneratedBatch()
     for problem in problems:
         assert problem.id is not None

@@ -19,7 +19,13 @@ from db.models import TeacherMode
 
 @dataclass
 class GenerationConfig:
-    backend: str = field(default="transformers", metadata={"help": "transformers, vllm or openai"})
+    backend: str = field(
+        default="auto",
+        metadata={
+            "help": "auto (the fastest installed local backend for the run's length), transformers, vllm "
+            "or openai"
+        },
+    )
     model: str = field(
         default=DEFAULT_MODEL_ALIAS,
         metadata={

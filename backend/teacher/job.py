@@ -8,6 +8,7 @@ and the run goes on. Cancelling stops at the next batch boundary.
 
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -18,9 +19,10 @@ from backend.jobs import store
 from backend.jobs.context import JobContext
 from backend.rationales import add_rationale
 from backend.teacher.base import GenerationParams, TeacherBackend, load_backend
-from backend.teacher.batch import GeneratedBatch, generate_batch
+from backend.teacher.batch import BatchProgress, GeneratedBatch, generate_batch
+from backend.teacher.choice import AUTO, LOCAL_BACKENDS, local_precision, pick_backend
 from backend.teacher.config import GenerationConfig
-from db.models import Dataset, Job, JobKind, Problem, Rationale, RationaleSource, TeacherRun
+from db.models import Dataset, Job, JobKind, Problem, Rationale, RationaleSource, TeacherMode, TeacherRun
 from db.settings import get_settings
 
 __all__ = ["GenerationConfig", "run_generation_job", "start_generation"]
@@ -51,7 +53,12 @@ def start_generation(
     free_endpoint: bool = False,
 ) -> Job:
     """Validate the settings, then create the TeacherRun and its queued Job (backend.jobs.runner runs it).
-    `free_endpoint`: see GenerationConfig.validate (the CLI of a login-free install only)."""
+    `free_endpoint`: see GenerationConfig.validate (the CLI of a login-free install only).
+    Backend `auto` becomes the fastest installed local backend for this run's size (backend.teacher.choice);
+    the run records the backend it got and the job's params that it was chosen automatically."""
+    chosen_by = "user"
+    if config.backend == AUTO:
+        config.backend, chosen_by = _auto_backend(session, config), AUTO
     config.validate(free_endpoint=free_endpoint)
     problem_filter = _resolve_filter(session, config)
     params = config.generation_params()
@@ -80,17 +87,32 @@ def start_generation(
     session.add(run)
     session.flush()
     # Backend options hold no secret (validate refused those): the API key stays in its env var.
-    job_params = {
+    job_params: dict[str, Any] = {
         "run_id": run.id,
         "batch_size": config.batch_size,
         "backend_options": config.backend_options,
     }
+    if chosen_by == AUTO:
+        job_params["backend_chosen_by"] = AUTO
     job = store.create_job(session, kind=JobKind.generate, params=job_params, created_by_id=created_by_id)
     run.job_id = job.id
     session.add(run)
     session.commit()
     session.refresh(job)
     return job
+
+
+def _auto_backend(session: Session, config: GenerationConfig) -> str:
+    """transformers or vllm for the run's expected length; a bad setting is left for validate() to name."""
+    try:
+        params = config.generation_params()
+        problem_filter = _resolve_filter(session, config)
+    except ValueError:
+        return "transformers"
+    problems = session.execute(select(func.count()).select_from(problem_filter.query().subquery())).scalar()
+    # Rationalize sends one short prompt per reference step; about three steps per problem.
+    prompts = 3 if config.mode == TeacherMode.rationalize else 1
+    return pick_backend(int(problems or 0) * prompts * params.n, params.max_tokens)
 
 
 def run_params(run: TeacherRun) -> GenerationParams:
@@ -125,6 +147,7 @@ class RunTotals:
     def __init__(self, run: TeacherRun, done: int, total: int) -> None:
         self.tokens_in, self.tokens_out, self.seconds = run.tokens_in, run.tokens_out, run.wall_seconds
         self.price, self.done, self.total = run.price_per_1k_tokens, done, total
+        self.label = ""  # backend and precision, e.g. "transformers bfloat16"
 
     def add(self, batch: GeneratedBatch, seconds: float, problems: int) -> None:
         self.tokens_in += batch.tokens_in
@@ -136,11 +159,18 @@ class RunTotals:
     def cost(self) -> float:
         return (self.tokens_in + self.tokens_out) / 1000 * self.price
 
-    def message(self) -> str:
-        rate = self.tokens_out / self.seconds if self.seconds else 0.0
+    def message(self, live: BatchProgress | None = None, batch_seconds: float = 0.0) -> str:
+        """`live`: the running batch's progress so far (its tokens count in the rate before it is stored)."""
+        done, tokens_out, seconds = self.done, self.tokens_out, self.seconds + batch_seconds
+        batch = ""
+        if live is not None:
+            done, tokens_out = done + live.problems_done, tokens_out + live.tokens_out
+            batch = f"batch {live.sequences_done}/{live.sequences} sequences, {live.tokens_out} tokens · "
+        rate = tokens_out / seconds if seconds else 0.0
+        label = f" · {self.label}" if self.label else ""
         return (
-            f"{self.done}/{self.total} problems · {rate:.0f} tok/s · {self.tokens_in} in / "
-            f"{self.tokens_out} out · {self.seconds:.0f} s · ${self.cost:.4f}"
+            f"{done}/{self.total} problems · {batch}{rate:.0f} tok/s · {self.tokens_in} in / "
+            f"{tokens_out} out · {seconds:.0f} s · ${self.cost:.4f}{label}"
         )
 
 
@@ -213,7 +243,13 @@ def run_generation_job(ctx: JobContext) -> str:
     ctx.progress(totals.done, total, totals.message(), force=True)
     if not pending:
         return f"nothing to do: {totals.message()}"
-    teacher = load_backend(run.backend, run.model, **dict(ctx.params.get("backend_options") or {}))
+    options = dict(ctx.params.get("backend_options") or {})
+    if run.backend in LOCAL_BACKENDS:
+        # Decided here and passed on, so the precision recorded is the one the backend runs in.
+        options["dtype"] = local_precision(options)
+        _record(ctx, precision=options["dtype"])
+        totals.label = f"{run.backend} {options['dtype']}"
+    teacher = load_backend(run.backend, run.model, **options)
     try:
         for problem_ids in _chunks(pending, batch_size):
             ctx.check_cancel()
@@ -221,6 +257,16 @@ def run_generation_job(ctx: JobContext) -> str:
     finally:
         teacher.close()
     return totals.message()
+
+
+def _record(ctx: JobContext, **values: str) -> None:
+    """Add what the worker decided (the precision) to the job's stored params."""
+    with Session(ctx.engine) as session:
+        job = session.get(Job, ctx.job_id)
+        assert job is not None
+        job.params = {**job.params, **values}  # a new dict, so the JSON column is written
+        session.add(job)
+        session.commit()
 
 
 def _run_batch(
@@ -231,7 +277,12 @@ def _run_batch(
         problems, answer_types = _load_batch(session, problem_ids)
         previous = _previous_texts(session, run.id, problem_ids)
     started = time.perf_counter()
-    batch = generate_batch(teacher, run, run_params(run), problems, answer_types, previous)
+
+    def report(live: BatchProgress) -> None:
+        message = totals.message(live, time.perf_counter() - started)
+        ctx.progress(totals.done + live.problems_done, totals.total, message)
+
+    batch = generate_batch(teacher, run, run_params(run), problems, answer_types, previous, report)
     totals.add(batch, time.perf_counter() - started, len(problems))
     _store_batch(ctx.engine, run.id, batch, totals)
     ctx.progress(totals.done, totals.total, totals.message())

@@ -62,9 +62,16 @@ CHAT = Option(bool, "send prompts through the model's chat template")
 
 ALLOWED: dict[str, dict[str, Option]] = {
     "transformers": {
-        "batch_size": Option(int, "prompts generated together", 1, 512),
+        "batch_size": Option(int, "sequences generated together", 1, 512),
         "chat": CHAT,
         "device": Option(str, "where the model runs", choices=("cpu", "cuda")),
+        "dtype": Option(
+            str, "precision (auto: the faster one here)", choices=("auto", "float32", "bfloat16")
+        ),
+        "batching": Option(
+            str, "refill finished slots, or the old static batches", choices=("continuous", "static")
+        ),
+        "share_prefix": Option(bool, "compute a prompt prefix shared by the run (few-shot) once"),
     },
     "vllm": {
         "dtype": Option(str, "weight and activation precision", choices=DTYPES),

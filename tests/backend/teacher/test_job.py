@@ -8,7 +8,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from backend.jobs import store
+from backend.jobs.context import JobContext
 from backend.jobs.runner import run_job
+from backend.teacher import choice
 from backend.teacher import job as job_module
 from backend.teacher.base import Completion, GenerationParams, load_backend
 from backend.teacher.job import GenerationConfig, start_generation
@@ -251,3 +253,68 @@ def test_greedy_samples_repeat_and_are_marked_duplicates(
     )
     assert run_job(engine, job.id) == JobStatus.succeeded
     assert [r.is_duplicate for r in rationales(session, job)] == [False, True, True]
+
+
+def test_progress_moves_within_a_batch(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One batch holds all five problems: before, the job said 0/5 until the whole batch was stored."""
+    teacher = FaultyTeacher(load_backend("transformers", str(tiny_llama), batch_size=4))  # 4 of 10 at once
+    monkeypatch.setattr(job_module, "load_backend", lambda backend, model, **options: teacher)
+    reported: list[tuple[int, int, str]] = []
+    write = JobContext.progress
+
+    def spy(ctx: JobContext, done: int, total: int, message: str = "", *, force: bool = False) -> None:
+        reported.append((done, total, message))
+        write(ctx, done, total, message, force=True)  # unthrottled: the tiny model is fast
+
+    monkeypatch.setattr(JobContext, "progress", spy)
+    job = start_generation(
+        session, config=config(dataset_name, samples=2, temperature=1.0, max_tokens=12, batch_size=5)
+    )
+    assert run_job(engine, job.id) == JobStatus.succeeded
+    live = [(done, message) for done, _, message in reported if " · batch " in message]
+    assert live and all(total == 5 for _, total, _ in reported)
+    assert any(0 < done < 5 for done, _ in live)  # problems finish one by one inside the batch
+    sequences = [int(message.split(" · batch ")[1].split("/")[0]) for _, message in live]
+    assert any(0 < done < 10 for done in sequences) and sequences == sorted(sequences)
+    tokens = [int(message.split(" sequences, ")[1].split(" tokens")[0]) for _, message in live]
+    assert tokens == sorted(tokens) and 0 < tokens[0] < tokens[-1]
+    assert [done for done, _, _ in reported][-1] == 5
+
+
+def test_the_job_records_the_precision_its_backend_runs_in(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[dict[str, Any]] = []
+    inner = load_backend("transformers", str(tiny_llama), dtype="float32")
+    monkeypatch.setattr(
+        job_module, "load_backend", lambda backend, model, **options: opened.append(options) or inner
+    )
+    job = start_generation(session, config=config(dataset_name, backend_options={"dtype": "float32"}))
+    assert run_job(engine, job.id) == JobStatus.succeeded
+    session.expire_all()
+    finished = session.get(Job, job.id)
+    assert finished is not None and finished.params["precision"] == "float32"
+    assert opened == [{"dtype": "float32"}] and finished.message.endswith(" · transformers float32")
+    probed = start_generation(session, config=config(dataset_name, name="probed"))
+    assert run_job(engine, probed.id) == JobStatus.succeeded
+    session.expire_all()
+    chosen = session.get(Job, probed.id)
+    assert chosen is not None and chosen.params["precision"] in ("float32", "bfloat16")
+    assert opened[-1] == {"dtype": chosen.params["precision"]}  # the backend got what was recorded
+
+
+def test_auto_backend_is_the_fastest_installed_for_the_runs_length(
+    session: Session, dataset_name: str
+) -> None:
+    short = start_generation(session, config=config(dataset_name, backend="auto"))
+    run = session.exec(select(TeacherRun).where(TeacherRun.job_id == short.id)).one()
+    assert run.backend == "transformers" and short.params["backend_chosen_by"] == "auto"
+    chosen = start_generation(session, config=config(dataset_name, backend="transformers"))
+    assert "backend_chosen_by" not in chosen.params
+    long_run = config(dataset_name, backend="auto", samples=64, max_tokens=256, name="long")
+    job = start_generation(session, config=long_run)
+    run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
+    assert run.backend == ("vllm" if choice.vllm_installed() else "transformers")
+    assert choice.pick_backend(1, 16) == "transformers"  # vLLM's start-up would not pay off
