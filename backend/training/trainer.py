@@ -222,8 +222,12 @@ def train_student(
     started = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - started
+    from backend.training.budgets import generation_budget
+
     tokens = int(trainer.state.num_input_tokens_seen)
+    tokenizer = trainer.processing_class
     settings = {
+        "generation_budget": generation_budget(tokenizer, config.kind, examples, dialogues),
         "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
         "threads": torch.get_num_threads(),
         "packed_sequences": len(dialogues) if packed else 0,

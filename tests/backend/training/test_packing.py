@@ -106,3 +106,19 @@ def test_smollm2_examples_mask_the_prompt_end_with_eos_and_a_fitted_student_stop
     assert tokenizer.eos_token_id in new_tokens, tokenizer.decode(new_tokens)  # it stops
     text = tokenizer.decode(new_tokens, skip_special_tokens=True)
     assert text.strip().startswith("4 * 5 =") and "So the answer is:" in text, text
+
+
+def test_generation_budgets_come_from_the_training_targets(tiny_llama: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from backend.training.budgets import generation_budget, token_budget
+
+    assert token_budget([10] * 99 + [200]) == int(10 * 1.2) + 8  # the 99th percentile, not the outlier
+    tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
+    examples = examples_for(StudentKind.cot, QUESTION, STEPS, "11")
+    longest = len(tokenizer(examples[0].completion, add_special_tokens=False)["input_ids"])
+    assert generation_budget(tokenizer, StudentKind.cot, examples)["max_tokens"] > longest
+    dialogue = socratic_dialogue(QUESTION, STEPS, questions=True, answers=False)
+    decomposer = examples_for(StudentKind.decomposer, QUESTION, STEPS, "11")
+    budget = generation_budget(tokenizer, StudentKind.decomposer, decomposer, [dialogue])
+    assert budget["max_steps"] == len(STEPS) + 1 and budget["question_tokens"] > 0
