@@ -102,6 +102,7 @@
 
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey || !shown($("#annotate-rating"))) return;
+    sync();
     const target = event.target;
     if (event.key === "Escape" && target?.closest?.("#annotate-steps")) {
       setTimeout(() => { document.activeElement?.blur?.(); refresh(); }, 0); // back to rating
@@ -134,6 +135,7 @@
   function onClick(event) {
     const row = event.target.closest?.("#annotate-rating .step-row");
     if (!row) return;
+    sync();
     const index = rows().indexOf(row);
     const button = event.target.closest(".rate");
     const chip = event.target.closest(".step-tag");
@@ -146,26 +148,24 @@
     refresh();
   }
 
-  // A new rationale arrives as a new panel: start again at its first step.
-  const observer = new MutationObserver(() => {
+  // A new rationale arrives as a new panel: start again at its first step. Checked before every key and
+  // click (so a key never lands on a stale position) and on every page change (so the marker shows).
+  // Gradio patches the panel's HTML in place (elements can survive an update), so a rationale is told
+  // apart by the panel's data-key (rationale and version), not by element identity.
+  function sync() {
     const panel = $("#annotate-rating .rating-panel");
-    if (panel && panel !== panelSeen) {
-      panelSeen = panel;
+    if (!panel) return;
+    if (panel.dataset.key !== panelSeen) {
+      panelSeen = panel.dataset.key;
       current = 0;
       mode = null;
       refresh();
-    }
-  });
-  const watch = () => {
-    const host = $("#annotate-rating");
-    if (!host) return setTimeout(watch, 500);
-    observer.observe(host, { childList: true, subtree: true });
-  };
+    } else if (rows().length && !$("#annotate-rating .step-row.current")) refresh(); // marks patched away
+  }
+  new MutationObserver(sync).observe(document.documentElement, { childList: true, subtree: true });
   document.addEventListener("keydown", onKey);
   document.addEventListener("click", onClick);
   document.addEventListener("change", (event) => {
     if (event.target.closest?.("#annotate-stop-at-error")) refresh();
   });
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
-  else watch();
 })();

@@ -113,11 +113,15 @@ def _row(index: int, step: StepText, rating: int | None, tags: Sequence[str]) ->
     )
 
 
-def rating_panel(steps: Sequence[StepText], labels: StepLabels) -> str:
-    """The panel's HTML: every piece of stored text is escaped (it came from a model or a user)."""
+def rating_panel(steps: Sequence[StepText], labels: StepLabels, *, key: str) -> str:
+    """The panel's HTML: every piece of stored text is escaped (it came from a model or a user).
+
+    `key` names what is shown (rationale and version): the page's script starts again at step 1 when
+    it changes."""
+    key = html.escape(key)
     if not steps:
         note = f'<p class="empty-note">{html.escape(S.NO_STEPS)}</p>'
-        return f'<div class="rating-panel" data-steps="0">{note}</div>'
+        return f'<div class="rating-panel" data-key="{key}" data-steps="0">{note}</div>'
     rows = []
     for index, step in enumerate(steps):
         rating = labels.ratings[index] if index < len(labels.ratings) else None
@@ -127,4 +131,4 @@ def rating_panel(steps: Sequence[StepText], labels: StepLabels) -> str:
         f'<div class="rating-head"><span>{html.escape(S.RATING_HELP)}</span>'
         f'<span class="first-wrong-label" aria-live="polite"></span></div>'
     )
-    return f'<div class="rating-panel" data-steps="{len(steps)}">{head}{"".join(rows)}</div>'
+    return f'<div class="rating-panel" data-key="{key}" data-steps="{len(steps)}">{head}{"".join(rows)}</div>'

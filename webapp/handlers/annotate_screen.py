@@ -173,7 +173,7 @@ def build_screen(
         gold=view.problem.gold_answer_raw or view.problem.gold_answer or "",
         gold_solution=view.problem.gold_solution or "",
         steps=steps_frame(view.steps),
-        panel=rating_panel(view.steps, labels),
+        panel=rating_panel(view.steps, labels, key=f"{rationale_id}@{view.version}"),
         labels=labels.to_json(),
         checks=_checks(view),
         final_answer=view.final_answer or "",
