@@ -1,0 +1,77 @@
+"""The ladder's statistics and table: accuracy with a 95% Wilson interval, exact McNemar p-values against
+the CoT arm and against the floor (paired on the same problems of the same evaluation set).
+
+Re-render a finished run:  .venv/bin/python bench/ladder_report.py /tmp/ladder/results.json
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _paired(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[bool], list[bool]]:
+    shared = sorted(set(a["per_problem"]) & set(b["per_problem"]), key=int)
+    return [a["per_problem"][p] for p in shared], [b["per_problem"][p] for p in shared]
+
+
+def compare(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every arm against cot and against floor, per evaluation set (what exists so far)."""
+    from backend.evaluation.stats import mcnemar_exact, wilson_interval
+
+    by_key = {(r["arm"], r["dataset"]): r for r in results}
+    rows = []
+    for result in results:
+        interval = wilson_interval(result["n_correct"], result["n_problems"])
+        row = {
+            "arm": result["arm"],
+            "dataset": result["dataset"],
+            "ci_low": interval.low,
+            "ci_high": interval.high,
+        }
+        for reference in ("cot", "floor"):
+            other = by_key.get((reference, result["dataset"]))
+            if other is not None and reference != result["arm"]:
+                test = mcnemar_exact(*_paired(result, other))
+                row[f"vs_{reference}"] = {"only_this": test.only_a, f"only_{reference}": test.only_b,
+                                          "p": test.p_value}  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def _p(row: dict[str, Any], reference: str) -> str:
+    test = row.get(f"vs_{reference}")
+    if test is None:
+        return "-"
+    return f"{test['p']:.3g} (+{test['only_this']}/-{test[f'only_{reference}']})"
+
+
+def table(payload: dict[str, Any]) -> str:
+    comparisons = {(c["arm"], c["dataset"]): c for c in payload.get("comparisons", [])}
+    seconds = {k.split("/")[0]: 0.0 for k in payload.get("students", {})}
+    for key, student in payload.get("students", {}).items():
+        arm = key.split("/")[0]
+        seconds[arm] = seconds.get(arm, 0.0) + float(student["seconds"])
+    lines = [
+        "| arm | eval set | accuracy | 95% CI | correct / n | p vs cot (+wins/-losses) | p vs floor "
+        "| truncated | tokens / problem | train s | eval s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in payload["results"]:
+        c = comparisons[(r["arm"], r["dataset"])]
+        lines.append(
+            f"| {r['arm']} | {r['dataset']} | {r['accuracy']:.1%} | {c['ci_low']:.1%}-{c['ci_high']:.1%} | "
+            f"{r['n_correct']} / {r['n_problems']} | {_p(c, 'cot')} | {_p(c, 'floor')} | "
+            f"{r.get('truncation_rate', 0):.0%} | {r['tokens_per_problem']:.0f} | "
+            f"{seconds.get(r['arm'], 0):.0f} | {r['eval_seconds']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    results = json.loads(Path(sys.argv[1]).read_text())
+    results["comparisons"] = compare(results["results"])
+    print(table(results))

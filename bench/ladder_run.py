@@ -1,0 +1,208 @@
+"""The ladder's training, evaluation and command line (bench/ladder.py has the presets and the data)."""
+
+import argparse
+import json
+import os
+import subprocess
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench.ladder import (
+    PRESETS,
+    ROOT,
+    Preset,
+    frozen_set,
+    import_data,
+    log,
+    reference_rationales,
+    teacher_sub_questions,
+)
+from bench.ladder_report import compare, table
+
+# arm -> (student kinds it trains, set it trains on)
+STUDENTS = {
+    "answer_only": [("answer_only", "reference")],
+    "cot": [("cot", "reference")],
+    "socratic": [("decomposer", "clean"), ("solver", "clean")],
+    "socratic_unfiltered": [("decomposer", "all"), ("solver", "all")],
+    "unified": [("unified", "clean")],
+    "divide_conquer": [("decompose_only", "clean")],
+}
+
+
+def train(engine: Any, preset: Preset, set_id: int, kind: str, name: str) -> dict[str, Any]:
+    """Train one student to the end in this process: its checkpoint id and what the run recorded."""
+    from sqlmodel import Session, select
+
+    from backend.jobs.runner import run_job
+    from backend.training.config import TrainConfig
+    from backend.training.job import start_training
+    from db.models import JobStatus, ModelCheckpoint, TrainingRun
+
+    # Socratic sets hold the reference steps with teacher sub-questions (rationalize: no stated answer).
+    policy = "all_correct" if kind in ("cot", "answer_only") else "all"
+    config = TrainConfig(
+        set_id=set_id, kind=kind, base_model="default", name=name, epochs=preset.epochs,  # type: ignore[arg-type]
+        learning_rate=preset.learning_rate, batch_size=preset.batch_size, seed=0, warmup=0.1,
+        filter_policy=policy, device=preset.device,  # type: ignore[arg-type]
+    )  # fmt: skip
+    with Session(engine) as session:
+        job, run = start_training(session, config=config)
+    assert job.id is not None and run.id is not None
+    if run_job(engine, job.id) != JobStatus.succeeded:
+        raise RuntimeError(f"training {name} failed; see `socratic-studio jobs show {job.id}`")
+    with Session(engine) as session:
+        finished = session.get(TrainingRun, run.id)
+        checkpoint = session.exec(
+            select(ModelCheckpoint).where(ModelCheckpoint.training_run_id == run.id)
+        ).one()
+        assert finished is not None and checkpoint.id is not None
+        params = dict(finished.hyperparams)
+    log(
+        f"trained {name}: {params.get('n_examples')} examples, {params.get('tokens_seen')} tokens in "
+        f"{finished.train_seconds:.0f} s ({params.get('tokens_per_second')} tok/s, {params.get('precision')})"
+    )
+    return {"checkpoint_id": checkpoint.id, "seconds": finished.train_seconds, "hyperparams": params}
+
+
+def evaluate(engine: Any, name: str, ids: list[int], spec: dict[str, Any]) -> dict[str, Any]:
+    """One evaluation over these problems: its summary, wall time and per-problem correctness."""
+    from sqlmodel import Session, col, select
+
+    from backend.evaluation.config import EvalConfig
+    from backend.evaluation.job import start_evaluation
+    from backend.jobs.runner import run_job
+    from db.models import EvalRun, EvalTrace, JobStatus
+
+    config = EvalConfig(name=name, problem_ids=ids, chunk_size=64, **spec)
+    with Session(engine) as session:
+        job, run = start_evaluation(session, config=config)
+    started = time.monotonic()
+    assert job.id is not None
+    if run_job(engine, job.id) != JobStatus.succeeded:
+        raise RuntimeError(f"evaluation {name} failed; see `socratic-studio jobs show {job.id}`")
+    with Session(engine) as session:
+        finished = session.get(EvalRun, run.id)
+        assert finished is not None
+        rows = session.exec(
+            select(EvalTrace.problem_id, EvalTrace.correct)
+            .where(EvalTrace.eval_run_id == run.id)
+            .order_by(col(EvalTrace.problem_id))
+        ).all()
+    summary = dict(finished.summary) | {"eval_seconds": round(time.monotonic() - started, 1)}
+    log(f"{name}: {summary['n_correct']}/{summary['n_problems']} ({summary['accuracy']:.1%}), "
+        f"{summary['tokens_per_problem']} tokens/problem, {summary['eval_seconds']} s")  # fmt: skip
+    return summary | {"per_problem": {str(pid): bool(ok) for pid, ok in rows}}
+
+
+def budget_of(trained: dict[str, Any]) -> dict[str, int]:
+    return dict(trained["hyperparams"].get("generation_budget") or {})
+
+
+def arm_specs(preset: Preset, students: dict[str, dict[str, Any]], sets: dict[str, int]) -> dict[str, Any]:
+    """Evaluation settings per arm; token limits and the step cap from each student's training data."""
+    base = {"backend": "transformers", "model": "default"}
+
+    def checkpoint(name: str) -> dict[str, int]:
+        return {"checkpoint_id": students[name]["checkpoint_id"]}
+
+    specs: dict[str, Any] = {}
+    cot_budget = budget_of(students["cot"]) if "cot" in students else {"max_tokens": 256}
+    if "floor" in preset.arms:
+        specs["floor"] = {"method": "cot", "solver": base, "few_shot_set_id": sets["reference"],
+                          "few_shot": preset.few_shot} | cot_budget  # fmt: skip
+    if "answer_only" in students:
+        specs["answer_only"] = {"method": "answer_only", "solver": checkpoint("answer_only")} | budget_of(
+            students["answer_only"]
+        )
+    if "cot" in students:
+        specs["cot"] = {"method": "cot", "solver": checkpoint("cot")} | cot_budget
+    for arm, prefix in (("socratic", "socratic"), ("socratic_unfiltered", "socratic_unfiltered")):
+        if f"{prefix}/decomposer" in students:
+            decomposer, solver = students[f"{prefix}/decomposer"], students[f"{prefix}/solver"]
+            pair = {
+                "decomposer": checkpoint(f"{prefix}/decomposer"),
+                "solver": checkpoint(f"{prefix}/solver"),
+            }
+            specs[arm] = {"method": "socratic"} | pair | budget_of(decomposer) | budget_of(solver)
+    if "unified/unified" in students:
+        one = checkpoint("unified/unified")
+        specs["unified"] = {"method": "socratic", "decomposer": one, "solver": one} | budget_of(
+            students["unified/unified"]
+        )
+    if "divide_conquer/decompose_only" in students:
+        specs["divide_conquer"] = {"method": "divide_conquer",
+                                   "decomposer": checkpoint("divide_conquer/decompose_only"),
+                                   "solver": base} | cot_budget  # fmt: skip
+    return specs
+
+
+def run_ladder(engine: Any, work: Path, preset: Preset, payload: dict[str, Any]) -> None:
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        splits = import_data(session, preset)
+        sets = {
+            "reference": frozen_set(
+                session, "ladder-reference", reference_rationales(session, splits["train"])
+            )
+        }
+    payload["splits"] = splits
+    needs_teacher = any(arm in STUDENTS and arm not in ("answer_only", "cot") for arm in preset.arms)
+    if needs_teacher:
+        teacher = teacher_sub_questions(engine, preset, splits["train"])
+        payload["teacher"] = teacher
+        with Session(engine) as session:
+            sets["clean"] = frozen_set(session, "ladder-socratic-clean", teacher["clean"])
+            sets["all"] = frozen_set(session, "ladder-socratic-all", teacher["all"])
+    students: dict[str, dict[str, Any]] = {}
+    for arm in preset.arms:
+        for kind, set_name in STUDENTS.get(arm, []):
+            key = kind if arm in ("answer_only", "cot") else f"{arm}/{kind}"
+            students[key] = train(engine, preset, sets[set_name], kind, f"ladder-{arm}-{kind}")
+            payload["students"] = {k: v | {"hyperparams": v["hyperparams"]} for k, v in students.items()}
+            save(work, payload)
+    for arm, spec in arm_specs(preset, students, sets).items():
+        for dataset, ids in splits.items():
+            if dataset == "train":
+                continue
+            summary = evaluate(engine, f"ladder-{arm}-{dataset}", ids, spec)
+            payload["results"].append({"arm": arm, "dataset": dataset} | summary)
+            save(work, payload)
+
+
+def save(work: Path, payload: dict[str, Any]) -> None:
+    payload["comparisons"] = compare(payload["results"])
+    (work / "results.json").write_text(json.dumps(payload, indent=1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The distillation ladder (see bench/ladder.py).")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    parser.add_argument("--dry-run", action="store_true", help="the dry-run preset: same code, tiny sizes")
+    parser.add_argument("--work", type=Path, required=True, help="folder for the database, runs and results")
+    args = parser.parse_args(argv)
+    name = "dry-run" if args.dry_run else args.preset
+    preset = PRESETS[name]
+    work: Path = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "ladder.db").unlink(missing_ok=True)
+    os.environ["SOCRATIC_RUNS_DIR"] = str(work / "runs")  # the model cache stays where SmolLM2 is prepared
+    from db.engine import open_database
+    from db.settings import get_settings
+
+    get_settings.cache_clear()
+    engine = open_database(f"sqlite:///{work / 'ladder.db'}")
+    log(f"preset {name}: {asdict(preset)}")
+    started = time.monotonic()
+    payload: dict[str, Any] = {"preset": name, "config": asdict(preset), "results": []}
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    payload["commit"] = head.stdout.strip()
+    run_ladder(engine, work, preset, payload)
+    payload["total_seconds"] = round(time.monotonic() - started)
+    save(work, payload)
+    log(f"done in {payload['total_seconds'] / 60:.1f} min")
+    print(table(payload))
+    return 0
