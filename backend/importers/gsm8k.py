@@ -28,7 +28,9 @@ from backend.importers.sources import jsonl_records
 from backend.importers.store import write_problems
 
 
-def parse_gsm8k_row(index: int, where: Where, record: dict[str, Any], *, split: str) -> ParsedProblem:
+def parse_gsm8k_row(
+    index: int, where: Where, record: dict[str, Any], *, split: str, file_stem: str
+) -> ParsedProblem:
     question = text_field(record, "question", where)
     solution = text_field(record, "answer", where)
     assert question is not None and solution is not None
@@ -38,7 +40,8 @@ def parse_gsm8k_row(index: int, where: Where, record: dict[str, Any], *, split: 
     gold = gold_answer(final, "numeric", where, "answer")
     return ParsedProblem(
         line=where.line,
-        external_id=str(index),  # GSM8K has no ids: the row's position in its file
+        # GSM8K has no ids: file and row, so train row 5 never collides with test row 5.
+        external_id=f"{file_stem}:{index}",
         split=split,
         question=question,
         gold_answer_raw=final,
@@ -54,7 +57,7 @@ def parse_gsm8k(
 ) -> list[ParsedProblem]:
     return parse_rows(
         jsonl_records(path),
-        lambda index, where, record: parse_gsm8k_row(index, where, record, split=split),
+        lambda index, where, record: parse_gsm8k_row(index, where, record, split=split, file_stem=path.stem),
         file=path.name,
         show_progress=show_progress,
         on_progress=on_progress,
@@ -70,13 +73,14 @@ def import_gsm8k(
     show_progress: bool = True,
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
-    """Import a GSM8K JSONL file (split from the file name unless given; name "gsm8k" or "gsm8k_socratic")."""
+    """Import a GSM8K JSONL file. The split comes from the file name unless given, and so does the default
+    dataset name ("gsm8k-train", "gsm8k-test", "gsm8k_socratic-test"), so train and test never merge."""
     started, path = time.perf_counter(), Path(path)
     split = check_split(split or default_split(path.stem), path.name)
     problems = parse_gsm8k(path, split=split, show_progress=show_progress, on_progress=on_progress)
     socratic = any(step["sub_question"] for problem in problems for step in problem.steps)
     spec = dataset_spec(
-        name or ("gsm8k_socratic" if socratic else "gsm8k"),
+        name or f"{'gsm8k_socratic' if socratic else 'gsm8k'}-{split}",
         source="gsm8k",
         answer_type="numeric",
         description="GSM8K " + ("Socratic (sub-question ** step)" if socratic else "grade-school math"),

@@ -22,7 +22,12 @@ def socratic_file(shared_datasets: Path) -> Path:
 def test_socratic_test_split(engine: Engine, socratic_file: Path) -> None:
     with Session(engine) as session:
         report = import_gsm8k(session, socratic_file, show_progress=False)
-    assert (report.dataset, report.added, report.unchanged, report.changed) == ("gsm8k_socratic", 1319, 0, 0)
+    assert (report.dataset, report.added, report.unchanged, report.changed) == (
+        "gsm8k_socratic-test",
+        1319,
+        0,
+        0,
+    )
     lines = [json.loads(line) for line in socratic_file.read_text().splitlines()]
     with Session(engine) as session:
         problems = session.exec(select(Problem).order_by(col(Problem.id))).all()
@@ -87,8 +92,8 @@ def test_changed_row_is_reported_not_duplicated(engine: Engine, socratic_file: P
     original.write_text("\n".join(lines) + "\n")
     with Session(engine) as session:
         report = import_gsm8k(session, original, name="g", show_progress=False)
-        stored = session.exec(select(Problem).where(Problem.external_id == "4")).one()
-    assert (report.added, report.unchanged, report.changed, report.changed_ids) == (0, 19, 1, ["4"])
+        stored = session.exec(select(Problem).where(Problem.external_id == "test:4")).one()
+    assert (report.added, report.unchanged, report.changed, report.changed_ids) == (0, 19, 1, ["test:4"])
     assert "(edited)" not in stored.question
     assert "changed rows were kept" in report.summary()
 
@@ -123,7 +128,7 @@ def test_missing_answer_names_line_and_field(engine: Engine, socratic_file: Path
 def test_main_format(engine: Engine, shared_datasets: Path) -> None:
     with Session(engine) as session:
         report = import_gsm8k(session, shared_datasets / "gsm8k" / "test.jsonl", show_progress=False)
-        assert (report.dataset, report.added) == ("gsm8k", 1319)
+        assert (report.dataset, report.added) == ("gsm8k-test", 1319)
         problem = session.exec(select(Problem).order_by(col(Problem.id))).first()
         run = session.exec(select(TeacherRun)).one()
     assert problem is not None and run.mode == TeacherMode.cot
@@ -136,3 +141,27 @@ def test_socratic_separator_ignores_power_in_annotations() -> None:
     assert [step["sub_question"] for step in steps] == [None, "How much?"]
     assert steps[0]["expressions"][0]["ok"] is True and final == "16"
     assert re.search(r"\*\*", steps[0]["text"])
+
+
+def test_train_then_test_with_default_names_gives_two_datasets_that_never_collide(
+    engine: Engine, shared_datasets: Path, tmp_path: Path
+) -> None:
+    """Importing train and then test must not fold test into train ("changed rows were kept as stored")."""
+    rows = (shared_datasets / "gsm8k" / "train.jsonl").read_text().splitlines(keepends=True)[:20]
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(rows))
+    with Session(engine) as session:
+        first = import_gsm8k(session, train, show_progress=False)
+        second = import_gsm8k(session, shared_datasets / "gsm8k" / "test.jsonl", show_progress=False)
+        assert (first.dataset, first.added) == ("gsm8k-train", 20)
+        assert (second.dataset, second.added, second.changed) == ("gsm8k-test", 1319, 0)
+        splits = {p.split for p in session.exec(select(Problem)).all()}
+        ids = [p.external_id for p in session.exec(select(Problem)).all()]
+    assert splits == {"train", "test"} and len(set(ids)) == len(ids) == 1339
+    # Forced into one dataset, rows of different files still never collide.
+    with Session(engine) as session:
+        import_gsm8k(session, train, name="both", show_progress=False)
+        report = import_gsm8k(
+            session, shared_datasets / "gsm8k" / "test.jsonl", name="both", show_progress=False
+        )
+    assert report.added == 1319

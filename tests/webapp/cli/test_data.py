@@ -43,7 +43,7 @@ def count(url: str, table: type) -> int:
 
 def test_gsm8k_done_when(db_url: str, shared_datasets: Path, tmp_path: Path) -> None:
     path = shared_datasets / "gsm8k" / "test_socratic.jsonl"
-    assert "gsm8k_socratic: 1,319 added, 0 unchanged" in cli(db_url, "import", "gsm8k", str(path), "-q")
+    assert "gsm8k_socratic-test: 1,319 added, 0 unchanged" in cli(db_url, "import", "gsm8k", str(path), "-q")
     steps = count(db_url, Step)
     assert count(db_url, Problem) == 1319 and steps == sum(
         line.count("**") for line in path.read_text().splitlines()
