@@ -25,7 +25,7 @@ class EvaluateHandlers:
     def model_choices(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """Models for the decomposer and solver pickers, and datasets."""
         with self.app.session() as session:
-            models = model_choices(session)
+            models = model_choices(session, self.app.settings)
             datasets = catalog.dataset_choices(session)
         return gr.update(choices=models), gr.update(choices=models), gr.update(choices=datasets)
 

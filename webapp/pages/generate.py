@@ -44,7 +44,10 @@ def _settings(handlers: GenerateHandlers) -> dict[str, Any]:
             elem_id="gen-model", scale=2,
         )  # fmt: skip
         c["mode"] = gr.Dropdown(label=S.MODE, choices=MODES, value="cot", elem_id="gen-mode")
-        c["dataset"] = gr.Dropdown(label=S.DATASET, choices=[], elem_id="gen-dataset")
+        # Custom values allowed: the server checks the name (and API callers never see the page's list).
+        c["dataset"] = gr.Dropdown(
+            label=S.DATASET, choices=[], allow_custom_value=True, elem_id="gen-dataset"
+        )
     with gr.Row():
         c["split"] = gr.Textbox(label=S.SPLIT, elem_id="gen-split")
         c["limit"] = gr.Number(label=S.LIMIT, value=10, precision=0, minimum=0, elem_id="gen-limit")
