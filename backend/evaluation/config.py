@@ -14,6 +14,9 @@ class EvalMethod(StrEnum):
     divide_conquer = "divide_conquer"  # decompose-only student + any teacher as solver
 
 
+FALLBACKS = {"max_tokens": 256, "question_tokens": 64, "answer_tokens": 128, "max_steps": DEFAULT_MAX_STEPS}
+
+
 @dataclass
 class EvalConfig:
     method: EvalMethod = field(
@@ -44,11 +47,12 @@ class EvalConfig:
     samples: int = field(default=1, metadata={"help": "Samples per problem; > 1 takes a majority vote."})
     temperature: float = field(default=0.0, metadata={"help": "0 = greedy; sampling needs > 0."})
     top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling."})
-    max_steps: int = field(default=DEFAULT_MAX_STEPS, metadata={"help": "Socratic step cap."})
-    question_tokens: int = field(default=64, metadata={"help": "Longest sub-question (tokens)."})
-    answer_tokens: int = field(default=128, metadata={"help": "Longest sub-answer (tokens)."})
-    max_tokens: int = field(
-        default=256, metadata={"help": "Longest CoT / Divide-or-Conquer solution (tokens)."}
+    # None: from the student's training data (its run's generation budget), else the FALLBACKS below.
+    max_steps: int | None = field(default=None, metadata={"help": "Socratic step cap."})
+    question_tokens: int | None = field(default=None, metadata={"help": "Longest sub-question (tokens)."})
+    answer_tokens: int | None = field(default=None, metadata={"help": "Longest sub-answer (tokens)."})
+    max_tokens: int | None = field(
+        default=None, metadata={"help": "Longest CoT / Divide-or-Conquer solution (tokens)."}
     )
     calculator: bool = field(
         default=True, metadata={"help": "Evaluate <<expr=...>> annotations as models write."}
@@ -85,17 +89,24 @@ class EvalConfig:
             (self.samples >= 1, f"samples must be >= 1, got {self.samples}"),
             (self.samples == 1 or self.temperature > 0, "sampling several answers needs temperature > 0"),
             (self.temperature >= 0, f"temperature must be >= 0, got {self.temperature}"),
-            (1 <= self.max_steps <= 64, f"max_steps must be 1..64, got {self.max_steps}"),
+            (
+                self.max_steps is None or 1 <= self.max_steps <= 64,
+                f"max_steps must be 1..64, got {self.max_steps}",
+            ),
             (self.limit is None or self.limit >= 1, f"limit must be >= 1, got {self.limit}"),
             (self.offset >= 0, f"offset must be >= 0, got {self.offset}"),
             (self.few_shot == 0 or self.few_shot_set_id is not None, "few_shot needs few_shot_set_id"),
             (
                 min(
-                    self.chunk_size,
-                    self.batch_size,
-                    self.question_tokens,
-                    self.answer_tokens,
-                    self.max_tokens,
+                    value
+                    for value in (
+                        self.chunk_size,
+                        self.batch_size,
+                        self.question_tokens,
+                        self.answer_tokens,
+                        self.max_tokens,
+                    )
+                    if value is not None
                 )
                 >= 1,
                 "chunk_size, batch_size and token limits must be >= 1",
@@ -104,6 +115,11 @@ class EvalConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+
+    def budget(self) -> dict[str, int]:
+        """The token limits and step cap, with the fallbacks where nothing set them."""
+        values = {key: getattr(self, key) for key in FALLBACKS}
+        return {key: FALLBACKS[key] if value is None else int(value) for key, value in values.items()}
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self) | {"method": str(self.method)}

@@ -33,6 +33,7 @@ from db.models import (
     ModelCheckpoint,
     Problem,
     StudentKind,
+    TrainingRun,
 )
 from db.settings import get_settings
 
@@ -78,6 +79,24 @@ def _problem_filter(session: Session, config: EvalConfig) -> ProblemFilter:
     )
 
 
+def fill_budget_from_training(session: Session, config: EvalConfig) -> None:
+    """Limits the user left unset come from the students' training data (their runs' generation budget:
+    the 99th-percentile target length with a margin, the longest decomposition), so a student is never
+    cut off before the length it was trained to write; what is stored with the run is what was used."""
+    learned: dict[str, int] = {}
+    for spec in (config.decomposer, config.solver):
+        if "checkpoint_id" not in spec:
+            continue
+        checkpoint = session.get(ModelCheckpoint, int(spec["checkpoint_id"]))
+        run_id = checkpoint.training_run_id if checkpoint is not None else None
+        run = session.get(TrainingRun, run_id) if run_id is not None else None
+        for key, value in ((run.hyperparams.get("generation_budget") or {}) if run else {}).items():
+            learned[key] = max(learned.get(key, 0), int(value))
+    for key in ("max_tokens", "question_tokens", "answer_tokens", "max_steps"):
+        if getattr(config, key) is None and key in learned:
+            setattr(config, key, learned[key])
+
+
 def start_evaluation(
     session: Session, *, config: EvalConfig, created_by_id: int | None = None
 ) -> tuple[Job, EvalRun]:
@@ -85,6 +104,7 @@ def start_evaluation(
     for slot in ("decomposer", "solver") if config.decomposer else ("solver",):
         _check_spec(session, config, slot)
     problem_filter = _problem_filter(session, config)
+    fill_budget_from_training(session, config)
     count = len(session.scalars(problem_filter.query()).all())
     if count == 0:
         raise ValueError(f"no problem matches {problem_filter.to_json()}")
@@ -140,18 +160,19 @@ def solve(
 ) -> list[Trace]:
     """One trace per question; with samples > 1 each question runs n times (same batches) and votes."""
     repeated = [question for question in questions for _ in range(config.samples)]
+    budget = config.budget()
     single = SingleParams(
-        config.max_tokens, config.temperature, config.top_p, config.seed, config.calculator, answer_type
+        budget["max_tokens"], config.temperature, config.top_p, config.seed, config.calculator, answer_type
     )
     if config.method == EvalMethod.socratic:
         assert models.decomposer is not None
         loop = LoopParams(
-            config.max_steps,
+            budget["max_steps"],
             config.temperature,
             config.top_p,
             config.seed,
-            config.question_tokens,
-            config.answer_tokens,
+            budget["question_tokens"],
+            budget["answer_tokens"],
             config.calculator,
             answer_type,
         )

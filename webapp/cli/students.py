@@ -97,8 +97,10 @@ def train(
     if prepare_only:
         config_path = Path(run.output_dir) / "config.json"
         typer.echo(f"config: {config_path}\nrun it on several GPUs with:")
-        url = engine.url.render_as_string(hide_password=False)
-        typer.echo(f"  accelerate launch -m backend.training.launch --config {config_path} --db {url}")
+        # The URL goes in the environment (a password on the command line shows in `ps` and history).
+        typer.echo(f"  SOCRATIC_DATABASE_URL={engine.url.render_as_string(hide_password=True)!r} \\")
+        typer.echo(f"    accelerate launch -m backend.training.launch --config {config_path}")
+        typer.echo("  (put the database password in place of *** or export SOCRATIC_DATABASE_URL first)")
         return
     if _run(engine, job.id, background=background) == JobStatus.succeeded:
         with Session(engine) as session:
@@ -129,8 +131,12 @@ def evaluate(
     limit: int | None = typer.Option(None, help="At most N problems."),
     samples: int = typer.Option(1, help="Samples per problem (> 1: majority vote; needs --temperature)."),
     temperature: float = typer.Option(0.0, help="0 = greedy."),
-    max_steps: int = typer.Option(8, help="Socratic step cap."),
-    max_tokens: int = typer.Option(256, help="Longest CoT / D&C solution."),
+    max_steps: int | None = typer.Option(
+        None, help="Socratic step cap (default: from the student's training data, else 8)."
+    ),
+    max_tokens: int | None = typer.Option(
+        None, help="Longest CoT / D&C solution (default: from the student's training data, else 256)."
+    ),
     calculator: bool = typer.Option(True, help="Evaluate <<expr=...>> annotations as models write them."),
     few_shot_set: str | None = typer.Option(
         None, help="Frozen set whose first records are few-shot examples."

@@ -182,3 +182,36 @@ def test_trace_rows_read_the_trace_against_the_reference(session, toy):
 def test_problem_order_is_stable(session, toy):
     ids = session.exec(select(Problem.id).order_by(col(Problem.id))).all()
     assert ids == [p.id for p in toy]
+
+
+def test_unset_limits_come_from_the_students_training_data(session, toy, tiny_llama):
+    from backend.evaluation.job import fill_budget_from_training
+    from db.models import TrainingRun
+    from tests.backend.training.frozen_set import make_frozen_set
+
+    curated = make_frozen_set(session, name="budget-set")
+    assert curated.id is not None
+    ids = {}
+    for role, budget in (
+        ("decomposer", {"question_tokens": 21, "max_steps": 5}),
+        ("solver", {"answer_tokens": 33, "max_steps": 4}),
+    ):
+        run = TrainingRun(name=f"{role}-run", set_id=curated.id, student_kind=role, base_model="default",
+                          hyperparams={"generation_budget": budget})  # fmt: skip
+        session.add(run)
+        session.commit()
+        checkpoint = ModelCheckpoint(name=role, role=role, path=str(tiny_llama), training_run_id=run.id)
+        session.add(checkpoint)
+        session.commit()
+        ids[role] = checkpoint.id
+    config = EvalConfig(
+        decomposer={"checkpoint_id": ids["decomposer"]}, solver={"checkpoint_id": ids["solver"]},
+        dataset_name="toy", answer_tokens=40,
+    )  # fmt: skip
+    fill_budget_from_training(session, config)
+    assert (config.question_tokens, config.answer_tokens, config.max_steps) == (
+        21,
+        40,
+        5,
+    )  # the user's 40 wins
+    assert config.max_tokens is None and config.budget()["max_tokens"] == 256  # nothing learned: fallback
