@@ -12,6 +12,7 @@ import sys
 from types import FrameType
 
 from backend.jobs.runner import run_job
+from backend.masking import mask_secrets
 from db.engine import open_database
 from db.models import JobStatus
 from db.settings import get_settings
@@ -28,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", default=None)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-    engine = open_database(get_settings().resolved_database_url)
+    url = get_settings().resolved_database_url
+    print(f"job {args.job_id}: database {mask_secrets(url)}", flush=True)  # the log shows no password
+    engine = open_database(url)
     status = run_job(engine, args.job_id, log_path=args.log)
     print(f"job {args.job_id} ended: {status}", flush=True)
     return 0 if status != JobStatus.failed else 1
