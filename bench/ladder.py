@@ -27,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATASETS = ROOT.parent / "shared" / "datasets"
+TRAIN_DATASET = "ladder-train"
 TRAIN_SEED, EVAL_SEED = 1, 1000  # reasoning-gym seeds: disjoint generators; duplicates removed by text
 
 
@@ -44,6 +45,7 @@ class Preset:
     teacher_backend: str
     arms: tuple[str, ...]
     device: str = "auto"
+    train_source: str = "gsm_symbolic"  # or "gsm8k": GSM8K train.jsonl rows [0, pool), every one kept
 
 
 BASE_ARMS = ("floor", "answer_only", "cot", "socratic")
@@ -54,7 +56,9 @@ PRESETS = {
     "cpu-extra": Preset(
         240, 360, 150, 150, 0, 1, 2e-4, 8, 1, "transformers", ("floor", "socratic", *EXTRA_ARMS)
     ),
-    "gpu": Preset(4000, 5000, 1000, 0, 1000, 2, 1e-4, 32, 4, "transformers", BASE_ARMS + EXTRA_ARMS, "cuda"),
+    "gpu": Preset(
+        7473, 7473, 1000, 0, 1000, 2, 1e-4, 32, 4, "transformers", BASE_ARMS + EXTRA_ARMS, "cuda", "gsm8k"
+    ),
 }
 
 
@@ -84,11 +88,17 @@ def import_data(session: Any, preset: Preset) -> dict[str, list[int]]:
         query = select(Problem).where(Problem.dataset_id == dataset_id).order_by(col(Problem.id))
         return list(session.exec(query).all())
 
-    pool = import_reasoning_gym(
-        session, "gsm_symbolic", size=preset.pool, seed=TRAIN_SEED, split="train",
-        name="gsm_symbolic-train", show_progress=False,
-    )  # fmt: skip
-    train = [p for p in ids_of(pool.dataset_id) if curated_for_training(p)][: preset.n_train]
+    if preset.train_source == "gsm8k":  # all of GSM8K train, as the papers train
+        pool = import_gsm8k(
+            session, DATASETS / "gsm8k" / "train.jsonl", name=TRAIN_DATASET, show_progress=False
+        )
+        train = ids_of(pool.dataset_id)[: preset.n_train]
+    else:
+        pool = import_reasoning_gym(
+            session, "gsm_symbolic", size=preset.pool, seed=TRAIN_SEED, split="train",
+            name=TRAIN_DATASET, show_progress=False,
+        )  # fmt: skip
+        train = [p for p in ids_of(pool.dataset_id) if curated_for_training(p)][: preset.n_train]
     seen = {question_key(p.question) for p in ids_of(pool.dataset_id)}
     held = import_reasoning_gym(
         session, "gsm_symbolic", size=preset.n_eval_symbolic * 2, seed=EVAL_SEED, split="test",
@@ -151,7 +161,7 @@ def teacher_sub_questions(engine: Any, preset: Preset, train_ids: list[int]) -> 
     started = time.monotonic()
     with Session(engine) as session:
         config = GenerationConfig(
-            backend=preset.teacher_backend, mode="rationalize", dataset="gsm_symbolic-train",
+            backend=preset.teacher_backend, mode="rationalize", dataset=TRAIN_DATASET,
             problem_filter=ProblemFilter(ids=train_ids), name="ladder-rationalize",
         )  # fmt: skip
         job = start_generation(session, config=config)

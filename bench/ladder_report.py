@@ -61,7 +61,7 @@ def table(payload: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in payload["results"]:
-        c = comparisons[(r["arm"], r["dataset"])]
+        c = comparisons.get((r["arm"], r["dataset"]), {"ci_low": float("nan"), "ci_high": float("nan")})
         lines.append(
             f"| {r['arm']} | {r['dataset']} | {r['accuracy']:.1%} | {c['ci_low']:.1%}-{c['ci_high']:.1%} | "
             f"{r['n_correct']} / {r['n_problems']} | {_p(c, 'cot')} | {_p(c, 'floor')} | "

