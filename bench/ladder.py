@@ -16,6 +16,7 @@ Run from the project root (a fresh database under --work; the prepared SmolLM2 f
 Writes WORK/results.json after every evaluation and prints the Markdown table (bench/ladder_report.py).
 """
 
+import os
 import random
 import re
 import sys
@@ -26,7 +27,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATASETS = ROOT.parent / "shared" / "datasets"
+# The shared datasets beside the project; on the GPU machine the carried copies (bench/gpu_bundle.sh).
+DATASETS = Path(os.environ.get("SOCRATIC_DATASETS", ROOT.parent / "shared" / "datasets"))
 TRAIN_DATASET = "ladder-train"
 TRAIN_SEED, EVAL_SEED = 1, 1000  # reasoning-gym seeds: disjoint generators; duplicates removed by text
 
@@ -100,29 +102,29 @@ def import_data(session: Any, preset: Preset) -> dict[str, list[int]]:
         )  # fmt: skip
         train = [p for p in ids_of(pool.dataset_id) if curated_for_training(p)][: preset.n_train]
     seen = {question_key(p.question) for p in ids_of(pool.dataset_id)}
-    held = import_reasoning_gym(
-        session, "gsm_symbolic", size=preset.n_eval_symbolic * 2, seed=EVAL_SEED, split="test",
-        name="gsm_symbolic-heldout", show_progress=False,
-    )  # fmt: skip
-    heldout = [p for p in ids_of(held.dataset_id) if question_key(p.question) not in seen]
+    heldout: list[Any] = []
+    if preset.n_eval_symbolic:
+        held = import_reasoning_gym(
+            session, "gsm_symbolic", size=preset.n_eval_symbolic * 2, seed=EVAL_SEED, split="test",
+            name="gsm_symbolic-heldout", show_progress=False,
+        )  # fmt: skip
+        heldout = [p for p in ids_of(held.dataset_id) if question_key(p.question) not in seen]
     gsm = import_gsm8k(
         session, DATASETS / "gsm8k" / "test.jsonl", split="test", name="gsm8k-test", show_progress=False
     )
     gsm_ids = [p.id for p in ids_of(gsm.dataset_id)]
     if preset.n_eval_gsm8k:
         gsm_ids = sorted(random.Random(0).sample(gsm_ids, preset.n_eval_gsm8k))
-    splits = {
-        "train": [p.id for p in train],
-        "gsm_symbolic": [p.id for p in heldout[: preset.n_eval_symbolic]],
-        "gsm8k_test": gsm_ids,
-    }
+    splits = {"train": [p.id for p in train], "gsm8k_test": gsm_ids}
+    if heldout:
+        splits["gsm_symbolic"] = [p.id for p in heldout[: preset.n_eval_symbolic]]
     if preset.n_svamp:
         from backend.importers.svamp import import_svamp
 
         svamp = import_svamp(session, DATASETS / "svamp" / "SVAMP.json", name="svamp", show_progress=False)
         splits["svamp"] = [p.id for p in ids_of(svamp.dataset_id)][: preset.n_svamp]
-    dropped = len([p for p in ids_of(held.dataset_id) if question_key(p.question) in seen])
-    log(f"data: {len(train)} training problems, held-out gsm_symbolic {len(splits['gsm_symbolic'])} "
+    dropped = preset.n_eval_symbolic * 2 - len(heldout)
+    log(f"data: {len(train)} training problems, held-out gsm_symbolic {len(splits.get('gsm_symbolic', []))} "
         f"({dropped} generated questions also in training removed), gsm8k test {len(gsm_ids)}")  # fmt: skip
     return splits
 
