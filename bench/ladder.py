@@ -53,7 +53,8 @@ class Preset:
 BASE_ARMS = ("floor", "answer_only", "cot", "socratic")
 EXTRA_ARMS = ("socratic_unfiltered", "unified", "divide_conquer")
 PRESETS = {
-    "dry-run": Preset(8, 40, 4, 4, 0, 1, 1e-4, 4, 1, "transformers", BASE_ARMS + EXTRA_ARMS),
+    # The gpu preset's path (GSM8K train, SVAMP) plus the held-out gsm_symbolic set, at a tiny size.
+    "dry-run": Preset(8, 8, 4, 4, 4, 1, 1e-4, 4, 1, "transformers", BASE_ARMS + EXTRA_ARMS, "auto", "gsm8k"),
     "cpu": Preset(240, 360, 150, 150, 0, 1, 2e-4, 8, 1, "transformers", BASE_ARMS),
     "cpu-extra": Preset(
         240, 360, 150, 150, 0, 1, 2e-4, 8, 1, "transformers", ("floor", "socratic", *EXTRA_ARMS)
