@@ -35,6 +35,7 @@ class AppContext:
     @property
     def database_url(self) -> str:
         # The URL the engine really uses (the CLI's --db may differ from the settings); workers reopen it.
+        # It may hold a password: spawn_job hands it over in the environment, never on a command line.
         return self.engine.url.render_as_string(hide_password=False)
 
     @property
@@ -44,8 +45,7 @@ class AppContext:
     @property
     def model_roots(self) -> list[Path]:
         """Folders from which web users may load models: prepared models, training runs, configured roots."""
-        settings = self.settings
-        return [settings.resolved_model_cache, settings.resolved_runs_dir, *settings.model_roots]
+        return self.settings.resolved_model_roots
 
     @contextmanager
     def session(self) -> Iterator[Session]:
