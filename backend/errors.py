@@ -9,6 +9,8 @@ import sqlite3
 
 from sqlalchemy.exc import DBAPIError
 
+from backend.masking import mask_secrets
+
 # SQLite primary result codes (https://sqlite.org/rescode.html); the extended code's low byte.
 _SQLITE_BUSY, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT = 5, 8, 10, 11
 _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 13, 14, 26
@@ -73,4 +75,4 @@ def describe_db_error(exc: BaseException, *, database: str | None = None) -> str
     if message is None:
         first_line = (str(original).strip().splitlines() or [type(original).__name__])[0]
         message = f"the database refused the operation{_where(database)}: {first_line}"
-    return f"{message[0].upper()}{message[1:]} {NOT_SAVED}"
+    return mask_secrets(f"{message[0].upper()}{message[1:]} {NOT_SAVED}")  # a driver may quote the URL

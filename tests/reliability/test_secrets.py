@@ -12,6 +12,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from backend import auth
+from backend.errors import describe_db_error
 from backend.jobs import store
 from backend.jobs.runner import spawn_job
 from backend.masking import mask_secrets
@@ -34,6 +35,12 @@ def test_mask_secrets_hides_url_and_keyword_passwords() -> None:
     assert PASSWORD not in masked
     assert "postgresql+psycopg://studio:***@db:5432/studio" in masked and "password=***" in masked
     assert "https://api.example/v1 untouched" in masked
+
+
+def test_database_errors_shown_to_people_mask_the_password() -> None:
+    url = f"postgresql+psycopg://studio:{PASSWORD}@db.internal/studio"
+    message = describe_db_error(ValueError(f"bad option in {url}"), database=url)
+    assert PASSWORD not in message and "studio:***@db.internal" in message
 
 
 def _cmdlines_while_running(pid: int, process: object) -> list[bytes]:
