@@ -67,7 +67,7 @@ def train(engine: Any, preset: Preset, set_id: int, kind: str, name: str) -> dic
     return {"checkpoint_id": checkpoint.id, "seconds": finished.train_seconds, "hyperparams": params}
 
 
-def evaluate(engine: Any, name: str, ids: list[int], spec: dict[str, Any]) -> dict[str, Any]:
+def evaluate(engine: Any, name: str, ids: list[int], spec: dict[str, Any], batch: int) -> dict[str, Any]:
     """One evaluation over these problems: its summary, wall time and per-problem correctness."""
     from sqlmodel import Session, col, select
 
@@ -76,7 +76,7 @@ def evaluate(engine: Any, name: str, ids: list[int], spec: dict[str, Any]) -> di
     from backend.jobs.runner import run_job
     from db.models import EvalRun, EvalTrace, JobStatus
 
-    config = EvalConfig(name=name, problem_ids=ids, chunk_size=64, **spec)
+    config = EvalConfig(name=name, problem_ids=ids, chunk_size=max(64, batch), batch_size=batch, **spec)
     with Session(engine) as session:
         job, run = start_evaluation(session, config=config)
     started = time.monotonic()
@@ -139,7 +139,8 @@ def arm_specs(preset: Preset, students: dict[str, dict[str, Any]], sets: dict[st
     return specs
 
 
-def run_ladder(engine: Any, work: Path, preset: Preset, payload: dict[str, Any]) -> None:
+def prepare_students(engine: Any, work: Path, preset: Preset, payload: dict[str, Any]) -> dict[str, int]:
+    """Data, teacher sub-questions and trained students (the frozen sets by name)."""
     from sqlmodel import Session
 
     with Session(engine) as session:
@@ -162,13 +163,35 @@ def run_ladder(engine: Any, work: Path, preset: Preset, payload: dict[str, Any])
         for kind, set_name in STUDENTS.get(arm, []):
             key = kind if arm in ("answer_only", "cot") else f"{arm}/{kind}"
             students[key] = train(engine, preset, sets[set_name], kind, f"ladder-{arm}-{kind}")
-            payload["students"] = {k: v | {"hyperparams": v["hyperparams"]} for k, v in students.items()}
+            payload["students"] = students
             save(work, payload)
-    for arm, spec in arm_specs(preset, students, sets).items():
-        for dataset, ids in splits.items():
-            if dataset == "train":
+    payload["sets"] = sets
+    save(work, payload)
+    return sets
+
+
+def sets_by_name(engine: Any) -> dict[str, int]:
+    """The frozen sets of a run whose results.json predates recording them."""
+    from sqlmodel import Session
+
+    from backend.curation import get_set_by_name
+
+    names = {"reference": "ladder-reference", "clean": "ladder-socratic-clean", "all": "ladder-socratic-all"}
+    with Session(engine) as session:
+        return {key: get_set_by_name(session, name=name).id or 0 for key, name in names.items()}
+
+
+def run_ladder(engine: Any, work: Path, preset: Preset, payload: dict[str, Any]) -> None:
+    """Everything not yet in `payload` (a resumed run keeps its students and finished evaluations)."""
+    sets = payload.get("sets") or (
+        sets_by_name(engine) if payload.get("students") else prepare_students(engine, work, preset, payload)
+    )
+    done = {(r["arm"], r["dataset"]) for r in payload["results"]}
+    for arm, spec in arm_specs(preset, payload["students"], sets).items():
+        for dataset, ids in payload["splits"].items():
+            if dataset == "train" or (arm, dataset) in done:
                 continue
-            summary = evaluate(engine, f"ladder-{arm}-{dataset}", ids, spec)
+            summary = evaluate(engine, f"ladder-{arm}-{dataset}", ids, spec, preset.eval_batch)
             payload["results"].append({"arm": arm, "dataset": dataset} | summary)
             save(work, payload)
 
@@ -186,12 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     parser.add_argument("--dry-run", action="store_true", help="the dry-run preset: same code, tiny sizes")
     parser.add_argument("--work", type=Path, required=True, help="folder for the database, runs and results")
+    parser.add_argument("--resume", action="store_true", help="keep WORK's students and finished evaluations")
     args = parser.parse_args(argv)
     name = "dry-run" if args.dry_run else args.preset
     preset = PRESETS[name]
     work: Path = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    (work / "ladder.db").unlink(missing_ok=True)
+    previous = work / "results.json"
+    if not args.resume:
+        (work / "ladder.db").unlink(missing_ok=True)
     os.environ["SOCRATIC_RUNS_DIR"] = str(work / "runs")  # the model cache stays where SmolLM2 is prepared
     from db.engine import open_database
     from db.settings import get_settings
@@ -201,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     log(f"preset {name}: {asdict(preset)}")
     started = time.monotonic()
     payload: dict[str, Any] = {"preset": name, "config": asdict(preset), "results": []}
+    if args.resume and previous.exists():
+        payload = json.loads(previous.read_text()) | {"config": asdict(preset)}
+        log(
+            f"resuming: {len(payload.get('students', {}))} students, "
+            f"{len(payload['results'])} evaluations kept"
+        )
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
     payload["commit"] = head.stdout.strip()
     run_ladder(engine, work, preset, payload)
