@@ -178,6 +178,9 @@ class Annotate:
     RATINGS = "Rate each step"
     RATING_HELP = "j/k or arrows: move · 1: +1 · 0: 0 · -: \u22121 · t: step tags · e: edit · ?: all keys"
     RATING_TITLES = {1: "+1 correct and useful", 0: "0 correct but no progress", -1: "\u22121 wrong"}
+    NOTHING_OPEN_PANEL = (
+        "No rationale open yet: press n (or Next) for the first one in the queue, or click a row in Explore."
+    )
     NO_STEPS = "This rationale has no steps to rate: add one under Edit steps, or open another rationale."
     STOP_AT_ERROR = "Stop at the first error (steps after the first \u22121 are not labelled)"
     BAD_LABELS = "the step ratings sent by the page are not valid; reload the page and rate again"
@@ -217,7 +220,7 @@ class Annotate:
     KEEP_MINE = "Save my text over theirs"
     LOAD_THEIRS = "Discard mine and load theirs"
     HISTORY = "History"
-    REVISIONS = "Revisions"
+    REVISIONS = "Revisions: click one to compare it and to pick it for revert"
     REVISION_HEADERS = ["number", "author", "when", "comment", "reverted_from"]
     COMPARE_FROM = "Compare revision"
     COMPARE_TO = "with revision"
@@ -410,6 +413,7 @@ class Failures:
     NO_EVAL_RUNS = "No evaluation yet: run one from the Train tab (Evaluate a checkpoint)."
     TABLE = "Failures: click a row to see its trace"
     EMPTY_CHART = "Nothing to chart yet: pick an evaluation run and press Show failures."
+    NOTHING_SHOWN = "No failures shown yet: pick an evaluation run and press Show failures."
     NO_WRONG = "No wrong answers in this run (or none matching the filters)."
     NO_RELATED = "No rationale of this problem is stored: click a failure above to see its neighbours."
 

@@ -35,6 +35,17 @@ class HistoryHandlers:
             except LookupError as error:
                 raise user_error(str(error)) from error
 
+    @needs(Role.viewer)
+    def pick_revision(
+        self, current: dict[str, Any], before: Any, event: gr.SelectData
+    ) -> tuple[Any, Any, list[tuple[str, str | None]]]:
+        """A clicked revision row: compare it with the `before` revision and offer it to revert to."""
+        row = event.row_value or []
+        if not row or not str(row[0]).isdigit():
+            return gr.skip(), gr.skip(), []
+        number = int(row[0])
+        return gr.update(value=number), gr.update(value=number), self.compare(current, before, number)
+
     @needs(Role.annotator)
     def revert(self, current: dict[str, Any], to_number: Any, request: gr.Request) -> Screen:
         user = self.app.require(request, Role.annotator)

@@ -1,5 +1,6 @@
 """Annotate tab: the queue, the editable steps, reviews, conflicts, history and bulk review."""
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,8 @@ def _rating() -> dict[str, Any]:
     c: dict[str, Any] = {}
     gr.Markdown(f"**{S.RATINGS}**")
     # No js_on_load: gr.HTML's default would send a click event to the server on every click in the panel.
-    c["panel"] = gr.HTML(elem_id="annotate-rating", js_on_load=None)
+    nothing_open = f'<p class="empty-note">{html.escape(S.NOTHING_OPEN_PANEL)}</p>'
+    c["panel"] = gr.HTML(nothing_open, elem_id="annotate-rating", js_on_load=None)
     # The ratings and step tags as JSON; the page's script writes it, the review buttons send it.
     c["labels"] = gr.Textbox(value="", visible="hidden", elem_id="annotate-labels")
     c["stop_at_error"] = gr.Checkbox(label=S.STOP_AT_ERROR, value=False, elem_id="annotate-stop-at-error")
@@ -190,6 +192,9 @@ def _wire_tools(c: dict[str, Any], history: HistoryHandlers, screen: list[Any]) 
     for dropdown in (c["compare_from"], c["compare_to"]):
         dropdown.input(history.compare, compare_inputs, c["diff"], api_visibility="private")
     c["revert"].click(history.revert, [c["current"], c["revert_to"]], screen, api_name="revert")
+    # Clicking a revision compares it with the "compare" revision and offers it for revert.
+    c["revisions"].select(history.pick_revision, [c["current"], c["compare_from"]],
+                          [c["compare_to"], c["revert_to"], c["diff"]], api_visibility="private")  # fmt: skip
 
 
 def create_annotate_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> AnnotateTab:

@@ -4,7 +4,7 @@ from typing import Any
 
 import gradio as gr
 
-from webapp import strings
+from webapp import charts, strings
 from webapp.context import AppContext
 from webapp.handlers.curate import EXPORT_FORMATS, KIND_CHOICES, CurateHandlers
 from webapp.pages.filter_panel import create_filter_panel
@@ -25,8 +25,8 @@ def _selection() -> dict[str, Any]:
     with gr.Row():
         for key, label in (("verdict_plot", S.CHART_VERDICT), ("dataset_plot", S.CHART_DATASET),
                            ("steps_plot", S.CHART_STEPS)):  # fmt: skip
-            c[key] = gr.Plot(label=label)
-    c["sample"] = text_table(S.SAMPLE_HEADERS, "curate-sample", label=S.SAMPLE, wrap=True, max_height=300)
+            c[key] = gr.Plot(charts.note(label, S.NO_SAMPLE), label=label)
+    c["sample"] = text_table(S.SAMPLE_HEADERS, "curate-sample", label=S.NO_SAMPLE, wrap=True, max_height=300)
     with gr.Row():
         c["name"] = gr.Textbox(label=S.NAME, elem_id="curate-name")
         c["description"] = gr.Textbox(label=S.DESCRIPTION, elem_id="curate-description")

@@ -5,7 +5,7 @@ from typing import Any
 
 import gradio as gr
 
-from webapp import strings
+from webapp import charts, strings
 from webapp.context import AppContext
 from webapp.handlers.failures import FailureHandlers
 from webapp.pages.refresh import on_show
@@ -36,11 +36,20 @@ def _run_view() -> dict[str, Any]:
         c["show"] = action(S.SHOW, "failures-show", "primary")
     c["summary"] = gr.Markdown(elem_id="failures-summary")
     c["table"] = text_table(
-        S.HEADERS, "failures-table", label=S.TABLE, wrap=True, max_height=360, column_widths=COLUMN_WIDTHS
+        S.HEADERS,
+        "failures-table",
+        label=S.NOTHING_SHOWN,
+        wrap=True,
+        max_height=360,
+        column_widths=COLUMN_WIDTHS,
     )
     with gr.Row():
-        for key in ("by_steps", "by_dataset", "by_category"):
-            c[key] = gr.Plot(show_label=False)
+        for key, title in (
+            ("by_steps", S.BY_STEPS),
+            ("by_dataset", S.BY_DATASET),
+            ("by_category", S.BY_CATEGORY),
+        ):
+            c[key] = gr.Plot(charts.note(title, S.EMPTY_CHART), show_label=False)
     return c
 
 

@@ -250,6 +250,11 @@ def test_history_diff_and_revert(app: AppContext, rationales: list[Rationale], s
     )
     diff = history.compare(saved.current, 1, 2)
     assert ("Every", "+") in diff and ("Each", "-") in diff
+    row = saved.revisions["value"].values.tolist()[1]  # revision 2's row, clicked
+    compare_to, revert_to, clicked = history.pick_revision(
+        saved.current, 1, gr.SelectData(None, {"index": [1, 0], "value": row[0], "row_value": row})
+    )
+    assert compare_to["value"] == revert_to["value"] == 2 and clicked == diff
     reverted = history.revert(saved.current, 1, as_user(None))
     assert reverted.steps.loc[0, "text"] == "Each box has 5 pens."
     assert [r.reverted_from for r in _revisions(session, rationales[0].id or 0)] == [None, None, 1]
