@@ -148,17 +148,6 @@ def build_training_examples(
     return build
 
 
-def build_examples(
-    records: Sequence[CuratedRecord],
-    *,
-    kind: StudentKind,
-    policy: FilterPolicy,
-    epochs: int = 1,
-    seed: int = 0,
-) -> list[Example]:
-    return build_training_examples(records, kind=kind, policy=policy, epochs=epochs, seed=seed).examples
-
-
 def to_dataset(examples: Sequence[Example]) -> "Dataset":
     """A prompt/completion dataset: TRL's SFTTrainer computes the loss on completion tokens only."""
     from datasets import Dataset

@@ -9,7 +9,6 @@ from backend.training.config import FilterPolicy
 from backend.training.data import (
     NO_FINAL_ANSWER,
     WRONG_ANSWER,
-    build_examples,
     build_training_examples,
     is_correct,
     select_records,
@@ -47,6 +46,10 @@ RECORDS = [
 ]
 
 
+def examples_of(records: list[CuratedRecord], **options: object) -> list:  # type: ignore[type-arg]
+    return build_training_examples(records, **options).examples  # type: ignore[arg-type]
+
+
 def ids(records: list[CuratedRecord]) -> list[int]:
     return [r.rationale_id for r in records]
 
@@ -74,7 +77,9 @@ def test_balanced_policy_sees_each_question_once_per_epoch_with_varying_rational
 
 
 def test_examples_come_from_the_shared_formats():
-    examples = build_examples(RECORDS[:1], kind=StudentKind.decomposer, policy=FilterPolicy.all)
+    examples = build_training_examples(
+        RECORDS[:1], kind=StudentKind.decomposer, policy=FilterPolicy.all
+    ).examples
     assert examples == examples_for(StudentKind.decomposer, "Question 1?", STEPS, "11")
     assert examples[-1].completion == f" {END_MARKER}"
     dataset = to_dataset(examples)
@@ -83,16 +88,18 @@ def test_examples_come_from_the_shared_formats():
 
 def test_no_surviving_rationale_is_a_clear_error():
     with pytest.raises(ValueError, match="no rationale of the set passes the all_correct"):
-        build_examples([RECORDS[1]], kind=StudentKind.cot, policy=FilterPolicy.all_correct)
+        examples_of([RECORDS[1]], kind=StudentKind.cot, policy=FilterPolicy.all_correct)
 
 
 def test_socratic_kind_on_rationales_without_sub_questions_names_them(session):
     curated_set = make_frozen_set(session, socratic=False)
     assert curated_set.id is not None
     records = frozen_records(session, set_id=curated_set.id)
-    assert build_examples(records, kind=StudentKind.cot, policy=FilterPolicy.all)  # fine for CoT
+    assert build_training_examples(
+        records, kind=StudentKind.cot, policy=FilterPolicy.all
+    ).examples  # fine for CoT
     with pytest.raises(ValueError, match=r"no decomposer example.*3 rationale\(s\) have steps without sub-q"):
-        build_examples(records, kind=StudentKind.decomposer, policy=FilterPolicy.all)
+        examples_of(records, kind=StudentKind.decomposer, policy=FilterPolicy.all)
 
 
 def test_frozen_multi_sample_set_keeps_correct_samples(session):
@@ -137,5 +144,7 @@ def test_decompose_only_rationales_make_decomposer_but_never_empty_solver_exampl
     solver = build_training_examples([decomposition, full], kind=StudentKind.solver, policy=FilterPolicy.all)
     assert len(solver.examples) == 2 and all(e.completion.strip() for e in solver.examples)
     assert list(solver.dropped) == ["steps without text (decompose-only)"]
-    decomposer = build_examples([decomposition], kind=StudentKind.decomposer, policy=FilterPolicy.all)
+    decomposer = build_training_examples(
+        [decomposition], kind=StudentKind.decomposer, policy=FilterPolicy.all
+    ).examples
     assert [e.completion for e in decomposer] == [" How many pens?", " How many left?", f" {END_MARKER}"]
