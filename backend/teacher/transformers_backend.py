@@ -32,6 +32,7 @@ from transformers import (
 
 from backend.precision import DTYPES, choose_dtype, torch_dtype
 from backend.teacher import progress
+from backend.teacher.attention import use_grouped_attention
 from backend.teacher.base import Completion, GenerationParams, cut_at_stop
 from backend.teacher.refill import (
     MIN_SHARED_PREFIX,
@@ -129,6 +130,8 @@ class TransformersBackend:
         # Encoder-decoder students keep `generate`: the refill loop drives a decoder-only cache.
         # So do models with sliding-window or linear-attention layers.
         self.batching = batching if not self.seq2seq and full_attention(self.lm) else "static"
+        if self.batching == "continuous":
+            use_grouped_attention(self.lm)  # 2-3x faster decoding on CPU than sdpa (attention.py)
         self.share_prefix = share_prefix
         self._prefix: SharedPrefix | None = None  # kept across calls: runs send the same few-shot block
 

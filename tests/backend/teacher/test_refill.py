@@ -143,3 +143,32 @@ def test_precision_is_chosen_and_recorded(tiny_llama: Path) -> None:
         TransformersBackend(str(tiny_llama), dtype="float8")
     with pytest.raises(ValueError, match="batching"):
         TransformersBackend(str(tiny_llama), batching="dynamic")
+
+
+def test_grouped_attention_matches_sdpa_with_shared_key_value_heads() -> None:
+    """SmolLM2 shares each key/value head among 3 query heads; the tiny test models do not."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from backend.teacher.attention import use_grouped_attention
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=64, hidden_size=96, intermediate_size=128, num_hidden_layers=2, num_attention_heads=6,
+        num_key_value_heads=2, max_position_embeddings=64,
+    )  # fmt: skip
+    sdpa = LlamaForCausalLM(config).eval()
+    grouped = LlamaForCausalLM(config).eval()
+    grouped.load_state_dict(sdpa.state_dict())
+    use_grouped_attention(grouped)
+    ids = torch.randint(0, 64, (2, 12))
+    mask = torch.ones(2, 12, dtype=torch.long)
+    mask[1, :5] = 0  # a left-padded row: its padding queries attend to nothing
+    positions = (mask.cumsum(1) - 1).clamp(min=0)
+    with torch.inference_mode():
+        expected = sdpa(input_ids=ids, attention_mask=mask, position_ids=positions).logits
+        got = grouped(input_ids=ids, attention_mask=mask, position_ids=positions).logits
+        causal = grouped(input_ids=ids[:1]).logits  # no padding: transformers skips the mask
+    assert torch.allclose(got[0], expected[0], atol=1e-4) and torch.allclose(
+        got[1, 5:], expected[1, 5:], atol=1e-4
+    )
+    assert torch.isfinite(got).all() and torch.allclose(causal, expected[:1], atol=1e-4)
