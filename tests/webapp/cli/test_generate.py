@@ -114,3 +114,25 @@ def test_prepare_model_reuses_a_prepared_folder(tmp_path: Path) -> None:
         (target / name).write_text("{}")
     result = runner.invoke(app, ["prepare-model", "--cache-dir", str(tmp_path)])
     assert result.exit_code == 0 and f"default teacher ready: {target}" in result.output
+
+
+def test_endpoints_are_chosen_by_name_and_urls_only_with_login_off(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lab = {"name": "lab", "base_url": "http://127.0.0.1:9/v1", "model": "smol", "api_key_env": "LAB_KEY"}
+    monkeypatch.setenv("SOCRATIC_TEACHER_ENDPOINTS", json.dumps([lab]))
+    monkeypatch.setenv("SOCRATIC_AUTH", "1")
+    get_settings.cache_clear()
+    free = ["generate", "--dataset", "toy", "--backend", "openai", "--model", "smol"]
+    output = cli(db_url, *free, "--base-url", "http://127.0.0.1:9/v1", ok=False)
+    assert "--base-url and --api-key-env are refused with login on; choose an endpoint (lab)" in output
+    output = cli(
+        db_url, "generate", "--dataset", "toy", "--model", "lab", "--option", "api_key_env=X", ok=False
+    )
+    assert "'api_key_env' is not allowed: teacher endpoints are configured on the server" in output
+    output = cli(db_url, "generate", "--dataset", "toy", "--model", "gpt-4o-mini", ok=False)
+    assert "'gpt-4o-mini' is not a model you can use here" in output and "endpoint (lab)" in output
+    vllm = ["generate", "--dataset", "toy", "--backend", "vllm", "--option", "trust_remote_code=true"]
+    assert "'trust_remote_code' is not allowed" in cli(db_url, *vllm, ok=False)
+    with Session(open_database(db_url)) as session:
+        assert session.exec(select(TeacherRun)).all() == []  # nothing stored for a refused run
