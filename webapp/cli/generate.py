@@ -141,7 +141,11 @@ def generate(
     ctx: typer.Context,
     dataset: str = typer.Option(..., help="dataset name (see the web app or `socratic-studio import`)"),
     mode: str = typer.Option("cot", help="cot, socratic, rationalize or decompose"),
-    backend: str = typer.Option("transformers", help="transformers or vllm for local models; openai"),
+    backend: str = typer.Option(
+        "auto",
+        help="auto (vllm where installed for runs over about a minute, else transformers), transformers or "
+        "vllm for local models; openai",
+    ),
     model: str = typer.Option(
         "default",
         help="'default' (SmolLM2), a checkpoint id or name, a model folder, or a configured teacher "

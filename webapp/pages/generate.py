@@ -13,7 +13,7 @@ from webapp.pages.refresh import on_show
 from webapp.pages.widgets import readonly, text_table
 
 S = strings.Generate
-BACKENDS = ["transformers", "vllm", "openai"]
+BACKENDS = ["auto", "transformers", "vllm", "openai"]  # auto: the fastest installed (backend.teacher.choice)
 MODES = [mode.value for mode in TeacherMode]
 # The settings in the order GenerateHandlers.start takes them.
 START_FIELDS = [
@@ -36,9 +36,7 @@ def _settings(handlers: GenerateHandlers) -> dict[str, Any]:
     """The run's settings, in the order GenerateHandlers.start takes them, and the prompt preview."""
     c: dict[str, Any] = {}
     with gr.Row():
-        c["backend"] = gr.Dropdown(
-            label=S.BACKEND, choices=BACKENDS, value="transformers", elem_id="gen-backend"
-        )
+        c["backend"] = gr.Dropdown(label=S.BACKEND, choices=BACKENDS, value="auto", elem_id="gen-backend")
         c["model"] = gr.Dropdown(
             label=S.MODEL, choices=[(S.DEFAULT_MODEL, "default")], value="default", allow_custom_value=True,
             elem_id="gen-model", scale=2,
