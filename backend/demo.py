@@ -36,3 +36,29 @@ def ensure_demo_data(engine: Engine) -> bool:
                 raise
             return False
     return True
+
+
+HELD_OUT_SEED = DEMO_SEED + 1  # another seed: other items (the same template may repeat a question)
+HELD_OUT_SPLIT = "test"
+
+
+def ensure_demo_problems(session: Session, *, train: int, held_out: int) -> list[int]:
+    """The demo dataset with at least `train` train problems and held-out ones; returns the ids of up to
+    `held_out` held-out problems whose question is no train question (gsm_symbolic items from different
+    seeds can be the same question). Idempotent: items already imported are kept as they are."""
+    from sqlmodel import col
+
+    from db.models import Problem
+
+    import_reasoning_gym(session, DEMO_GENERATOR, size=train, seed=DEMO_SEED, split="train",
+                         name=DEMO_DATASET, show_progress=False)  # fmt: skip
+    spare = held_out + held_out // 4 + 5  # room for the duplicates dropped below
+    import_reasoning_gym(session, DEMO_GENERATOR, size=spare, seed=HELD_OUT_SEED, split=HELD_OUT_SPLIT,
+                         name=DEMO_DATASET, show_progress=False)  # fmt: skip
+    dataset = session.exec(select(Dataset).where(Dataset.name == DEMO_DATASET)).one()
+    problems = session.exec(
+        select(Problem).where(Problem.dataset_id == dataset.id).order_by(col(Problem.id))
+    ).all()
+    seen = {p.question.strip() for p in problems if p.split == "train"}
+    kept = [p.id for p in problems if p.split == HELD_OUT_SPLIT and p.question.strip() not in seen]
+    return [problem_id for problem_id in kept if problem_id is not None][:held_out]

@@ -370,6 +370,19 @@ class StepThrough:
     EXPORT_FILE = "Exported trace"
 
 
+class Demo:
+    BUTTON = "Build the demo students"
+    EXPECT = (
+        "Trains a demo decomposer and solver here: the teacher writes sub-questions for {train} demo "
+        "problems, they are frozen into a set, both students are trained on it and evaluated on {held_out} "
+        "held-out problems. **Expect about {minutes} minutes** on a 2-core CPU (less on a GPU)."
+    )
+    STARTED = (
+        "Started the demo chain (job #{id}, about {minutes} minutes). Each step is a job in Train's job "
+        "list: watch or cancel it there. When it ends, Step through offers the pair first."
+    )
+
+
 class Failures:
     INTRO = (
         "An evaluation run's wrong answers: the student's trace beside the reference, the first step whose "

@@ -73,7 +73,7 @@ def test_step_through_a_problem_with_tiny_models(page: Page, studio: Studio) -> 
     expect(page.locator("#step-status")).to_contain_text("Ready")
     expect(page.locator("#step-reference")).to_contain_text("2 * 5 = 10")
     page.click("#step-next")
-    expect(page.locator("#step-status")).to_contain_text(re.compile("Step 1 done|ended"), timeout=120_000)
+    expect(page.locator("#step-status")).to_contain_text(re.compile("Step 1 done|Finished"), timeout=120_000)
     page.click("#step-save")
     expect(page.locator("#step-status")).to_contain_text("Saved as rationale")
     page.click("#step-export-html")

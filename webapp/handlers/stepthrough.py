@@ -113,7 +113,7 @@ class StepThroughHandlers:
 
             datasets = catalog.dataset_choices(session)
             offer = picker(session, self.app.settings)
-        empty = gr.update(value=S.EMPTY, visible=not offer.has_students)
+        empty = gr.update(visible=not offer.has_students)
         return (
             gr.update(choices=datasets),
             gr.update(choices=offer.choices, value=decomposer or offer.decomposer),

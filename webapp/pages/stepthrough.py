@@ -8,6 +8,7 @@ import gradio as gr
 from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.stepthrough import StepThroughHandlers
+from webapp.pages.demo import demo_button
 from webapp.pages.refresh import on_show
 
 S = strings.StepThrough
@@ -17,9 +18,12 @@ def _model_picker(label: str, elem_id: str) -> gr.Dropdown:
     return gr.Dropdown(label=label, choices=[], allow_custom_value=True, info=S.MODEL_HINT, elem_id=elem_id)
 
 
-def _setup() -> dict[str, Any]:
+def _setup(app: AppContext) -> dict[str, Any]:
     """What to step through and with which models."""
-    c: dict[str, Any] = {"empty": gr.Markdown(S.EMPTY, visible=False, elem_id="step-empty")}
+    c: dict[str, Any] = {}
+    with gr.Column(visible=False, elem_id="step-empty") as c["empty"]:
+        gr.Markdown(S.EMPTY)
+        demo_button(app, "step")
     with gr.Row():
         c["dataset"] = gr.Dropdown(label=S.DATASET, choices=[], elem_id="step-dataset", scale=1)
         c["problem"] = gr.Dropdown(label=S.PROBLEM, choices=[], elem_id="step-problem", scale=3)
@@ -84,7 +88,7 @@ def _session_view() -> dict[str, Any]:
 def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> None:
     handlers = StepThroughHandlers(app)
     gr.Markdown(S.INTRO)
-    c = {**_setup(), **_session_view()}
+    c = {**_setup(app), **_session_view()}
     state, trace = c["state"], c["trace"]
     c["dataset"].change(handlers.problems, [c["dataset"]], c["problem"], api_visibility="private")
     started = [state, c["question"], trace, c["teacher"], c["reference"], c["gold"], c["status"],

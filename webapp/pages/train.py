@@ -8,6 +8,7 @@ from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.evaluate import EvaluateHandlers
 from webapp.handlers.train import TrainHandlers
+from webapp.pages.demo import demo_button
 from webapp.pages.job_panel import create_job_panel
 from webapp.pages.refresh import on_show
 
@@ -89,6 +90,7 @@ def create_train_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: gr.
     """`timer` ticks while this tab is shown: the live curve, the jobs and the evaluations refresh."""
     handlers = TrainHandlers(app)
     gr.Markdown(S.INTRO)
+    demo_button(app, "train")
     inputs, start, set_pick = _start_form(handlers)
     started = gr.Markdown(elem_id="train-started")
     gr.Markdown(f"### {S.WATCH_TITLE}")
@@ -97,7 +99,7 @@ def create_train_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: gr.
         refresh = gr.Button(strings.REFRESH, elem_id="train-refresh", elem_classes="action")
     status = gr.Markdown(elem_id="train-status")
     curve = gr.Plot(label=S.CURVE, elem_id="train-curve")
-    jobs = create_job_panel(app, blocks, (JobKind.train, JobKind.evaluate), "train", timer)
+    jobs = create_job_panel(app, blocks, (JobKind.train, JobKind.evaluate, JobKind.demo), "train", timer)
     with gr.Accordion(S.HISTORY_TITLE, open=False, elem_id="train-history"):
         compare = gr.Dropdown(label=S.COMPARE, choices=[], multiselect=True, elem_id="train-compare")
         overlay = gr.Plot(label=S.CURVE)

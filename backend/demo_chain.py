@@ -1,0 +1,203 @@
+""" "Build the demo students": one button that runs the product's own pipeline as a chain of the jobs a user
+would start by hand, each one a job row that can be watched and cancelled on its own:
+
+1. the demo dataset gets its train and held-out problems (backend.demo; reasoning-gym gsm_symbolic);
+2. the teacher writes a sub-question for each reference step of the train problems (`rationalize`);
+3. the correct rationales are frozen into a curated set;
+4. a decomposer, then a solver, are trained on it (checkpoints named demo-decomposer-N / demo-solver-N,
+   which Step through offers first);
+5. the pair is evaluated (Socratic) on the held-out problems; the picker shows that accuracy.
+
+The chain itself is a job (kind `demo`) whose worker starts each step's job, waits for it, and stops when
+one fails or is cancelled; cancelling the chain cancels the step that is running.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from backend import curation
+from backend.demo import DEMO_DATASET, ensure_demo_problems
+from backend.filters import ProblemFilter, RationaleFilter
+from backend.jobs import store
+from backend.jobs.context import JobCancelled, JobContext
+from db.models import Dataset, EvalRun, Job, JobKind, JobStatus, ModelCheckpoint, StudentKind
+
+POLL_S = 2.0
+FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
+
+
+@dataclass
+class DemoChainConfig:
+    """Sizes and hyper-parameters of the demo pair (placeholders until measured; see docs/benchmarks.md)."""
+
+    train_problems: int = field(default=300, metadata={"help": "demo problems the teacher rationalizes"})
+    held_out_problems: int = field(default=100, metadata={"help": "demo problems kept for evaluation"})
+    teacher: str = field(default="default", metadata={"help": "teacher model (backend.model_ref reference)"})
+    teacher_backend: str = field(default="auto", metadata={"help": "auto, transformers or vllm"})
+    base_model: str = field(default="default", metadata={"help": "the students' base model"})
+    epochs: float = field(default=2.0, metadata={"help": "passes over the frozen set, per student"})
+    learning_rate: float = field(default=1e-4, metadata={"help": "peak learning rate"})
+    batch_size: int = field(default=8, metadata={"help": "examples per step"})
+    max_length: int = field(default=320, metadata={"help": "longest prompt + completion kept (tokens)"})
+    # What the page promises before starting: seconds per unit on a 2-core CPU (placeholders to measure).
+    teacher_s_per_problem: float = field(default=1.5, metadata={"help": "teacher time per train problem"})
+    train_s_per_example: float = field(default=0.6, metadata={"help": "training time per example and epoch"})
+    eval_s_per_problem: float = field(default=2.0, metadata={"help": "Socratic evaluation per problem"})
+
+    def expected_seconds(self) -> float:
+        steps_per_problem = 4  # gsm_symbolic averages about four reference steps: one example per step
+        examples = self.train_problems * steps_per_problem
+        teacher = self.train_problems * self.teacher_s_per_problem
+        training = 2 * examples * self.epochs * self.train_s_per_example  # decomposer and solver
+        return teacher + training + self.held_out_problems * self.eval_s_per_problem + 60  # + model loads
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def start_demo_chain(session: Session, *, config: DemoChainConfig, created_by_id: int | None = None) -> Job:
+    """The queued chain job (the caller spawns it)."""
+    if config.train_problems < 10 or config.held_out_problems < 1:
+        raise ValueError("the demo needs at least 10 train problems and 1 held-out problem")
+    return store.create_job(session, kind=JobKind.demo, params=config.to_json(), created_by_id=created_by_id)
+
+
+Spawn = Callable[[int], None]
+
+
+def _wait(context: JobContext, job_id: int, spawn: Spawn, label: str) -> None:
+    """Run one step's job to its end; its failure or cancellation ends the chain, and cancelling the
+    chain cancels it."""
+    spawn(job_id)
+    while True:
+        with Session(context.engine) as session:
+            job = store.get_job(session, job_id=job_id)
+            if job.status in FINISHED:
+                break
+            if context.cancelled() and not job.cancel_requested:
+                store.request_cancel(session, job_id=job_id)
+        time.sleep(POLL_S)
+    if job.status == JobStatus.cancelled:
+        raise JobCancelled(f"{label} (job #{job_id}) was cancelled")
+    if job.status == JobStatus.failed:
+        raise RuntimeError(f"{label} (job #{job_id}) failed: {(job.error or '')[-500:]}")
+
+
+def _checkpoint_of(engine: Engine, training_run_id: int) -> int:
+    with Session(engine) as session:
+        checkpoint = session.exec(
+            select(ModelCheckpoint).where(ModelCheckpoint.training_run_id == training_run_id)
+        ).first()
+    if checkpoint is None or checkpoint.id is None:
+        raise RuntimeError(f"training run {training_run_id} registered no checkpoint")
+    return checkpoint.id
+
+
+class Steps:
+    """The chain's steps, in order; progress says which one runs (and its job's id, to watch it)."""
+
+    TOTAL = 5
+
+    def __init__(self, context: JobContext, config: DemoChainConfig, spawn: Spawn) -> None:
+        self.context, self.config, self.spawn = context, config, spawn
+        self.chain_id = context.job_id
+
+    def _step(self, number: int, label: str, job_id: int | None = None) -> None:
+        self.context.check_cancel()
+        where = f" (job #{job_id})" if job_id is not None else ""
+        self.context.progress(number - 1, self.TOTAL, f"{number}/{self.TOTAL} {label}{where}", force=True)
+
+    def rationalize(self, dataset_id: int) -> int:
+        from backend.teacher.config import GenerationConfig
+        from backend.teacher.job import start_generation
+
+        config = GenerationConfig(
+            backend=self.config.teacher_backend, model=self.config.teacher, mode="rationalize",
+            dataset=DEMO_DATASET, name=f"demo-rationales-{self.chain_id}",
+            problem_filter=ProblemFilter(split="train", limit=self.config.train_problems),
+        )  # fmt: skip
+        with Session(self.context.engine) as session:
+            job = start_generation(session, config=config)
+            run_id = int(job.params["run_id"])
+        self._step(1, "the teacher writes sub-questions for the demo problems", job.id)
+        _wait(self.context, job.id or 0, self.spawn, "the teacher run")
+        return run_id
+
+    def freeze(self, dataset_id: int, run_id: int) -> int:
+        self._step(2, "freezing the correct rationales into a set")
+        with Session(self.context.engine) as session:
+            chosen = RationaleFilter(dataset_id=dataset_id, run_id=run_id, verdict="correct")
+            curated = curation.create_set(session, name=f"demo-set-{self.chain_id}", rationale_filter=chosen)
+            frozen = curation.freeze(session, set_id=curated.id or 0)
+        return frozen.id or 0
+
+    def train(self, set_id: int, kind: StudentKind, number: int) -> int:
+        from backend.training.config import TrainConfig
+        from backend.training.job import start_training
+
+        config = TrainConfig(
+            set_id=set_id, kind=kind, base_model=self.config.base_model, name=f"demo-{kind}-{self.chain_id}",
+            epochs=self.config.epochs, learning_rate=self.config.learning_rate,
+            batch_size=self.config.batch_size, max_length=self.config.max_length,
+        )  # fmt: skip
+        with Session(self.context.engine) as session:
+            job, run = start_training(session, config=config)
+        self._step(number, f"training the {kind}", job.id)
+        _wait(self.context, job.id or 0, self.spawn, f"training the {kind}")
+        return _checkpoint_of(self.context.engine, run.id or 0)
+
+    def evaluate(self, held_out: list[int], decomposer: int, solver: int) -> float:
+        from backend.evaluation.config import EvalConfig, EvalMethod
+        from backend.evaluation.job import start_evaluation
+
+        config = EvalConfig(
+            method=EvalMethod.socratic, problem_ids=held_out, name=f"demo-held-out-{self.chain_id}",
+            decomposer={"checkpoint_id": decomposer}, solver={"checkpoint_id": solver},
+        )  # fmt: skip
+        with Session(self.context.engine) as session:
+            job, run = start_evaluation(session, config=config)
+        self._step(5, "evaluating the pair on held-out demo problems", job.id)
+        _wait(self.context, job.id or 0, self.spawn, "the evaluation")
+        with Session(self.context.engine) as session:
+            done = session.get(EvalRun, run.id)
+            assert done is not None
+            return done.n_correct / done.n_problems if done.n_problems else 0.0
+
+    def run(self, dataset_id: int, held_out: list[int]) -> tuple[int, int, float]:
+        run_id = self.rationalize(dataset_id)
+        set_id = self.freeze(dataset_id, run_id)
+        decomposer = self.train(set_id, StudentKind.decomposer, 3)
+        solver = self.train(set_id, StudentKind.solver, 4)
+        return decomposer, solver, self.evaluate(held_out, decomposer, solver)
+
+
+def run_demo_chain_job(context: JobContext, spawn: Spawn | None = None) -> str:
+    """The chain's worker: each step's job in turn (spawned as its own worker process)."""
+    config = DemoChainConfig(**context.params)
+    steps = Steps(context, config, spawn or _spawner(context))
+    with Session(context.engine) as session:
+        held_out = ensure_demo_problems(
+            session, train=config.train_problems, held_out=config.held_out_problems
+        )
+        dataset = session.exec(select(Dataset).where(Dataset.name == DEMO_DATASET)).one()
+    decomposer, solver, accuracy = steps.run(dataset.id or 0, held_out)
+    context.progress(Steps.TOTAL, Steps.TOTAL, "done", force=True)
+    return f"demo pair: decomposer #{decomposer}, solver #{solver}, {accuracy:.0%} on held-out demo problems"
+
+
+def _spawner(context: JobContext) -> Spawn:
+    from backend.jobs.runner import spawn_job
+    from db.settings import get_settings
+
+    url = context.engine.url.render_as_string(hide_password=False)
+    logs = get_settings().resolved_runs_dir / "logs"
+
+    def spawn(job_id: int) -> None:
+        spawn_job(job_id, database_url=url, logs_dir=logs)
+
+    return spawn

@@ -1,0 +1,76 @@
+"""The demo chain: its jobs run in order as real jobs (tiny models stand in for SmolLM2), the checkpoints
+it registers are what Step through offers first, and a failing or cancelled step ends the chain."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from backend.demo import ensure_demo_problems
+from backend.demo_chain import DemoChainConfig, _wait, run_demo_chain_job, start_demo_chain
+from backend.jobs.context import JobCancelled, JobContext
+from backend.jobs.runner import run_job
+from backend.stepthrough_picker import picker
+from db.models import EvalRun, Job, JobKind, JobStatus, ModelCheckpoint, Problem
+from db.settings import Settings
+
+
+def test_the_page_can_say_how_long_before_starting() -> None:
+    small, large = DemoChainConfig(train_problems=100), DemoChainConfig(train_problems=300)
+    assert 0 < small.expected_seconds() < large.expected_seconds()
+    with pytest.raises(ValueError, match="at least 10 train problems"):
+        start_demo_chain(None, config=DemoChainConfig(train_problems=3))  # type: ignore[arg-type]
+
+
+def test_held_out_problems_are_no_train_question(session: Session) -> None:
+    held_out = ensure_demo_problems(session, train=30, held_out=10)
+    train = {p.question for p in session.exec(select(Problem).where(Problem.split == "train")).all()}
+    chosen = session.exec(select(Problem).where(col(Problem.id).in_(held_out))).all()
+    assert len(chosen) == 10 and all(p.split == "test" and p.question not in train for p in chosen)
+    assert ensure_demo_problems(session, train=30, held_out=10) == held_out  # idempotent
+
+
+@pytest.mark.slow
+def test_the_chain_builds_an_evaluated_pair_that_step_through_offers(
+    engine: Engine, session: Session, tiny_llama: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCRATIC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOCRATIC_MODEL_ROOTS", f'["{tiny_llama.parent}"]')
+    from db.settings import get_settings
+
+    get_settings.cache_clear()
+    tiny = str(tiny_llama)
+    config = DemoChainConfig(train_problems=10, held_out_problems=3, teacher=tiny,
+                             teacher_backend="transformers", base_model=tiny, epochs=1.0)  # fmt: skip
+    chain = start_demo_chain(session, config=config)
+    assert chain.kind == JobKind.demo
+    context = JobContext(engine=engine, job_id=chain.id or 0, params=dict(chain.params))
+    # Each step's job runs to its end through the job runner, here in this process (the app spawns a
+    # worker process per step; that part is the runner's own, tested in tests/backend/jobs).
+    message = run_demo_chain_job(context, spawn=lambda job_id: run_job(engine, job_id) and None)
+    assert message.startswith("demo pair: decomposer #") and "held-out" in message
+    session.expire_all()
+    kinds = [job.kind for job in session.exec(select(Job).order_by(col(Job.id))).all()]
+    assert kinds == [JobKind.demo, JobKind.generate, JobKind.train, JobKind.train, JobKind.evaluate]
+    evaluation = session.exec(select(EvalRun)).one()
+    assert evaluation.status == JobStatus.succeeded and evaluation.n_problems == 3
+    names = sorted(c.name for c in session.exec(select(ModelCheckpoint)).all())
+    assert names == [f"demo-decomposer-{chain.id}", f"demo-solver-{chain.id}"]
+    offer = picker(session, Settings(home=tmp_path / "home"))
+    labels = dict((value, label) for label, value in offer.choices)
+    assert offer.has_students and "trained on" in labels[offer.decomposer or ""]
+    assert "held-out" in labels[offer.solver or ""]
+
+
+def test_a_cancelled_step_ends_the_chain(engine: Engine, session: Session) -> None:
+    """Cancelling a step's job (from its own panel) stops the chain there."""
+    job = Job(kind=JobKind.generate, status=JobStatus.cancelled)
+    session.add(job)
+    session.commit()
+    chain = Job(kind=JobKind.demo)
+    session.add(chain)
+    session.commit()
+    context = JobContext(engine=engine, job_id=chain.id or 0, params={})
+    with pytest.raises(JobCancelled, match="was cancelled"):
+        _wait(context, job.id or 0, lambda job_id: None, "the teacher run")
