@@ -186,6 +186,7 @@ def accuracy_by_run(session: Session) -> list[dict[str, Any]]:
         row = table.setdefault(
             (dataset_id, run_id),
             {
+                "dataset_id": dataset_id,
                 "dataset": datasets.get(dataset_id, "?"),
                 "run": runs.get(run_id, "(none)") if run_id else "(none)",
                 "run_id": run_id,

@@ -136,8 +136,12 @@ class Explore:
         "No rationale matches: clear the filter, or add some (Generate tab, or `socratic-studio import`)."
     )
     RUNS_TITLE = "Datasets and teacher runs"
+    RUNS_HINT = "click a row to show its rationales in the table above"
     NO_RUNS = "No datasets yet: import one (`socratic-studio import`) or start a teacher run (Generate tab)."
-    RUN_HEADERS = ["dataset", "run", "total", "correct", "wrong", "unparseable", "other", "accuracy"]
+    RUN_HEADERS = [
+        "dataset_id", "dataset", "run_id", "run", "total", "correct", "wrong", "unparseable", "other",
+        "accuracy",
+    ]  # fmt: skip
     CHARTS = "Charts"
     CHART_ACCURACY = "Teacher accuracy by dataset and run"
     CHART_STEPS = "Steps per rationale (filtered), by answer check"

@@ -11,7 +11,7 @@ from backend import explore
 from db.models import Role
 from webapp import charts, strings
 from webapp.context import AppContext, user_error
-from webapp.handlers.filters import to_filter
+from webapp.handlers.filters import ANY_ID, to_filter
 from webapp.roles import needs
 
 S = strings.Explore
@@ -78,8 +78,19 @@ class ExploreHandlers:
             rows = explore.accuracy_by_run(session)
         for row in rows:
             row["accuracy"] = "" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
+            row["run_id"] = "" if row["run_id"] is None else row["run_id"]  # no run: a reference or manual
         table = pd.DataFrame(rows, columns=S.RUN_HEADERS)
-        return gr.update(value=table, label=S.RUNS_TITLE if rows else S.NO_RUNS)
+        return gr.update(value=table, label=f"{S.RUNS_TITLE}: {S.RUNS_HINT}" if rows else S.NO_RUNS)
+
+    @needs(Role.viewer)
+    def pick_run(self, event: gr.SelectData) -> tuple[Any, Any]:
+        """A clicked dataset / run row: the filter's dataset and run set to it (then the table reloads)."""
+        row = dict(zip(S.RUN_HEADERS, event.row_value or [], strict=False))
+        dataset_id = str(row.get("dataset_id", ""))
+        if not dataset_id.isdigit():
+            raise user_error(S.NO_RUNS)
+        run_id = str(row.get("run_id", ""))
+        return gr.update(value=int(dataset_id)), gr.update(value=int(run_id) if run_id.isdigit() else ANY_ID)
 
     @needs(Role.viewer)
     def charts(self, filter_data: dict[str, Any]) -> tuple[Any, ...]:

@@ -82,5 +82,11 @@ def create_explore_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Explo
     panel.register_choices(app, blocks, tab)
     blocks.load(handlers.page, view_inputs, view_outputs, api_visibility="private")
     on_show(blocks, tab, handlers.overview, None, [c["runs"]])
+    # Clicking a dataset / run row filters the table to it.
+    picked_run = c["runs"].select(
+        handlers.pick_run, None, [panel.dataset, panel.run], api_visibility="private"
+    )
+    shown_run = panel.on(picked_run.success, handlers.page, inputs=view_inputs[1:], outputs=view_outputs)
+    shown_run.then(handlers.charts, [panel.state], charts, api_visibility="private")
     blocks.load(handlers.charts, [panel.state], charts, show_progress="hidden", api_visibility="private")
     return ExploreTab(selected=c["selected"], picked=picked)

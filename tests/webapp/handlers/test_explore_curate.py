@@ -181,3 +181,16 @@ def test_step_labels_export_from_the_filter(
     line = json.loads(Path(download["value"]).read_text())
     assert "wrote 1 step\\-labelled" in summary and line["label"] == 1  # Markdown-escaped
     assert line["rationale_id"] == rationales[0].id
+
+
+def test_clicking_a_run_row_filters_explore_to_it(app: AppContext, rationales: list[Rationale]) -> None:
+    handlers = ExploreHandlers(app)
+    row = handlers.overview()["value"].values.tolist()[0]
+    dataset, run = handlers.pick_run(
+        gr.SelectData(None, {"index": [0, 3], "value": row[3], "row_value": row})
+    )
+    assert (dataset["value"], run["value"]) == (rationales[0].dataset_id, rationales[0].run_id)
+    shown, summary, _ = handlers.page(
+        filter_json(dataset["value"], "", run["value"], "", "", "", 0, None, None, ""), "id", False, 1, 50
+    )
+    assert "12 matching" in summary and set(shown["value"]["run"]) == {"teacher-a"}
