@@ -18,7 +18,7 @@ CURVE_POINTS = "() => { const plot = document.querySelector('#train-curve .js-pl
 
 def test_generate_a_tiny_teacher_run_and_watch_it_finish(page: Page, studio: Studio) -> None:
     open_app(page, studio.url, "Generate")
-    fill(page, "gen-model", str(studio.tiny_model))
+    pick(page, "gen-model", str(studio.tiny_model), typed=True)  # a folder below the model roots
     pick(page, "gen-dataset", FIXTURE_DATASET)
     fill(page, "gen-limit", "2")
     fill(page, "gen-name", "browser-teacher")
