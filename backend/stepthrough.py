@@ -1,9 +1,11 @@
 """Step-through sessions: one problem, a decomposer and a solver, advanced one sub-question at a time.
 
-The state is a small JSON-able dataclass (the web page keeps it per browser tab); every step runs
-backend.evaluation.socratic's `next_sub_question` / `answer_sub_question`, so the prompts are exactly
-the ones the students were trained on. A finished (or partial) trace can be saved as a new rationale
-(source "student") for curation, or exported as Markdown or HTML (escaped: the text is untrusted).
+The state is a small JSON-able dataclass (the web page keeps it per browser tab, so it is checked again
+when it comes back); `ask_next` / `answer_pending` run the evaluation loop's own functions
+(backend.evaluation.socratic: prompts, stop rules, calculator, final answer) on whatever model they are
+given; in the app that is the model worker's (backend.model_worker). A finished (or partial) trace can be
+saved as a new rationale (source "student") for curation, or exported as Markdown or HTML (escaped: the
+text is untrusted).
 """
 
 import hashlib
