@@ -31,7 +31,7 @@ from backend.teacher.base import GenerationParams, TeacherBackend
 from backend.teacher.prompts import DEFAULT_STOP, default_few_shot, render_prompt
 from db.models import TeacherMode
 
-CONFIGS = {
+CONFIGS: dict[str, dict[str, Any]] = {
     "static-fp32": {"batching": "static", "dtype": "float32"},
     "static-bf16": {"batching": "static", "dtype": "bfloat16"},
     "continuous-fp32": {"batching": "continuous", "dtype": "float32"},
@@ -94,12 +94,17 @@ def timed_run(
 ) -> dict[str, Any]:
     """One `generate` per job batch, as backend.teacher.job calls it."""
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    tokens = 0
+    tokens = static_row_steps = 0
     for start in range(0, len(prompts), job_batch):
         results = teacher.generate(prompts[start : start + job_batch], params)
-        tokens += sum(sample.tokens_out for samples in results for sample in samples)
+        lengths = [sample.tokens_out for samples in results for sample in samples]
+        tokens += sum(lengths)
+        static_row_steps += len(lengths) * max(lengths)  # what one static batch computes for these lengths
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     return {
+        # Decoding rows a static batch would compute for these outputs, per useful token: its waiting for
+        # the longest sample, independent of the machine's load.
+        "static_rows_per_token": round(static_row_steps / tokens, 2),
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu, 1),
         "tokens_out": tokens,
@@ -124,6 +129,45 @@ def greedy_check(model: str, prompts: list[str], max_tokens: int) -> str:
     )
 
 
+def decode_step(model: str, rows: int = 16, cached: int = 600, steps: int = 5) -> None:
+    """CPU seconds of one decoding step, sdpa vs grouped attention, per precision (random cache)."""
+    import torch
+    from transformers import AutoModelForCausalLM, DynamicCache
+
+    from backend.teacher.attention import use_grouped_attention
+
+    for attention in ("sdpa", "grouped"):
+        for dtype in (torch.float32, torch.bfloat16):
+            lm = AutoModelForCausalLM.from_pretrained(model, dtype=dtype).eval()
+            if attention == "grouped":
+                use_grouped_attention(lm)
+            config = lm.config
+            shape = (
+                rows,
+                config.num_key_value_heads,
+                cached,
+                config.hidden_size // config.num_attention_heads,
+            )
+            layers = [
+                (torch.randn(shape, dtype=dtype), torch.randn(shape, dtype=dtype))
+                for _ in range(config.num_hidden_layers)
+            ]
+            mask = torch.ones(rows, cached, dtype=torch.long)
+            mask[: rows // 2, :100] = 0  # half the rows left-padded
+            with torch.inference_mode():
+                cache, positions = DynamicCache(ddp_cache_data=layers), torch.full((rows, 1), cached)
+                for step in range(steps + 1):
+                    if step == 1:  # the first step warms up
+                        started = time.process_time()
+                    mask = torch.cat([mask, mask.new_ones(rows, 1)], dim=1)
+                    lm(input_ids=torch.zeros(rows, 1, dtype=torch.long), attention_mask=mask,
+                       position_ids=positions + step, past_key_values=cache, use_cache=True)  # fmt: skip
+            seconds = (time.process_time() - started) / steps
+            print(
+                json.dumps({"attention": attention, "dtype": str(dtype), "cpu_s_per_step": round(seconds, 3)})
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -142,12 +186,18 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=840, help="start no configuration after this")
     parser.add_argument("--greedy-check", type=int, default=4, help="prompts for the greedy check (0: skip)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--decode-step", action="store_true", help="only time one decoding step per attention"
+    )
     args = parser.parse_args()
 
     from backend.precision import choose_dtype
     from backend.teacher.default_model import prepare_default_model
 
     model = str(prepare_default_model())
+    if args.decode_step:
+        decode_step(model)
+        return
     prompts = cot_prompts(args.problems, args.seed)
     params = GenerationParams(
         n=args.samples,
