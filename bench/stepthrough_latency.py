@@ -82,9 +82,8 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| model worker, streamed | {statistics.median(w[0] for w in warm):.2f} s | "
           f"{statistics.median(w[1] for w in warm):.2f} s |")  # fmt: skip
-    print(
-        f"| old: in the web process, whole line | {statistics.median(old):.2f} s | {statistics.median(old):.2f} s |"
-    )
+    old_median = statistics.median(old)
+    print(f"| old: in the web process, whole line | {old_median:.2f} s | {old_median:.2f} s |")
     print("per step (worker first text, worker sub-question, old):")
     for (first, asked), before in zip(warm, old, strict=True):
         print(f"  {first:.2f} s, {asked:.2f} s, {before:.2f} s")

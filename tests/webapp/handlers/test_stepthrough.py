@@ -20,7 +20,9 @@ from webapp.strings import StepThrough as S
 
 @pytest.fixture
 def model_app(engine: Engine, tmp_path: Path, tiny_gpt2: Path) -> AppContext:
-    settings = make_settings(tmp_path / "home", auth=True).model_copy(update={"model_roots": [tiny_gpt2.parent]})
+    settings = make_settings(tmp_path / "home", auth=True).model_copy(
+        update={"model_roots": [tiny_gpt2.parent]}
+    )
     return AppContext(engine=engine, settings=settings)
 
 
@@ -45,7 +47,7 @@ def test_models_outside_the_model_roots_are_refused(
     auth_app: AppContext, rationales: list[Rationale], users: dict[str, User], tiny_gpt2: Path
 ) -> None:
     spec = str(tiny_gpt2)
-    with pytest.raises(gr.Error, match="not a model you can use|outside"):
+    with pytest.raises(gr.Error, match=r"not a model you can use|outside"):
         StepThroughHandlers(auth_app).start(rationales[0].problem_id, "", spec, spec, as_user("alice"))
 
 
@@ -81,7 +83,9 @@ def test_reveal_mode_hides_the_next_sub_question_until_asked(
     assert list(frames[0]["sub_question"]) == [S.HIDDEN_QUESTION] * 2
     assert list(frames[1]["sub_question"]) == ["How many pens in a box?", S.HIDDEN_QUESTION]
     assert frames[1].loc[0, "answer"] == S.HIDDEN and frames[2].loc[0, "answer"] == "5 pens."
-    assert frames[3].loc[1, "sub_question"] == "How many in 2 boxes?" and frames[3].loc[1, "answer"] == S.HIDDEN
+    assert (
+        frames[3].loc[1, "sub_question"] == "How many in 2 boxes?" and frames[3].loc[1, "answer"] == S.HIDDEN
+    )
     counts = [handlers.reveal(state.to_json(), n, True, as_user("victor"))[1] for n in range(5)]
     assert counts == [1, 2, 3, 4, 4]  # four items, then nothing more to reveal
     kept = apply_edits(state, frames[1])
@@ -91,7 +95,11 @@ def test_reveal_mode_hides_the_next_sub_question_until_asked(
 
 def test_each_step_shows_its_arithmetic_and_reference_check() -> None:
     model = {"checkpoint_id": 1}
-    pairs = [Pair("Pens in a box?", "5 pens."), Pair("Pens in 2 boxes?", "2 * 5 = 11"), Pair("Left?", "3 + 4 = 7")]
+    pairs = [
+        Pair("Pens in a box?", "5 pens."),
+        Pair("Pens in 2 boxes?", "2 * 5 = 11"),
+        Pair("Left?", "3 + 4 = 7"),
+    ]
     state = StepSession("q", model, model, pairs=pairs, reference_values=["5", "10"])
     checks = list(trace_frame(state, reveal_mode=False, revealed=0)["check"])
     assert checks[0] == "no arithmetic to check · ✓ 5 matches reference step 1"
@@ -110,7 +118,7 @@ def test_a_step_streams_through_the_worker_then_saves_and_exports(
     checkpoint: ModelCheckpoint,
     session: Session,
 ) -> None:
-    state, question, trace, teacher, reference, gold, _, revealed, presenter = handlers.start(
+    state, question, trace, _teacher, reference, gold, _, revealed, presenter = handlers.start(
         rationales[0].problem_id, "", "tiny-student", "tiny-student", as_user("victor")
     )
     assert question.startswith("Tom has 2 boxes") and gold == "10" and revealed == 0 and trace.empty
