@@ -77,7 +77,7 @@ def _serve(home: Path, *, auth_on: bool) -> tuple[subprocess.Popen[bytes], str]:
         command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a loaded 2-core machine took over 120 s to import and start
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break

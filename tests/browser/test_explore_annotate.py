@@ -26,9 +26,7 @@ def test_explore_shows_demo_rows_and_filters_them(page: Page, studio: Studio) ->
     )  # 5 problems x 2 samples
     expect(page.locator("#explore-table")).not_to_contain_text("demo-gsm_symbolic")
     shoot(page, "explore")
-    cell(page, "explore-table", 0, 4).click()  # a row's question: selects that rationale
-    expect(page.locator("#explore-selected input")).not_to_have_value("0")
-    page.click("#explore-open")
+    cell(page, "explore-table", 0, 4).click()  # a row's question: opens that rationale in Annotate
     expect(page.locator("#annotate-question textarea")).to_have_value(re.compile("boxes of 5 pens"))
 
 
@@ -38,6 +36,7 @@ def test_annotate_edit_a_sub_question_and_accept(page: Page, studio: Studio) -> 
     fill(page, "annotate-open-id", str(target))
     page.click("#annotate-open")
     expect(page.locator("#annotate-info")).to_contain_text(f"Rationale #{target}")
+    page.get_by_text("Edit steps (e)").click()  # the step editor is folded under the rating panel
     edit_cell(page, "annotate-steps", 0, 0, "How many pens does a single box hold?")
     expect(cell(page, "annotate-steps", 0, 0)).to_contain_text("a single box")
     page.locator("#annotate-advance input").uncheck()
