@@ -5,51 +5,19 @@ Arithmetic is read from `<<expr=value>>` annotations and from plain `a op b = c`
 students write those without annotations); each is recomputed by backend.calculator.
 """
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from backend.calculator import (
-    format_number,
-    parse_annotations,
-    parse_number,
-    safe_eval,
-    step_value,
-    values_equal,
-)
-
-# "3 * 5 = 16", "12 + 7.5 - 2 = 17.5": an expression of numbers and operators, "=", one number.
-PLAIN_EQUATION = re.compile(
-    r"((?:\d[\d,]*(?:\.\d+)?\s*[-+*/x\u00d7]\s*)+\d[\d,]*(?:\.\d+)?)\s*=\s*\$?(-?\d[\d,]*(?:\.\d+)?)"
-)
+from backend.calculator import Annotation, format_number, parse_checks, parse_number, step_value, values_equal
 
 
-@dataclass(frozen=True)
-class Arithmetic:
-    expression: str
-    claimed: str
-    computed: str | None  # None when the expression cannot be computed
-
-    @property
-    def ok(self) -> bool | None:
-        claimed = parse_number(self.claimed)
-        computed = parse_number(self.computed or "")
-        return None if claimed is None or computed is None else values_equal(claimed, computed)
+def arithmetic(text: str) -> list[Annotation]:
+    """Every calculation the step writes (annotations and plain equations), recomputed by the calculator."""
+    return parse_checks(text)
 
 
-def arithmetic(text: str) -> list[Arithmetic]:
-    """Every calculation the step writes, recomputed."""
-    found = [
-        Arithmetic(a.expression, a.claimed, None if a.computed is None else format_number(a.computed))
-        for a in parse_annotations(text)
-    ]
-    plain = re.sub(r"<<[^<>]*>>", " ", text)
-    for expression, claimed in PLAIN_EQUATION.findall(plain):
-        cleaned = expression.replace(",", "").replace("\u00d7", "*").replace("x", "*")
-        value = safe_eval(cleaned)
-        found.append(Arithmetic(expression.strip(), claimed, None if value is None else format_number(value)))
-    return found
+def _shown(value: float | None) -> str:
+    return "?" if value is None else format_number(value)
 
 
 def arithmetic_check(text: str, corrected: Sequence[dict[str, Any]] = ()) -> str:
@@ -58,7 +26,7 @@ def arithmetic_check(text: str, corrected: Sequence[dict[str, Any]] = ()) -> str
     checks = arithmetic(text)
     wrong = [c for c in checks if c.ok is False]
     if wrong:
-        parts += [f"✗ {c.expression} = {c.claimed} (is {c.computed})" for c in wrong]
+        parts += [f"✗ {c.expression} = {c.claimed} (is {_shown(c.computed)})" for c in wrong]
     elif checks:
         parts.append("✓ arithmetic checks out")
     else:

@@ -51,7 +51,7 @@ def test_bad_input_is_a_clear_error_not_a_traceback(cli_home):
     result = runner.invoke(
         app, ["--db", cli_home, "eval", "--method", "cot", "--model", "ghost", "--dataset", "x"]
     )
-    assert result.exit_code == 1 and "error: 'ghost' is neither a registered checkpoint" in result.output
+    assert result.exit_code == 1 and "error: 'ghost' is not a model you can use here" in result.output
 
 
 def write_gsm8k_socratic(path: Path) -> Path:
