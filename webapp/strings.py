@@ -80,7 +80,7 @@ class Curate:
     EXPORT_FROM = "Export from"
     EXPORT_FROM_CHOICES = [("the frozen set", "set"), ("the filter above (current revisions)", "filter")]
     FORMAT_HELP = "processbench and prm800k export annotators' step ratings (the student kind is not used)"
-    SET_PREVIEW = "Set {name!r} ({state}): **{total}** rationales."
+    SET_PREVIEW = "Set '{name}' ({state}): **{total}** rationales."
     NO_SETS = "No sets yet: preview a selection above, name it and press Create set."
     NO_FROZEN_SETS = (
         "No frozen set yet: pick a set and press Freeze set (export and training read frozen sets)."

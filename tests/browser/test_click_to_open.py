@@ -55,9 +55,9 @@ def test_job_row_shows_its_log_and_picks_it(page: Page, studio: Studio) -> None:
         session.commit()
         job_id = job.id
     open_app(page, studio.url, "Generate")
-    row = page.locator("#gen-jobs tr:visible", has_text="3 rationales").first
-    expect(row).to_be_visible()
-    row.locator("td").nth(4).click()
+    message = page.locator("#gen-jobs").get_by_role("gridcell", name="3 rationales").first
+    expect(message).to_be_visible()
+    message.click()
     expect(page.locator("#gen-job-log textarea")).to_have_value(re.compile("generated 3/3 rationales"))
     expect(page.locator("#gen-job-id input")).to_have_value(str(job_id))
     shoot(page, "job-clicked")
@@ -65,9 +65,9 @@ def test_job_row_shows_its_log_and_picks_it(page: Page, studio: Studio) -> None:
 
 def test_set_row_shows_its_preview(page: Page, studio: Studio) -> None:
     open_app(page, studio.url, "Curate")
-    row = page.locator("#curate-sets tr:visible", has_text=TRAIN_SET).first
-    expect(row).to_be_visible()
-    row.locator("td").nth(1).click()
+    name = page.locator("#curate-sets").get_by_role("gridcell", name=TRAIN_SET, exact=True).first
+    expect(name).to_be_visible()
+    name.click()
     expect(page.locator("#curate-summary")).to_contain_text(f"Set '{TRAIN_SET}' (frozen)")
     expect(page.locator("#curate-sample")).to_contain_text("Tom has")
     expect(page.locator("#curate-export-set input")).to_have_value(TRAIN_SET)
