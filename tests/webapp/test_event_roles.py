@@ -6,12 +6,13 @@ and the declared role itself is not refused (the declaration is the least role t
 An event added without a decision fails `test_every_event_has_a_role_decision` with its name; declare
 it with `@needs(Role.viewer | Role.annotator | Role.admin)` from webapp.roles on its handler."""
 
-import asyncio
+import inspect
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pytest
+from gradio.context import LocalContext
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -45,15 +46,20 @@ def test_every_event_has_a_role_decision(blocks: gr.Blocks) -> None:
 
 
 def _refused(blocks: gr.Blocks, block_fn: Any, username: str | None) -> bool:
-    """Call the event as `username` with empty inputs; True when the call was refused for the role."""
-    request = gr.Request(username=username)
-    inputs: list[Any] = [None] * len(block_fn.inputs)
+    """Call the event's guarded function as `username` with empty inputs, as Gradio does (the request in
+    LocalContext); True when the call was refused for the role. Called directly rather than through
+    Blocks.call_function, whose input preprocessing can fail first and hide the check."""
+    token = LocalContext.request.set(gr.Request(username=username))
     try:
-        asyncio.run(blocks.call_function(block_fn, inputs, requests=request))
+        result = block_fn.fn(*([None] * len(block_fn.inputs)))
+        if inspect.isgenerator(result):
+            next(result, None)
     except gr.Error as error:
         return error.title == strings.PERMISSION_TITLE
     except Exception:  # empty inputs upset many handlers; past the role check is all that counts here
         return False
+    finally:
+        LocalContext.request.reset(token)
     return False
 
 
