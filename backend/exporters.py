@@ -65,7 +65,7 @@ def build_examples(records: Sequence[CuratedRecord], kind: StudentKind) -> Examp
     return examples_from_records(records, kind=kind)
 
 
-def _write_jsonl(path: Path, lines: Sequence[dict[str, object]]) -> None:
+def write_jsonl(path: Path, lines: Sequence[dict[str, object]]) -> None:
     # Written beside the target and renamed over it: a crash never leaves half a file behind.
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -118,9 +118,9 @@ def export_records(
         raise ExportError(f"{target} is a folder; give a file name such as {target / 'train.jsonl'}")
     target.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "prompt_completion":
-        _write_jsonl(target, [{"prompt": e.prompt, "completion": e.completion} for e in examples])
+        write_jsonl(target, [{"prompt": e.prompt, "completion": e.completion} for e in examples])
     elif fmt == "messages":
-        _write_jsonl(target, [{"messages": e.as_messages()} for e in examples])
+        write_jsonl(target, [{"messages": e.as_messages()} for e in examples])
     else:
         _write_dataset(target, examples)
     return ExportReport(

@@ -13,9 +13,6 @@ review of exactly the exported revision is used: labels never describe text othe
 When several annotators rated that revision, the latest review is used.
 """
 
-import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +21,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backend.curation import CuratedRecord
-from backend.exporters import ExportError, export_path
+from backend.exporters import ExportError, export_path, write_jsonl
 from db.models import Review, User
 
 STEP_LABEL_FORMATS = ("processbench", "prm800k")
@@ -116,18 +113,6 @@ def step_label_lines(session: Session, records: Sequence[CuratedRecord], fmt: st
     return lines
 
 
-def _write_jsonl(path: Path, lines: Sequence[dict[str, Any]]) -> None:
-    # Beside the target, then renamed over it: a failed export never leaves half a file.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def export_step_labels(
     session: Session,
     records: Sequence[CuratedRecord],
@@ -147,7 +132,7 @@ def export_step_labels(
     if target.is_dir():
         raise ExportError(f"{target} is a folder; give a file name such as {target / 'labels.jsonl'}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _write_jsonl(target, lines)
+    write_jsonl(target, lines)
     return StepLabelReport(
         written=len(lines), unlabelled=len(records) - len(lines), records=len(records), path=target
     )
