@@ -6,6 +6,8 @@
    seed and the same number of optimizer steps, trained by:
      trl-default   a plain default TRL SFTTrainer (fp32, padded batches), the comparison arm
      studio        the app's trainer settings (backend.training.trainer: precision from the probe, ...)
+     studio-random the app's settings but batches drawn at random (the default sampler), not grouped by
+                   length: what length grouping saves in padding
      studio-lora   the same with LoRA (r=16), the cheaper option
    Each reports non-padding tokens/s and its fraction of the limit of the faster precision, and the
    per-step losses (a bf16 run must track the fp32 one).
@@ -70,6 +72,8 @@ def train_arm(name: str, examples: list[Any], steps: int, batch_size: int) -> di
         )
         device, bf16 = pick_device("cpu")
         arguments = _common_arguments(config, out, device, bf16)
+        if name == "studio-random":
+            arguments["train_sampling_strategy"] = "random"
         trainer = _causal_trainer(config, model_path, examples, arguments, [])
         precision = "bf16 autocast" if bf16 else "fp32"
     started = time.monotonic()
@@ -88,7 +92,7 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=64)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--arms", default="trl-default,studio,studio-lora")
+    parser.add_argument("--arms", default="trl-default,studio-random,studio,studio-lora")
     args = parser.parse_args()
     from backend.precision import probe_matmul
 
