@@ -385,6 +385,18 @@ class Demo:
         "Started the demo chain (job #{id}, about {minutes} minutes). Each step is a job in Train's job "
         "list: watch or cancel it there. When it ends, Step through offers the pair first."
     )
+    QUEUED = "Demo chain #{id} is queued: it starts as soon as a job worker is free."
+    RUNNING = (
+        "**Building the demo students** (chain #{id}): step {step}{detail}. Running for {elapsed} min of "
+        "about {expected}; cancel it from Train's job list."
+    )
+    STEP_DETAIL = " - {done}/{total} {message}"
+    DONE = (
+        "**The demo students are ready** (chain #{id}, {elapsed} min): {result}. They are picked below: "
+        "choose a held-out demo problem and press Start."
+    )
+    CANCELLED = "Demo chain #{id} was cancelled. Press the button to start again."
+    FAILED = "Demo chain #{id} failed: {error} (its step jobs and logs are in Train's job list)."
 
 
 class Failures:

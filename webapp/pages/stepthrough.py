@@ -18,12 +18,12 @@ def _model_picker(label: str, elem_id: str) -> gr.Dropdown:
     return gr.Dropdown(label=label, choices=[], allow_custom_value=True, info=S.MODEL_HINT, elem_id=elem_id)
 
 
-def _setup(app: AppContext) -> dict[str, Any]:
+def _setup(app: AppContext, blocks: gr.Blocks) -> dict[str, Any]:
     """What to step through and with which models."""
     c: dict[str, Any] = {}
     with gr.Column(visible=False, elem_id="step-empty") as c["empty"]:
         gr.Markdown(S.EMPTY)
-        demo_button(app, "step")
+        c["demo_ready"] = demo_button(app, blocks, "step")
     with gr.Row():
         c["dataset"] = gr.Dropdown(label=S.DATASET, choices=[], elem_id="step-dataset", scale=1)
         c["problem"] = gr.Dropdown(label=S.PROBLEM, choices=[], elem_id="step-problem", scale=3)
@@ -88,7 +88,7 @@ def _session_view() -> dict[str, Any]:
 def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> None:
     handlers = StepThroughHandlers(app)
     gr.Markdown(S.INTRO)
-    c = {**_setup(app), **_session_view()}
+    c = {**_setup(app, blocks), **_session_view()}
     state, trace = c["state"], c["trace"]
     c["dataset"].change(handlers.problems, [c["dataset"]], c["problem"], api_visibility="private")
     started = [state, c["question"], trace, c["teacher"], c["reference"], c["gold"], c["status"],
@@ -111,5 +111,8 @@ def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> N
     c["save"].click(handlers.save, [state, trace], c["status"], api_name="stepthrough_save")
     c["export_md"].click(handlers.export_markdown, [state, trace], c["exported"], api_visibility="private")
     c["export_html"].click(handlers.export_html, [state, trace], c["exported"], api_visibility="private")
-    on_show(blocks, tab, handlers.choices, [c["decomposer"], c["solver"]],
-            [c["dataset"], c["decomposer"], c["solver"], c["empty"]])  # fmt: skip
+    choice_outputs = [c["dataset"], c["decomposer"], c["solver"], c["empty"]]
+    on_show(blocks, tab, handlers.choices, [c["decomposer"], c["solver"]], choice_outputs)
+    # A demo chain that just finished: its pair appears in the pickers (and is chosen) without a reload.
+    c["demo_ready"].change(handlers.choices, [c["decomposer"], c["solver"]], choice_outputs,
+                           api_visibility="private", show_progress="hidden")  # fmt: skip

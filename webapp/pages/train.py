@@ -90,7 +90,7 @@ def create_train_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: gr.
     """`timer` ticks while this tab is shown: the live curve, the jobs and the evaluations refresh."""
     handlers = TrainHandlers(app)
     gr.Markdown(S.INTRO)
-    demo_button(app, "train")
+    demo_button(app, blocks, "train")
     inputs, start, set_pick = _start_form(handlers)
     started = gr.Markdown(elem_id="train-started")
     gr.Markdown(f"### {S.WATCH_TITLE}")
