@@ -121,6 +121,7 @@ def _causal_trainer(
     from transformers import AutoModelForCausalLM
     from trl import SFTConfig, SFTTrainer
 
+    from backend.training.compact_head import compact_sft_trainer
     from backend.training.packing import dialogue_dataset
 
     # fp32 master weights; with bf16 the trainer autocasts the matmuls (pure bf16 AdamW loses updates).
@@ -133,7 +134,9 @@ def _causal_trainer(
         if packed
         else to_dataset(examples)  # type: ignore[arg-type]
     )
-    return SFTTrainer(
+    # On CPUs TRL's fused LM head projects every position in fp32 (backend.training.compact_head).
+    trainer_class = compact_sft_trainer() if arguments["use_cpu"] else SFTTrainer
+    return trainer_class(
         model=model,
         args=args,
         train_dataset=dataset,
