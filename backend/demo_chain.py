@@ -25,7 +25,20 @@ from backend.demo import DEMO_DATASET, ensure_demo_problems
 from backend.filters import ProblemFilter, RationaleFilter
 from backend.jobs import store
 from backend.jobs.context import JobCancelled, JobContext
-from db.models import Dataset, EvalRun, Job, JobKind, JobStatus, ModelCheckpoint, StudentKind
+from backend.student_formats import StepText
+from backend.subquestion_checks import rationale_issues
+from db.models import (
+    Dataset,
+    EvalRun,
+    Job,
+    JobKind,
+    JobStatus,
+    ModelCheckpoint,
+    Problem,
+    Rationale,
+    Step,
+    StudentKind,
+)
 
 POLL_S = 2.0
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
@@ -42,6 +55,9 @@ class DemoChainConfig:
     teacher: str = field(default="default", metadata={"help": "teacher model (backend.model_ref reference)"})
     teacher_backend: str = field(default="auto", metadata={"help": "auto, transformers or vllm"})
     base_model: str = field(default="default", metadata={"help": "the students' base model"})
+    clean_sub_questions: bool = field(
+        default=True, metadata={"help": "train only on rationales whose sub-questions pass the checks"}
+    )
     epochs: float = field(default=1.0, metadata={"help": "passes over the frozen set, per student"})
     learning_rate: float = field(default=2e-4, metadata={"help": "peak learning rate"})
     batch_size: int = field(default=8, metadata={"help": "examples per step"})
@@ -102,6 +118,22 @@ def _checkpoint_of(engine: Engine, training_run_id: int) -> int:
     return checkpoint.id
 
 
+def split_by_sub_question_checks(session: Session, chosen: RationaleFilter) -> tuple[list[int], list[int]]:
+    """The ids of the rationales the filter matches: (every sub-question passes the product's checks,
+    some sub-question is flagged). The small teacher repeats itself or states the result it asks for; the
+    cpu ladder trains its Socratic students on the clean ones (docs/benchmarks.md)."""
+    from sqlmodel import col
+
+    rows = session.exec(chosen.apply(select(Rationale.id, Problem.question).join(Problem))).all()
+    questions = {rid: question for rid, question in rows if rid is not None}
+    steps: dict[int, list[StepText]] = {rid: [] for rid in questions}
+    query = select(Step).where(col(Step.rationale_id).in_(list(questions)))
+    for step in session.exec(query.order_by(col(Step.rationale_id), col(Step.position))).all():
+        steps[step.rationale_id].append(StepText(sub_question=step.sub_question, text=step.text))
+    flagged = {rid for rid, text in questions.items() if any(rationale_issues(text, steps[rid]))}
+    return sorted(set(questions) - flagged), sorted(flagged)
+
+
 class Steps:
     """The chain's steps, in order; progress says which one runs (and its job's id, to watch it)."""
 
@@ -133,10 +165,17 @@ class Steps:
         return run_id
 
     def freeze(self, dataset_id: int, run_id: int) -> int:
-        self._step(2, "freezing the correct rationales into a set")
+        self._step(2, "freezing the correct rationales with clean sub-questions into a set")
         with Session(self.context.engine) as session:
             chosen = RationaleFilter(dataset_id=dataset_id, run_id=run_id, verdict="correct")
-            curated = curation.create_set(session, name=f"demo-set-{self.chain_id}", rationale_filter=chosen)
+            clean, flagged = split_by_sub_question_checks(session, chosen)
+            picks, dropped = (clean, flagged) if self.config.clean_sub_questions else (clean + flagged, [])
+            if not picks:
+                raise RuntimeError(f"no teacher rationale has clean sub-questions ({len(flagged)} flagged)")
+            curated = curation.create_set(
+                session, name=f"demo-set-{self.chain_id}", picks=sorted(picks),
+                description=f"{len(picks)} rationales; {len(dropped)} dropped for flagged sub-questions",
+            )  # fmt: skip
             frozen = curation.freeze(session, set_id=curated.id or 0)
         return frozen.id or 0
 

@@ -8,7 +8,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend.demo import ensure_demo_problems
-from backend.demo_chain import DemoChainConfig, _wait, run_demo_chain_job, start_demo_chain
+from backend.demo_chain import (
+    DemoChainConfig,
+    _wait,
+    run_demo_chain_job,
+    split_by_sub_question_checks,
+    start_demo_chain,
+)
+from backend.filters import RationaleFilter
 from backend.jobs.context import JobCancelled, JobContext
 from backend.jobs.runner import run_job
 from backend.stepthrough_picker import picker
@@ -41,8 +48,10 @@ def test_the_chain_builds_an_evaluated_pair_that_step_through_offers(
 
     get_settings.cache_clear()
     tiny = str(tiny_llama)
+    # A random tiny teacher asks no real question: every rationale is kept, flagged or not.
     config = DemoChainConfig(train_problems=10, held_out_problems=3, teacher=tiny,
-                             teacher_backend="transformers", base_model=tiny, epochs=1.0)  # fmt: skip
+                             teacher_backend="transformers", base_model=tiny, epochs=1.0,
+                             clean_sub_questions=False)  # fmt: skip
     chain = start_demo_chain(session, config=config)
     assert chain.kind == JobKind.demo
     context = JobContext(engine=engine, job_id=chain.id or 0, params=dict(chain.params))
@@ -74,3 +83,18 @@ def test_a_cancelled_step_ends_the_chain(engine: Engine, session: Session) -> No
     context = JobContext(engine=engine, job_id=chain.id or 0, params={})
     with pytest.raises(JobCancelled, match="was cancelled"):
         _wait(context, job.id or 0, lambda job_id: None, "the teacher run")
+
+
+def test_the_chain_trains_on_rationales_whose_sub_questions_pass_the_checks(session: Session) -> None:
+    from db.models import Step
+    from tests.webapp.seed import seed_rationales
+
+    rationales = seed_rationales(session)
+    correct = [r for r in rationales if r.verdict == "correct"]
+    repeated = session.exec(select(Step).where(Step.rationale_id == correct[0].id, Step.position == 1)).one()
+    repeated.sub_question = "How many pens are in one box?"  # the previous step's question again
+    session.add(repeated)
+    session.commit()
+    clean, flagged = split_by_sub_question_checks(session, RationaleFilter(verdict="correct"))
+    assert flagged == [correct[0].id]
+    assert clean == sorted(r.id for r in correct[1:])  # the wrong rationales are not chosen at all
