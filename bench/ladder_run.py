@@ -41,6 +41,11 @@ def train(engine: Any, preset: Preset, set_id: int, kind: str, name: str) -> dic
     from backend.training.job import start_training
     from db.models import JobStatus, ModelCheckpoint, TrainingRun
 
+    with Session(engine) as session:  # a run stopped mid-training left its name taken: retry as name-2
+        taken = set(session.exec(select(TrainingRun.name)).all())
+        taken |= set(session.exec(select(ModelCheckpoint.name)).all())
+    name = next(f"{name}-{n}" if n > 1 else name for n in range(1, len(taken) + 2)
+                if (f"{name}-{n}" if n > 1 else name) not in taken)  # fmt: skip
     # Socratic sets hold the reference steps with teacher sub-questions (rationalize: no stated answer).
     policy = "all_correct" if kind in ("cot", "answer_only") else "all"
     config = TrainConfig(
@@ -160,16 +165,22 @@ def prepare_students(engine: Any, work: Path, preset: Preset, payload: dict[str,
         with Session(engine) as session:
             sets["clean"] = frozen_set(session, "ladder-socratic-clean", teacher["clean"])
             sets["all"] = frozen_set(session, "ladder-socratic-all", teacher["all"])
-    students: dict[str, dict[str, Any]] = {}
+    payload["sets"] = sets
+    train_missing(engine, work, preset, payload, sets)
+    return sets
+
+
+def train_missing(
+    engine: Any, work: Path, preset: Preset, payload: dict[str, Any], sets: dict[str, int]
+) -> None:
+    """Every arm's students not yet in `payload` (a run stopped mid-training resumes at the next one)."""
+    students: dict[str, dict[str, Any]] = payload.setdefault("students", {})
     for arm in preset.arms:
         for kind, set_name in STUDENTS.get(arm, []):
             key = kind if arm in ("answer_only", "cot") else f"{arm}/{kind}"
-            students[key] = train(engine, preset, sets[set_name], kind, f"ladder-{arm}-{kind}")
-            payload["students"] = students
-            save(work, payload)
-    payload["sets"] = sets
-    save(work, payload)
-    return sets
+            if key not in students:
+                students[key] = train(engine, preset, sets[set_name], kind, f"ladder-{arm}-{kind}")
+                save(work, payload)
 
 
 def sets_by_name(engine: Any) -> dict[str, int]:
@@ -188,6 +199,7 @@ def run_ladder(engine: Any, work: Path, preset: Preset, payload: dict[str, Any])
     sets = payload.get("sets") or (
         sets_by_name(engine) if payload.get("students") else prepare_students(engine, work, preset, payload)
     )
+    train_missing(engine, work, preset, payload, sets)
     done = {(r["arm"], r["dataset"]) for r in payload["results"]}
     for arm, spec in arm_specs(preset, payload["students"], sets).items():
         for dataset, ids in payload["splits"].items():
