@@ -390,7 +390,7 @@ class Demo:
         "**Building the demo students** (chain #{id}): step {step}{detail}. Running for {elapsed} min of "
         "about {expected}; cancel it from Train's job list."
     )
-    STEP_DETAIL = " - {done}/{total} {message}"
+    STEP_DETAIL = " - {message}"
     DONE = (
         "**The demo students are ready** (chain #{id}, {elapsed} min): {result}. They are picked below: "
         "choose a held-out demo problem and press Start."

@@ -38,10 +38,9 @@ def describe(progress: ChainProgress | None) -> str:
     if progress.active:
         step = progress.step_job
         detail = ""
-        if step is not None and step.total:
-            detail = S.STEP_DETAIL.format(
-                done=step.done, total=step.total, message=markdown_literal(step.message)
-            )
+        if step is not None:  # the step job's own progress line already counts what it has done
+            shown = step.message or (f"{step.done}/{step.total}" if step.total else "")
+            detail = S.STEP_DETAIL.format(message=markdown_literal(shown)) if shown else ""
         step_text = markdown_literal(chain.message or "starting")
         return S.RUNNING.format(id=chain.id, step=step_text, detail=detail,
                                 elapsed=elapsed, expected=expected)  # fmt: skip

@@ -106,18 +106,22 @@ class StepThroughHandlers:
         return ModelLoad(ref.backend, ref.model, dict(ref.options))
 
     @needs(Role.viewer)
-    def choices(self, decomposer: Any = None, solver: Any = None) -> tuple[dict[str, Any], ...]:
-        """Datasets and models; the demo pair (or the newest students) is picked unless one already is."""
+    def choices(
+        self, decomposer: Any = None, solver: Any = None, dataset: Any = None
+    ) -> tuple[dict[str, Any], ...]:
+        """Datasets and models. Unless the user already chose: the demo pair (or the newest students), else
+        the default teacher, and the first dataset, so that a fresh install's Start works at once."""
         with self.app.session() as session:
             from backend import catalog
 
             datasets = catalog.dataset_choices(session)
             offer = picker(session, self.app.settings)
         empty = gr.update(visible=not offer.has_students)
+        first_dataset = datasets[0][1] if datasets else None
         return (
-            gr.update(choices=datasets),
-            gr.update(choices=offer.choices, value=decomposer or offer.decomposer),
-            gr.update(choices=offer.choices, value=solver or offer.solver),
+            gr.update(choices=datasets, value=dataset or first_dataset),
+            gr.update(choices=offer.choices, value=decomposer or offer.decomposer or model_ref.DEFAULT_MODEL),
+            gr.update(choices=offer.choices, value=solver or offer.solver or model_ref.DEFAULT_MODEL),
             empty,
         )
 

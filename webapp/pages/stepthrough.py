@@ -112,7 +112,8 @@ def create_stepthrough_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> N
     c["export_md"].click(handlers.export_markdown, [state, trace], c["exported"], api_visibility="private")
     c["export_html"].click(handlers.export_html, [state, trace], c["exported"], api_visibility="private")
     choice_outputs = [c["dataset"], c["decomposer"], c["solver"], c["empty"]]
-    on_show(blocks, tab, handlers.choices, [c["decomposer"], c["solver"]], choice_outputs)
+    choice_inputs = [c["decomposer"], c["solver"], c["dataset"]]
+    on_show(blocks, tab, handlers.choices, choice_inputs, choice_outputs)
     # A demo chain that just finished: its pair appears in the pickers (and is chosen) without a reload.
-    c["demo_ready"].change(handlers.choices, [c["decomposer"], c["solver"]], choice_outputs,
+    c["demo_ready"].change(handlers.choices, choice_inputs, choice_outputs,
                            api_visibility="private", show_progress="hidden")  # fmt: skip

@@ -31,12 +31,13 @@ def test_poll_follows_a_chain_to_its_end_and_reports_it_ready(app: AppContext, s
     handlers = DemoHandlers(app)
     text, timer, ready = handlers.poll(None)
     assert "Expect about" in text and not _timer_active(timer) and ready is None  # nothing ran yet
-    step = Job(kind=JobKind.train, status=JobStatus.running, done=40, total=150, message="loss 0.53")
+    progress = "step 40/150 loss 0.53"
+    step = Job(kind=JobKind.train, status=JobStatus.running, done=40, total=150, message=progress)
     session.add(step)
     session.commit()
     chain = _chain(session, status=JobStatus.running, message=f"3/5 training the decomposer (job #{step.id})")
     text, timer, ready = handlers.poll(None)
-    assert "training the decomposer (job #" in _shown(text) and "40/150 loss 0.53" in _shown(text)
+    assert "training the decomposer (job #" in _shown(text) and "- step 40/150 loss 0.53." in _shown(text)
     assert _timer_active(timer) and ready is None
     chain.status, chain.message = JobStatus.succeeded, "demo pair: decomposer #3, solver #4, 41% held-out"
     session.add(chain)

@@ -141,3 +141,19 @@ def test_a_step_streams_through_the_worker_then_saves_and_exports(
     assert "Each box has 5 pens." in Path(exported["value"]).read_text()
     with pytest.raises(gr.Error, match="Start"):
         list(handlers.next_step({}, None, False, 0, as_user("victor")))
+
+
+def test_a_fresh_install_has_a_dataset_and_the_default_teacher_picked(
+    app: AppContext, session: Session
+) -> None:
+    """No students yet: Start must work at once (the first dataset and the default teacher are chosen);
+    what the user already chose is kept when the tab is shown again."""
+    from tests.webapp.seed import seed_rationales
+
+    seed_rationales(session)
+    handlers = StepThroughHandlers(app)
+    datasets, decomposer, solver, empty = handlers.choices()
+    assert datasets["value"] == datasets["choices"][0][1]
+    assert decomposer["value"] == solver["value"] == "default" and empty["visible"]
+    datasets, decomposer, _, _ = handlers.choices("7", None, 99)
+    assert decomposer["value"] == "7" and datasets["value"] == 99
