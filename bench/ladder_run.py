@@ -44,8 +44,8 @@ def train(engine: Any, preset: Preset, set_id: int, kind: str, name: str) -> dic
     with Session(engine) as session:  # a run stopped mid-training left its name taken: retry as name-2
         taken = set(session.exec(select(TrainingRun.name)).all())
         taken |= set(session.exec(select(ModelCheckpoint.name)).all())
-    name = next(f"{name}-{n}" if n > 1 else name for n in range(1, len(taken) + 2)
-                if (f"{name}-{n}" if n > 1 else name) not in taken)  # fmt: skip
+    candidates = [name] + [f"{name}-{n}" for n in range(2, len(taken) + 3)]
+    name = next(candidate for candidate in candidates if candidate not in taken)
     # Socratic sets hold the reference steps with teacher sub-questions (rationalize: no stated answer).
     policy = "all_correct" if kind in ("cot", "answer_only") else "all"
     config = TrainConfig(
