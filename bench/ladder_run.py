@@ -27,6 +27,7 @@ STUDENTS = {
     "cot": [("cot", "reference")],
     "socratic": [("decomposer", "clean"), ("solver", "clean")],
     "socratic_unfiltered": [("decomposer", "all"), ("solver", "all")],
+    "socratic_masked": [("decomposer", "all"), ("solver", "all")],
     "unified": [("unified", "clean")],
     "divide_conquer": [("decompose_only", "clean")],
 }
@@ -121,13 +122,10 @@ def arm_specs(preset: Preset, students: dict[str, dict[str, Any]], sets: dict[st
         )
     if "cot" in students:
         specs["cot"] = {"method": "cot", "solver": checkpoint("cot")} | cot_budget
-    for arm, prefix in (("socratic", "socratic"), ("socratic_unfiltered", "socratic_unfiltered")):
-        if f"{prefix}/decomposer" in students:
-            decomposer, solver = students[f"{prefix}/decomposer"], students[f"{prefix}/solver"]
-            pair = {
-                "decomposer": checkpoint(f"{prefix}/decomposer"),
-                "solver": checkpoint(f"{prefix}/solver"),
-            }
+    for arm in ("socratic", "socratic_unfiltered", "socratic_masked"):
+        if f"{arm}/decomposer" in students and f"{arm}/solver" in students:
+            decomposer, solver = students[f"{arm}/decomposer"], students[f"{arm}/solver"]
+            pair = {"decomposer": checkpoint(f"{arm}/decomposer"), "solver": checkpoint(f"{arm}/solver")}
             specs[arm] = {"method": "socratic"} | pair | budget_of(decomposer) | budget_of(solver)
     if "unified/unified" in students:
         one = checkpoint("unified/unified")
