@@ -6,7 +6,7 @@ Socratic decomposer (problem + pairs so far -> next sub-question or END) and sol
 far + sub-question -> sub-answer); Divide-or-Conquer decomposer (problem -> numbered sub-questions).
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from db.models import StudentKind
@@ -105,11 +105,15 @@ def _require_sub_questions(steps: Sequence[StepText]) -> None:
         raise MissingSubQuestions("every step needs a sub-question for a Socratic format")
 
 
-def decomposer_examples(question: str, steps: Sequence[StepText]) -> list[Example]:
+def decomposer_examples(
+    question: str, steps: Sequence[StepText], untrained: Collection[int] = ()
+) -> list[Example]:
+    """One example per sub-question (except the `untrained` step indices), then the end marker."""
     _require_sub_questions(steps)
     examples = [
         Example(decomposer_prompt(question, steps[:k]), f" {(steps[k].sub_question or '').strip()}")
         for k in range(len(steps))
+        if k not in untrained
     ]
     examples.append(Example(decomposer_prompt(question, steps), f" {END_MARKER}"))
     return examples
@@ -124,14 +128,22 @@ def solver_examples(question: str, steps: Sequence[StepText]) -> list[Example]:
 
 
 def socratic_dialogue(
-    question: str, steps: Sequence[StepText], *, questions: bool, answers: bool
+    question: str,
+    steps: Sequence[StepText],
+    *,
+    questions: bool,
+    answers: bool,
+    untrained_questions: Collection[int] = (),
 ) -> Dialogue:
-    """The exchange with the decomposer's turns trained (`questions`), the solver's (`answers`), or both."""
+    """The exchange with the decomposer's turns trained (`questions`), the solver's (`answers`), or both.
+
+    `untrained_questions` (step indices) stay in the text as context but out of the loss: a flagged
+    sub-question is not learned, while its rationale's other turns, its depth and its end still are."""
     _require_sub_questions(steps)
     segments: list[tuple[str, bool]] = [(f"Problem: {question.strip()}\nQ1:", False)]
     for number, step in enumerate(steps, start=1):
         segments += [
-            (f" {(step.sub_question or '').strip()}\n", questions),
+            (f" {(step.sub_question or '').strip()}\n", questions and number - 1 not in untrained_questions),
             (f"A{number}:", False),
             (f" {step.text.strip()}\n", answers),
             (f"Q{number + 1}:", False),
@@ -140,31 +152,39 @@ def socratic_dialogue(
     return Dialogue(segments=tuple(segments), eos_trained=questions)
 
 
-def dialogue_for(kind: StudentKind, question: str, steps: Sequence[StepText]) -> Dialogue | None:
+def dialogue_for(
+    kind: StudentKind, question: str, steps: Sequence[StepText], untrained_questions: Collection[int] = ()
+) -> Dialogue | None:
     """The packed sequence of a Socratic kind (None for kinds trained one example per rationale)."""
+    untrained = {"untrained_questions": untrained_questions}
     if kind == StudentKind.decomposer:
-        return socratic_dialogue(question, steps, questions=True, answers=False)
+        return socratic_dialogue(question, steps, questions=True, answers=False, **untrained)
     if kind == StudentKind.solver:
         return socratic_dialogue(question, steps, questions=False, answers=True)
     if kind == StudentKind.unified:
-        return socratic_dialogue(question, steps, questions=True, answers=True)
+        return socratic_dialogue(question, steps, questions=True, answers=True, **untrained)
     return None
 
 
 def examples_for(
-    kind: StudentKind, question: str, steps: Sequence[StepText], final_answer: str
+    kind: StudentKind,
+    question: str,
+    steps: Sequence[StepText],
+    final_answer: str,
+    untrained_questions: Collection[int] = (),
 ) -> list[Example]:
-    """All training examples one rationale yields for a student kind (Socratic kinds yield one per step)."""
+    """All training examples one rationale yields for a student kind (Socratic kinds yield one per step;
+    the decomposer's turns at `untrained_questions` yield none)."""
     if kind == StudentKind.answer_only:
         return [Example(cot_prompt(question), answer_only_completion(final_answer))]
     if kind == StudentKind.cot:
         return [Example(cot_prompt(question), cot_completion(steps, final_answer))]
     if kind == StudentKind.decomposer:
-        return decomposer_examples(question, steps)
+        return decomposer_examples(question, steps, untrained_questions)
     if kind == StudentKind.solver:
         return solver_examples(question, steps)
     if kind == StudentKind.unified:
-        return decomposer_examples(question, steps) + solver_examples(question, steps)
+        return decomposer_examples(question, steps, untrained_questions) + solver_examples(question, steps)
     if kind == StudentKind.decompose_only:
         _require_sub_questions(steps)
         sub_questions = [step.sub_question or "" for step in steps]

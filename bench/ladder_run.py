@@ -33,7 +33,13 @@ STUDENTS = {
 }
 
 
-def train(engine: Any, preset: Preset, set_id: int, kind: str, name: str) -> dict[str, Any]:
+# Arms whose asking students leave flagged sub-questions out of the loss (step-level curation).
+SKIP_FLAGGED = ("socratic_masked",)
+
+
+def train(
+    engine: Any, preset: Preset, set_id: int, kind: str, name: str, *, skip_flagged: bool = False
+) -> dict[str, Any]:
     """Train one student to the end in this process: its checkpoint id and what the run recorded."""
     from sqlmodel import Session, select
 
@@ -52,7 +58,7 @@ def train(engine: Any, preset: Preset, set_id: int, kind: str, name: str) -> dic
     config = TrainConfig(
         set_id=set_id, kind=kind, base_model="default", name=name, epochs=preset.epochs,  # type: ignore[arg-type]
         learning_rate=preset.learning_rate, batch_size=preset.batch_size, seed=0, warmup=0.1,
-        filter_policy=policy, device=preset.device,  # type: ignore[arg-type]
+        filter_policy=policy, device=preset.device, skip_flagged_sub_questions=skip_flagged,  # type: ignore[arg-type]
     )  # fmt: skip
     with Session(engine) as session:
         job, run = start_training(session, config=config)
@@ -67,7 +73,9 @@ def train(engine: Any, preset: Preset, set_id: int, kind: str, name: str) -> dic
         assert finished is not None and checkpoint.id is not None
         params = dict(finished.hyperparams)
     log(
-        f"trained {name}: {params.get('n_examples')} examples, {params.get('tokens_seen')} tokens in "
+        f"trained {name}: {params.get('n_examples')} examples "
+        f"({params.get('untrained_sub_questions', 0)} flagged sub-questions untrained), "
+        f"{params.get('tokens_seen')} tokens in "
         f"{finished.train_seconds:.0f} s ({params.get('tokens_per_second')} tok/s, {params.get('precision')})"
     )
     return {"checkpoint_id": checkpoint.id, "seconds": finished.train_seconds, "hyperparams": params}
@@ -177,7 +185,14 @@ def train_missing(
         for kind, set_name in STUDENTS.get(arm, []):
             key = kind if arm in ("answer_only", "cot") else f"{arm}/{kind}"
             if key not in students:
-                students[key] = train(engine, preset, sets[set_name], kind, f"ladder-{arm}-{kind}")
+                students[key] = train(
+                    engine,
+                    preset,
+                    sets[set_name],
+                    kind,
+                    f"ladder-{arm}-{kind}",
+                    skip_flagged=arm in SKIP_FLAGGED,
+                )
                 save(work, payload)
 
 

@@ -279,6 +279,7 @@ class Train:
     LORA = "LoRA adapters"
     LORA_R = "LoRA rank"
     POLICY = "Filter policy (SCoTD)"
+    SKIP_FLAGGED = "Don't learn flagged sub-questions (decomposer, unified)"
     DEVICE = "Device"
     START = "Start training"
     STARTED = "Started training run #{run_id} ({name}) as job {job_id}."

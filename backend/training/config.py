@@ -71,6 +71,13 @@ class TrainConfig:
     filter_policy: FilterPolicy = field(
         default=FilterPolicy.all_correct, metadata={"help": "Which rationales of the set to train on."}
     )
+    skip_flagged_sub_questions: bool = field(
+        default=False,
+        metadata={
+            "help": "Decomposer/unified: leave the sub-questions the checks flag (repeats, stated results, "
+            "non-questions) out of the loss, keeping their rationales as context."
+        },
+    )
     output_dir: str = field(
         default="", metadata={"help": "Run directory; default RUNS_DIR/train-RUN_ID (SOCRATIC_RUNS_DIR)."}
     )

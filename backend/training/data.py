@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from backend.answers import answers_match
 from backend.curation import CuratedRecord
 from backend.student_formats import Dialogue, Example, dialogue_for, examples_for
+from backend.subquestion_checks import rationale_issues
 from backend.training.config import FilterPolicy
 from db.models import StudentKind
 
@@ -29,6 +30,8 @@ SOCRATIC_KINDS = (StudentKind.decomposer, StudentKind.solver, StudentKind.unifie
 # Kinds whose targets hold the steps' text, or the final answer.
 STEP_TEXT_KINDS = (StudentKind.cot, StudentKind.solver, StudentKind.unified)
 ANSWER_KINDS = (StudentKind.cot, StudentKind.answer_only)
+# Kinds that learn to ask sub-questions turn by turn (their flagged turns can stay out of the loss).
+ASKING_KINDS = (StudentKind.decomposer, StudentKind.unified)
 
 
 @dataclass
@@ -39,6 +42,8 @@ class ExampleBuild:
     dropped: Counter[str] = field(default_factory=Counter)  # reason -> rationales
     # Socratic kinds: the same examples packed one sequence per rationale (what causal students train on).
     dialogues: list[Dialogue] = field(default_factory=list)
+    # Sub-questions kept as context but not trained on (flagged by backend.subquestion_checks).
+    untrained_sub_questions: int = 0
 
     def describe_dropped(self) -> str:
         """'dropped 3 rationales: 2 no final answer (...), 1 steps without sub-questions'; '' if none."""
@@ -75,17 +80,32 @@ def unusable_reason(record: CuratedRecord, kind: StudentKind) -> str | None:
     return None
 
 
-def examples_from_records(records: Sequence[CuratedRecord], *, kind: StudentKind) -> ExampleBuild:
+def flagged_steps(record: CuratedRecord) -> set[int]:
+    """Indices of the steps whose sub-question the checks flag (repeat, states its result, ...)."""
+    return {index for index, issues in enumerate(rationale_issues(record.question, record.steps)) if issues}
+
+
+def examples_from_records(
+    records: Sequence[CuratedRecord], *, kind: StudentKind, skip_flagged_sub_questions: bool = False
+) -> ExampleBuild:
     """Every example the usable records yield for `kind`; the others are counted by reason, never padded
-    with the gold answer (that would teach a student to state it after an unfinished rationale)."""
+    with the gold answer (that would teach a student to state it after an unfinished rationale).
+
+    `skip_flagged_sub_questions`: an asking student does not learn the sub-questions the checks flag, yet
+    keeps their rationales. Dropping every rationale with a flag would keep the short ones (each step is
+    another chance of one), and a decomposer trained on those learns to stop early."""
     build = ExampleBuild()
     for record in records:
         reason = unusable_reason(record, kind)
         if reason is not None:
             build.dropped[reason] += 1
             continue
-        build.examples.extend(examples_for(kind, record.question, record.steps, record.final_answer))
-        dialogue = dialogue_for(kind, record.question, record.steps)
+        untrained = flagged_steps(record) if skip_flagged_sub_questions and kind in ASKING_KINDS else set()
+        build.untrained_sub_questions += len(untrained)
+        build.examples.extend(
+            examples_for(kind, record.question, record.steps, record.final_answer, untrained)
+        )
+        dialogue = dialogue_for(kind, record.question, record.steps, untrained)
         if dialogue is not None:
             build.dialogues.append(dialogue)
     return build
@@ -131,6 +151,7 @@ def build_training_examples(
     policy: FilterPolicy,
     epochs: int = 1,
     seed: int = 0,
+    skip_flagged_sub_questions: bool = False,
 ) -> ExampleBuild:
     """The examples one training run sees and what was dropped on the way (filter policy, then format)."""
     selected = select_records(records, policy=policy, epochs=epochs, seed=seed)
@@ -139,7 +160,7 @@ def build_training_examples(
             f"no rationale of the set passes the {policy} filter policy ({len(records)} in the set); "
             "try --filter-policy all"
         )
-    build = examples_from_records(selected, kind=kind)
+    build = examples_from_records(selected, kind=kind, skip_flagged_sub_questions=skip_flagged_sub_questions)
     if policy != FilterPolicy.all:
         build.dropped.update(correctness_drops(records))
     if not build.examples:

@@ -35,7 +35,12 @@ def training_build(session: Session, config: TrainConfig) -> ExampleBuild:
     records = frozen_records(session, set_id=config.set_id)
     epochs = max(1, math.ceil(config.epochs))
     return build_training_examples(
-        records, kind=config.kind, policy=config.filter_policy, epochs=epochs, seed=config.seed
+        records,
+        kind=config.kind,
+        policy=config.filter_policy,
+        epochs=epochs,
+        seed=config.seed,
+        skip_flagged_sub_questions=config.skip_flagged_sub_questions,
     )
 
 
@@ -71,7 +76,11 @@ def start_training(
     config.name = config.name or f"{curated_set.name}-{config.kind}-{run.id}"
     config.output_dir = config.output_dir or str(get_settings().resolved_runs_dir / f"train-{run.id}")
     run.name, run.output_dir = config.name, config.output_dir
-    run.hyperparams = config.to_json() | {"n_examples": len(build.examples), "dropped": dict(build.dropped)}
+    run.hyperparams = config.to_json() | {
+        "n_examples": len(build.examples),
+        "dropped": dict(build.dropped),
+        "untrained_sub_questions": build.untrained_sub_questions,
+    }
     session.commit()
     job = store.create_linked_job(
         session, kind=JobKind.train, run=run, param_name="training_run_id", created_by_id=created_by_id

@@ -67,6 +67,11 @@ def train(
     filter_policy: str = typer.Option(
         "all_correct", help="all_correct, one_correct_per_question, balanced, all."
     ),
+    skip_flagged_sub_questions: bool = typer.Option(
+        False,
+        "--skip-flagged-sub-questions",
+        help="Decomposer/unified: don't learn sub-questions the checks flag (their rationales stay).",
+    ),
     output_dir: str = typer.Option("", help="Run directory (default RUNS_DIR/train-ID)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     background: bool = typer.Option(False, "--background", help="Run in a detached worker process."),
@@ -86,7 +91,7 @@ def train(
             base_model=base_model, name=name, lora=lora, lora_r=lora_r, merge_lora=merge, epochs=epochs,
             max_steps=max_steps, learning_rate=lr, batch_size=batch_size, grad_accumulation=grad_accumulation,
             max_length=max_length, warmup=warmup, seed=seed, filter_policy=filter_policy,  # type: ignore[arg-type]
-            output_dir=output_dir, device=device,
+            output_dir=output_dir, device=device, skip_flagged_sub_questions=skip_flagged_sub_questions,
         )  # fmt: skip
         with Session(engine) as session:
             job, run = start_training(session, config=config)

@@ -51,6 +51,7 @@ class TrainHandlers:
         lora: bool,
         lora_r: Any,
         policy: str,
+        skip_flagged: bool,
         device: str,
         request: gr.Request,
     ) -> tuple[str, dict[str, Any]]:
@@ -77,6 +78,7 @@ class TrainHandlers:
                 lora=bool(lora),
                 lora_r=_int(lora_r, 16),
                 filter_policy=policy,  # type: ignore[arg-type]
+                skip_flagged_sub_questions=bool(skip_flagged),
                 device=device or "auto",
             )
             with self.app.session() as session:

@@ -42,12 +42,13 @@ def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component],
                 value="all_correct",
                 elem_id="train-policy",
             )
+            skip_flagged = gr.Checkbox(label=S.SKIP_FLAGGED, value=False, elem_id="train-skip-flagged")
             device = gr.Dropdown(
                 label=S.DEVICE, choices=["auto", "cpu", "cuda"], value="auto", elem_id="train-device"
             )
             start = gr.Button(S.START, variant="primary", elem_id="train-start", elem_classes="action")
     inputs: list[gr.components.Component] = [set_id, kind, base_model, name, epochs, max_steps, learning_rate]
-    inputs += [batch_size, max_length, lora, lora_r, policy, device]
+    inputs += [batch_size, max_length, lora, lora_r, policy, skip_flagged, device]
     return inputs, start, set_id
 
 

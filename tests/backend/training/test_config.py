@@ -54,3 +54,9 @@ def test_reading_something_that_is_not_a_run_file_says_so(tmp_path):
     (tmp_path / "other.json").write_text('{"hello": 1}')
     with pytest.raises(ValueError, match="not a training run config"):
         read_run_file(tmp_path / "other.json")
+
+
+def test_skip_flagged_sub_questions_round_trips():
+    config = TrainConfig(set_id=1, kind="decomposer", skip_flagged_sub_questions=True)  # type: ignore[arg-type]
+    assert TrainConfig.from_json(config.to_json()).skip_flagged_sub_questions is True
+    assert TrainConfig(set_id=1).skip_flagged_sub_questions is False

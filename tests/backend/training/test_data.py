@@ -1,3 +1,4 @@
+import dataclasses
 from collections import Counter
 
 import pytest
@@ -148,3 +149,31 @@ def test_decompose_only_rationales_make_decomposer_but_never_empty_solver_exampl
         [decomposition], kind=StudentKind.decomposer, policy=FilterPolicy.all
     ).examples
     assert [e.completion for e in decomposer] == [" How many pens?", " How many left?", f" {END_MARKER}"]
+
+
+def test_flagged_sub_questions_stay_as_context_but_out_of_the_decomposer_loss():
+    # Step 2 repeats step 1's sub-question: a check flags it; the rationale keeps its depth and its end.
+    steps = [STEPS[0], StepText("How many pens?", STEPS[1].text)]
+    flagged = dataclasses.replace(record(1, 1, "11"), steps=steps)
+    plain = build_training_examples([flagged], kind=StudentKind.decomposer, policy=FilterPolicy.all)
+    skipped = build_training_examples(
+        [flagged], kind=StudentKind.decomposer, policy=FilterPolicy.all, skip_flagged_sub_questions=True
+    )
+    assert len(plain.examples) == 3 and plain.untrained_sub_questions == 0
+    # The repeated question is not a target any more; the first question and the end marker still are.
+    assert [e.completion for e in skipped.examples] == [" How many pens?", f" {END_MARKER}"]
+    assert skipped.untrained_sub_questions == 1
+    [dialogue] = skipped.dialogues
+    trained = [text for text, is_trained in dialogue.segments if is_trained]
+    assert trained == [" How many pens?\n", f" {END_MARKER}"]
+    assert "A2: 15 - 4" in dialogue.text  # the flagged step is still context for what follows
+
+
+def test_skipping_flagged_sub_questions_leaves_the_solver_alone():
+    steps = [STEPS[0], StepText("How many pens?", STEPS[1].text)]
+    flagged = dataclasses.replace(record(1, 1, "11"), steps=steps)
+    options = {"kind": StudentKind.solver, "policy": FilterPolicy.all}
+    plain = build_training_examples([flagged], **options)  # type: ignore[arg-type]
+    skipped = build_training_examples([flagged], skip_flagged_sub_questions=True, **options)  # type: ignore[arg-type]
+    assert plain.examples == skipped.examples and plain.dialogues == skipped.dialogues
+    assert skipped.untrained_sub_questions == 0

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from backend.curation import create_set, freeze
 from backend.filters import RationaleFilter
 from db.engine import open_database
-from db.models import Dataset, EvalTrace, ModelCheckpoint, Problem, TrainingMetric
+from db.models import Dataset, EvalTrace, ModelCheckpoint, Problem, TrainingMetric, TrainingRun
 from db.settings import get_settings
 from tests.backend.training.frozen_set import PROBLEMS
 from webapp.cli.main import app
@@ -94,7 +94,8 @@ def test_done_when_import_curate_train_socratic_students_evaluate(cli_home, tiny
         )
         freeze(session, set_id=curated.id or 0)
     common = ["--set", "toy-socratic", "--base-model", str(tiny_llama), "--max-steps", "12", "--lr", "5e-3"]
-    out = invoke(url, "train", *common, "--kind", "decomposer", "--name", "dec", "--batch-size", "8")
+    out = invoke(url, "train", *common, "--kind", "decomposer", "--name", "dec", "--batch-size", "8",
+                 "--skip-flagged-sub-questions")  # fmt: skip
     assert "checkpoint" in out and "'dec' (decomposer)" in out
     invoke(url, "train", *common, "--kind", "solver", "--name", "sol", "--batch-size", "8")
     out = invoke(url, "eval", "--method", "socratic", "--decomposer", "dec", "--solver", "sol",
@@ -103,6 +104,8 @@ def test_done_when_import_curate_train_socratic_students_evaluate(cli_home, tiny
     with Session(engine) as session:
         names = {c.name: c for c in session.exec(select(ModelCheckpoint)).all()}
         assert set(names) == {"dec", "sol"} and Path(names["dec"].path, "model.safetensors").exists()
+        recorded = session.exec(select(TrainingRun).where(TrainingRun.name == "dec")).one().hyperparams
+        assert recorded["skip_flagged_sub_questions"] is True and "untrained_sub_questions" in recorded
         assert session.exec(select(TrainingMetric)).all()
         traces = session.exec(select(EvalTrace)).all()
         assert sorted(t.problem_id for t in traces) == sorted(session.exec(select(Problem.id)).all())

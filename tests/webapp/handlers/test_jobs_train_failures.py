@@ -94,7 +94,7 @@ def test_training_needs_a_frozen_set_and_the_role(
     auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
 ) -> None:
     handlers = TrainHandlers(auth_app)
-    args = ("cot", "default", "", 1, 2, 5e-5, 2, 128, False, 8, "all_correct", "cpu")
+    args = ("cot", "default", "", 1, 2, 5e-5, 2, 128, False, 8, "all_correct", False, "cpu")
     with pytest.raises(gr.Error, match="frozen set"):
         handlers.start(None, *args, as_user("alice"))
     draft = curation.create_set(session, name="draft", rationale_filter=RationaleFilter())
