@@ -68,9 +68,20 @@ PRESETS = {
     # Step-level curation of the Socratic pair, paired with CoT and the floor on held-out gsm_symbolic (run 2
     # trained the pair on the 406 rationales with every sub-question clean: shorter problems, since a
     # rationale's chance of a flag grows with its steps). Here the pair trains on all 600 and only the
-    # flagged sub-questions are left out of the decomposer's loss.
+    # flagged sub-questions are left out of the decomposer's loss; socratic_unfiltered (all 600, every
+    # sub-question learned, the same solver) separates keeping the rationales from masking the flags.
     "cpu-socratic": Preset(
-        600, 900, 150, -1, 0, 2, 2e-4, 8, 1, "transformers", ("cot", "socratic_masked", "floor")
+        600,
+        900,
+        150,
+        -1,
+        0,
+        2,
+        2e-4,
+        8,
+        1,
+        "transformers",
+        ("cot", "socratic_masked", "socratic_unfiltered", "floor"),
     ),
     "gpu": Preset(
         7473, 7473, 1000, 0, 1000, 2, 1e-4, 32, 4, "transformers", BASE_ARMS + EXTRA_ARMS, "cuda", "gsm8k"

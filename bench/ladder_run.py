@@ -182,18 +182,29 @@ def train_missing(
     """Every arm's students not yet in `payload` (a run stopped mid-training resumes at the next one)."""
     students: dict[str, dict[str, Any]] = payload.setdefault("students", {})
     for arm in preset.arms:
-        for kind, set_name in STUDENTS.get(arm, []):
+        for kind, _ in STUDENTS.get(arm, []):
             key = kind if arm in ("answer_only", "cot") else f"{arm}/{kind}"
-            if key not in students:
-                students[key] = train(
-                    engine,
-                    preset,
-                    sets[set_name],
-                    kind,
-                    f"ladder-{arm}-{kind}",
-                    skip_flagged=arm in SKIP_FLAGGED,
-                )
-                save(work, payload)
+            if key in students:
+                continue
+            # Arms that differ in one student share the other (socratic_unfiltered and socratic_masked train
+            # the same solver: masking changes only what an asking student learns); never train it twice.
+            same = [other for other in students if recipe(other) == recipe(key)]
+            if same:
+                students[key] = students[same[0]]
+                log(f"{key}: the same student as {same[0]} (checkpoint {students[key]['checkpoint_id']})")
+            else:
+                _, set_name, skip_flagged = recipe(key)
+                name = f"ladder-{arm}-{kind}"
+                students[key] = train(engine, preset, sets[set_name], kind, name, skip_flagged=skip_flagged)
+            save(work, payload)
+
+
+def recipe(key: str) -> tuple[str, str, bool]:
+    """(kind, set, flagged sub-questions skipped) of a student key ("cot" or "arm/kind")."""
+    arm, _, kind = key.rpartition("/")
+    arm = arm or key
+    set_name = dict(STUDENTS[arm])[kind]
+    return kind, set_name, arm in SKIP_FLAGGED and kind in ("decomposer", "unified")
 
 
 def sets_by_name(engine: Any) -> dict[str, int]:

@@ -1,0 +1,37 @@
+"""The ladder trains each distinct student once, and a resumed run trains only what it lacks."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import ladder_run
+from bench.ladder import PRESETS
+
+
+def test_arms_that_share_a_student_train_it_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    trained: list[tuple[str, int, bool]] = []
+
+    def fake_train(
+        engine: Any, preset: Any, set_id: int, kind: str, name: str, *, skip_flagged: bool
+    ) -> dict:
+        trained.append((kind, set_id, skip_flagged))
+        return {"checkpoint_id": len(trained), "hyperparams": {}}
+
+    monkeypatch.setattr(ladder_run, "train", fake_train)
+    monkeypatch.setattr(ladder_run, "save", lambda work, payload: None)
+    payload: dict[str, Any] = {"students": {"cot": {"checkpoint_id": 99, "hyperparams": {}}}}
+    sets = {"reference": 1, "clean": 2, "all": 3}
+    ladder_run.train_missing(None, tmp_path, PRESETS["cpu-socratic"], payload, sets)
+    # cot was there; the masked decomposer skips flags, the unfiltered one does not; one solver for both.
+    assert trained == [("decomposer", 3, True), ("solver", 3, False), ("decomposer", 3, False)]
+    students = payload["students"]
+    assert students["socratic_unfiltered/solver"] is students["socratic_masked/solver"]
+    assert students["socratic_unfiltered/decomposer"]["checkpoint_id"] == 3
+
+
+def test_recipes_name_kind_set_and_masking() -> None:
+    assert ladder_run.recipe("cot") == ("cot", "reference", False)
+    assert ladder_run.recipe("socratic/decomposer") == ("decomposer", "clean", False)
+    assert ladder_run.recipe("socratic_masked/decomposer") == ("decomposer", "all", True)
+    assert ladder_run.recipe("socratic_masked/solver") == ladder_run.recipe("socratic_unfiltered/solver")
