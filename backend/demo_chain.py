@@ -41,6 +41,7 @@ from db.models import (
 )
 
 POLL_S = 2.0
+SUB_QUESTION_POLICIES = ("clean", "skip_flagged", "all")
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
 
@@ -56,8 +57,13 @@ class DemoChainConfig:
     teacher: str = field(default="default", metadata={"help": "teacher model (backend.model_ref reference)"})
     teacher_backend: str = field(default="auto", metadata={"help": "auto, transformers or vllm"})
     base_model: str = field(default="default", metadata={"help": "the students' base model"})
-    clean_sub_questions: bool = field(
-        default=True, metadata={"help": "train only on rationales whose sub-questions pass the checks"}
+    sub_questions: str = field(
+        default="clean",
+        metadata={
+            "help": "clean: train only on rationales whose sub-questions all pass the checks; "
+            "skip_flagged: train on every rationale, the decomposer not learning the flagged sub-questions; "
+            "all: learn every sub-question"
+        },
     )
     epochs: float = field(default=2.0, metadata={"help": "passes over the frozen set, per student"})
     learning_rate: float = field(default=2e-4, metadata={"help": "peak learning rate"})
@@ -78,8 +84,21 @@ class DemoChainConfig:
         training = 2 * examples * self.epochs * self.train_s_per_example  # decomposer and solver
         return teacher + training + self.held_out_problems * self.eval_s_per_problem + 60  # + model loads
 
+    def __post_init__(self) -> None:
+        if self.sub_questions not in SUB_QUESTION_POLICIES:
+            raise ValueError(f"sub_questions must be one of {', '.join(SUB_QUESTION_POLICIES)}")
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "DemoChainConfig":
+        """The config a chain job was queued with (a chain queued before `sub_questions` existed said
+        `clean_sub_questions`)."""
+        params = dict(params)
+        if "clean_sub_questions" in params:
+            params["sub_questions"] = "clean" if params.pop("clean_sub_questions") else "all"
+        return cls(**params)
 
 
 def start_demo_chain(session: Session, *, config: DemoChainConfig, created_by_id: int | None = None) -> Job:
@@ -167,11 +186,12 @@ class Steps:
         return run_id
 
     def freeze(self, dataset_id: int, run_id: int) -> int:
-        self._step(2, "freezing the correct rationales with clean sub-questions into a set")
+        clean_only = self.config.sub_questions == "clean"
+        self._step(2, f"freezing the correct rationales{' with clean sub-questions' * clean_only} into a set")
         with Session(self.context.engine) as session:
             chosen = RationaleFilter(dataset_id=dataset_id, run_id=run_id, verdict="correct")
             clean, flagged = split_by_sub_question_checks(session, chosen)
-            picks, dropped = (clean, flagged) if self.config.clean_sub_questions else (clean + flagged, [])
+            picks, dropped = (clean, flagged) if clean_only else (clean + flagged, [])
             if not picks:
                 raise RuntimeError(f"no teacher rationale has clean sub-questions ({len(flagged)} flagged)")
             curated = curation.create_set(
@@ -189,6 +209,7 @@ class Steps:
             set_id=set_id, kind=kind, base_model=self.config.base_model, name=f"demo-{kind}-{self.chain_id}",
             epochs=self.config.epochs, learning_rate=self.config.learning_rate,
             batch_size=self.config.batch_size, max_length=self.config.max_length,
+            skip_flagged_sub_questions=self.config.sub_questions == "skip_flagged",
         )  # fmt: skip
         with Session(self.context.engine) as session:
             job, run = start_training(session, config=config)
@@ -223,7 +244,7 @@ class Steps:
 
 def run_demo_chain_job(context: JobContext, spawn: Spawn | None = None) -> str:
     """The chain's worker: each step's job in turn (spawned as its own worker process)."""
-    config = DemoChainConfig(**context.params)
+    config = DemoChainConfig.from_params(context.params)
     steps = Steps(context, config, spawn or _spawner(context))
     with Session(context.engine) as session:
         held_out = ensure_demo_problems(

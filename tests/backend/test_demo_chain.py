@@ -51,7 +51,7 @@ def test_the_chain_builds_an_evaluated_pair_that_step_through_offers(
     # A random tiny teacher asks no real question: every rationale is kept, flagged or not.
     config = DemoChainConfig(train_problems=10, held_out_problems=3, teacher=tiny,
                              teacher_backend="transformers", base_model=tiny, epochs=1.0,
-                             clean_sub_questions=False)  # fmt: skip
+                             sub_questions="skip_flagged")  # fmt: skip
     chain = start_demo_chain(session, config=config)
     assert chain.kind == JobKind.demo
     context = JobContext(engine=engine, job_id=chain.id or 0, params=dict(chain.params))
@@ -98,3 +98,10 @@ def test_the_chain_trains_on_rationales_whose_sub_questions_pass_the_checks(sess
     clean, flagged = split_by_sub_question_checks(session, RationaleFilter(verdict="correct"))
     assert flagged == [correct[0].id]
     assert clean == sorted(r.id for r in correct[1:])  # the wrong rationales are not chosen at all
+
+
+def test_sub_question_policy_is_checked_and_old_chains_still_load() -> None:
+    with pytest.raises(ValueError, match="sub_questions must be one of"):
+        DemoChainConfig(sub_questions="whatever")
+    assert DemoChainConfig.from_params({"clean_sub_questions": False}).sub_questions == "all"
+    assert DemoChainConfig.from_params({"clean_sub_questions": True}).sub_questions == "clean"
