@@ -51,7 +51,7 @@ def test_the_chain_builds_an_evaluated_pair_that_step_through_offers(
     # A random tiny teacher asks no real question: every rationale is kept, flagged or not.
     config = DemoChainConfig(train_problems=10, held_out_problems=3, teacher=tiny,
                              teacher_backend="transformers", base_model=tiny, epochs=1.0,
-                             sub_questions="skip_flagged")  # fmt: skip
+                             sub_questions="all")  # fmt: skip
     chain = start_demo_chain(session, config=config)
     assert chain.kind == JobKind.demo
     context = JobContext(engine=engine, job_id=chain.id or 0, params=dict(chain.params))
