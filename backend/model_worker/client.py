@@ -71,15 +71,22 @@ class WorkerClient:
         self.address = ("127.0.0.1", int(line.split()[1]))
 
     def _connect(self) -> Connection:
-        with self.lock:
-            if self.process is None or self.process.poll() is not None:
-                self._start()
-            address, authkey = self.address, self.authkey
-        assert address is not None
-        try:
-            return Client(address, authkey=authkey)
-        except OSError as error:
-            raise WorkerGone(f"the model worker cannot be reached ({error})") from error
+        """A connection to the worker, started on demand. A worker that cannot be reached (killed but not
+        yet reaped, so it still looks alive) is replaced once before giving up."""
+        error: OSError | None = None
+        for attempt in range(2):
+            with self.lock:
+                if attempt:
+                    self.stop()
+                if self.process is None or self.process.poll() is not None:
+                    self._start()
+                address, authkey = self.address, self.authkey
+            assert address is not None
+            try:
+                return Client(address, authkey=authkey)
+            except OSError as failed:
+                error = failed
+        raise WorkerGone(f"the model worker cannot be reached ({error})") from error
 
     def events(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The worker's events for one request, up to its final one; WorkerGone if it dies meanwhile."""
