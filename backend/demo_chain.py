@@ -49,7 +49,8 @@ FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 class DemoChainConfig:
     """Sizes and hyper-parameters of the demo pair: the `cpu` ladder's Socratic recipe (2 epochs, lr 2e-4,
     batch 8; every rationale kept, the sub-questions the checks flag left out of the decomposer's loss,
-    which beat dropping the flagged rationales: docs/benchmarks.md, "Distillation ladder") on fewer
+    which scored above dropping the flagged rationales, though only across runs, unpaired:
+    docs/benchmarks.md, "Distillation ladder") on fewer
     problems, so that the chain fits about 25 minutes on a 2-core CPU. The ladder trained on 600 problems;
     this size's held-out accuracy is what the chain itself measures and the picker shows."""
 

@@ -156,13 +156,16 @@ def dialogue_for(
     kind: StudentKind, question: str, steps: Sequence[StepText], untrained_questions: Collection[int] = ()
 ) -> Dialogue | None:
     """The packed sequence of a Socratic kind (None for kinds trained one example per rationale)."""
-    untrained = {"untrained_questions": untrained_questions}
     if kind == StudentKind.decomposer:
-        return socratic_dialogue(question, steps, questions=True, answers=False, **untrained)
+        return socratic_dialogue(
+            question, steps, questions=True, answers=False, untrained_questions=untrained_questions
+        )
     if kind == StudentKind.solver:
         return socratic_dialogue(question, steps, questions=False, answers=True)
     if kind == StudentKind.unified:
-        return socratic_dialogue(question, steps, questions=True, answers=True, **untrained)
+        return socratic_dialogue(
+            question, steps, questions=True, answers=True, untrained_questions=untrained_questions
+        )
     return None
 
 

@@ -204,7 +204,9 @@ def recipe(key: str) -> tuple[str, str, bool]:
     arm, _, kind = key.rpartition("/")
     arm = arm or key
     set_name = dict(STUDENTS[arm])[kind]
-    return kind, set_name, arm in SKIP_FLAGGED and kind in ("decomposer", "unified")
+    from backend.training.data import ASKING_KINDS  # the kinds the option applies to, in one place
+
+    return kind, set_name, arm in SKIP_FLAGGED and kind in ASKING_KINDS
 
 
 def sets_by_name(engine: Any) -> dict[str, int]:
