@@ -31,9 +31,13 @@ MAX_EXPONENT = 100  # 10**10**10 would hang the process
 # Same numbers as the ast path accepts (no leading zeros), so both paths give the same result.
 _SIMPLE = re.compile(r"(-?(?:0|[1-9]\d*)(?:\.\d+)?)\s*([-+*/])\s*(-?(?:0|[1-9]\d*)(?:\.\d+)?)")
 # Plain equations: numbers (thousands commas, decimals, a leading $) joined by + - * / x, the
-# multiplication and division signs, and parentheses.
+# multiplication and division signs, and parentheses. Every run of spaces has exactly one place in the
+# pattern that can take it (a space is consumed only before a parenthesis or an operator it is attached
+# to), so a failed match backtracks in linear time. The first spelling, `\(*\s*NUM\s*\)*` joined by
+# `\s*op\s*`, split each space two ways and took 2**n steps on n operands with no `=` after them: a
+# tiny random model's output hung evaluation.
 _NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_OPERAND = rf"\(*\s*{_NUM}\s*\)*"
+_OPERAND = rf"(?:\(\s*)*{_NUM}(?:\s*\))*"
 PLAIN_EQUATION = re.compile(
     rf"(?<![\w.,$])(?P<expression>{_OPERAND}(?:\s*[-+*/x\u00d7\u00f7]\s*{_OPERAND})+)\s*=\s*(?P<claimed>-?{_NUM})(?![\d])"
 )

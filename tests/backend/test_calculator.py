@@ -1,10 +1,13 @@
 """GSM8K calculator annotations: parsing, checking, safe evaluation (examples and hypothesis properties)."""
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.calculator import (
+    PLAIN_EQUATION,
     annotate_step,
     claim_holds,
     find_plain_equations,
@@ -172,3 +175,38 @@ def test_annotate_step_records_plain_equation_checks() -> None:
     expressions, value = annotate_step("Tom spends 3 * 5 = 16 dollars on pens.")
     assert expressions == [{"expression": "3 * 5", "claimed": "16", "computed": 15.0, "ok": False}]
     assert value == "16"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("spacing", [" ", "", "  "])
+def test_a_long_chain_with_no_equals_sign_is_read_in_reasonable_time(spacing: str) -> None:
+    """A tiny random model writes long runs of numbers and operators; the first spelling of the pattern
+    backtracked 2**n times on n operands with no `=` after them and hung the demo chain's evaluation."""
+    chain = f"{spacing}+{spacing}".join(str(i) for i in range(400))
+    assert find_plain_equations(f"{chain} x") == []
+    assert len(find_plain_equations(f"{chain} = 1")) == 1  # found; too long to compute, left as written
+    assert [eq.ok for eq in find_plain_equations(f"{chain[-40:]} = 1")] == [False]
+
+
+def test_parentheses_and_spaces_inside_them_still_read() -> None:
+    equations = find_plain_equations("( 1 + 2 ) * 3 = 9 and (4 + 5 )*2 = 17, then ((2+2)) x 2 = 8")
+    assert [(eq.expression, eq.computed, eq.ok) for eq in equations] == [
+        ("( 1 + 2 ) * 3", 9.0, True),
+        ("(4 + 5 )*2", 18.0, False),
+        ("((2+2)) x 2", 8.0, True),
+    ]
+
+
+# The first spelling, kept to check that the linear one reads the same equations.
+_FIRST_NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_FIRST_OPERAND = rf"\(*\s*{_FIRST_NUM}\s*\)*"
+_FIRST_PLAIN_EQUATION = re.compile(
+    rf"(?<![\w.,$])(?P<expression>{_FIRST_OPERAND}(?:\s*[-+*/x\u00d7\u00f7]\s*{_FIRST_OPERAND})+)"
+    rf"\s*=\s*(?P<claimed>-?{_FIRST_NUM})(?![\d])"
+)
+
+
+@given(st.text(alphabet="0123456789+-*x() =,", max_size=24))
+def test_the_linear_pattern_reads_what_the_first_one_read(text: str) -> None:
+    first = [(m["expression"].strip(), m["claimed"]) for m in _FIRST_PLAIN_EQUATION.finditer(text)]
+    assert [(m["expression"].strip(), m["claimed"]) for m in PLAIN_EQUATION.finditer(text)] == first
