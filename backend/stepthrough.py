@@ -22,6 +22,7 @@ from backend.evaluation.socratic import (
     decide,
     propose,
     reached_cap,
+    repeats_step,
     socratic_final_answer,
     sub_answer,
 )
@@ -155,7 +156,11 @@ def answer_pending(
     generation = params.generation(params.answer_tokens, len(answered))
     items = [(state.question, answered, pending.sub_question)]
     [generated] = solver_answers(solver, items, generation, calculator=params.calculator)
-    pending.answer, pending.calculator = sub_answer(generated.text), generated.calculator
+    answer = sub_answer(generated.text)
+    if repeats_step(answer, [pair.text for pair in answered]):
+        state.pairs = [pair for pair in state.pairs if pair is not pending]  # no new step, as in evaluation
+        return _finish(state, "repeat")
+    pending.answer, pending.calculator = answer, generated.calculator
     if reached_cap(len(answered) + 1, params):
         _finish(state, "cap")  # as in evaluation: the trace ends with the step that reached the cap
     return state

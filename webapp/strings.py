@@ -358,7 +358,7 @@ class StepThrough:
     THINKING_QUESTION = "The decomposer is writing the next sub-question..."
     THINKING_ANSWER = "The solver is answering: {question}"
     READY = "Step {number} done. Edit anything, then Next step."
-    FINISHED = "Finished ({reason}: end marker, repeated question or step cap). Final answer: {answer}"
+    FINISHED = "Finished ({reason}: end marker, repeated answer or step cap). Final answer: {answer}"
     STEP_FAILED = "The step failed: {message}. The trace so far is kept."
     WORKER_GONE = (
         "The model worker stopped during this step ({detail}). The trace so far is kept: press Next step "

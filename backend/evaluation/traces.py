@@ -29,7 +29,8 @@ class StepRecord:
 class Trace:
     steps: list[StepRecord] = field(default_factory=list)
     final_answer: str | None = None
-    # end (the decomposer wrote the end marker), repeat, cap (step limit), empty (no sub-question at all),
+    # end (the decomposer wrote the end marker), repeat (the solver repeated an earlier answer), cap (step
+    # limit), empty (no sub-question at all),
     # single (one generation: CoT, answer-only, Divide-or-Conquer)
     stop_reason: str = ""
     raw_text: str = ""

@@ -21,8 +21,9 @@ def _asked(prompt: str) -> int:
 
 
 def decomposer_rule(prompt: str) -> str:
-    """Each problem exercises one stop rule: the end marker, a repeat that differs only in case and
-    punctuation (caught only after normalisation), the step cap, and silence at the first step."""
+    """Each problem exercises one stop rule: the end marker, a repeated step (the question asked again in
+    other case and punctuation, its answer the same after normalisation), the step cap, and silence at the
+    first step."""
     number = _asked(prompt)
     if "silent" in prompt:
         return "\n"
@@ -36,6 +37,8 @@ def decomposer_rule(prompt: str) -> str:
 def solver_rule(prompt: str) -> str:
     if prompt.endswith(">>"):  # resumed after the calculator closed an annotation
         return f" so {prompt.rsplit('=', 1)[1].rstrip('>')} in all.\nA9: runaway"
+    if "repeats" in prompt and (earlier := re.findall(r"^A\d+: (.*)$", prompt, flags=re.MULTILINE)):
+        return f" {earlier[-1].upper()}!\n"  # the previous answer again, in other case and punctuation
     number = _asked(prompt)
     wrong = number * 7 + 1  # a wrong claim the calculator must replace
     return f" {number} * 7 = <<{number}*7={wrong}>>{wrong}\nA9: runaway"
@@ -84,5 +87,33 @@ def test_edited_pairs_continue_the_same_loop() -> None:
     state = StepSession(question=QUESTIONS[1], decomposer=SPEC, solver=SPEC)
     state = stepthrough.answer_pending(stepthrough.ask_next(state, decomposer), solver)
     state = stepthrough.edit_pairs(state, [("How many pens in all?", "12")])
-    state = stepthrough.ask_next(state, decomposer)
+    state = stepthrough.answer_pending(stepthrough.ask_next(state, decomposer), solver)
+    # The solver saw the edited pair: it repeated "12", so the step is dropped and the session ends.
     assert state.finished and state.stop_reason == "repeat" and stepthrough.final_answer(state) == "12"
+    assert [(p.sub_question, p.answer) for p in state.pairs] == [("How many pens in all?", "12")]
+
+
+def test_a_repeated_question_gets_its_answer_and_the_loop_goes_on() -> None:
+    """The decomposer asking the same thing again is no stop: the solver, one step further, may write the
+    next step; only an answer given before ends the loop (both paths, as above)."""
+    params = LoopParams(max_steps=3)
+    question = "It asks again."
+
+    def decomposer(prompt: str) -> str:
+        return " How many pens?\n"
+
+    def solver(prompt: str) -> str:
+        return f" {_asked(prompt) * 5} pens.\n"
+
+    [trace] = solve_socratic(ScriptedBackend(decomposer), ScriptedBackend(solver), [question], params)
+    state = StepSession(question=question, decomposer=SPEC, solver=SPEC, max_steps=params.max_steps)
+    while not state.finished:
+        state = stepthrough.answer_pending(
+            stepthrough.ask_next(state, ScriptedBackend(decomposer)), ScriptedBackend(solver)
+        )
+    assert _session_view(state) == _trace_view(trace)
+    assert [s.answer for s in trace.steps] == [
+        "5 pens.",
+        "10 pens.",
+        "15 pens.",
+    ] and trace.stop_reason == "cap"

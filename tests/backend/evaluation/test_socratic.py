@@ -23,8 +23,8 @@ def asked(prompt: str) -> int:
 
 
 def decomposer_rule(prompt: str) -> str:
-    """'ends after 2' stops with END after two steps; 'repeats' asks the same question again;
-    'loops' never ends; 'silent' writes nothing."""
+    """'ends after 2' stops with END after two steps; 'repeats' asks the same question again (and its
+    solver answers it as before); 'loops' never ends; 'silent' writes nothing."""
     if "silent" in prompt:
         return "\n"
     if "repeats" in prompt:
@@ -37,6 +37,8 @@ def decomposer_rule(prompt: str) -> str:
 def solver_rule(prompt: str) -> str:
     if prompt.endswith(">>"):  # resumed after the calculator closed an annotation: copy its result
         return f"{prompt.rsplit('=', 1)[1].rstrip('>')}.\nA9: runaway"
+    if "repeats" in prompt:
+        return " It is 7.\n"  # at the second step, the first answer again: no new step
     number = asked(prompt)  # includes the new sub-question
     return (
         f" Step {number}: {number} * 10 = <<{number}*10={number * 10}>>{number * 10}.\nA{number + 1}: runaway"
@@ -70,7 +72,7 @@ def test_every_active_problem_at_a_step_goes_in_one_batch():
     solve_socratic(decomposer, solver, QUESTIONS, LoopParams(max_steps=4))
     assert [len(batch) for batch in decomposer.calls] == [4, 3, 2, 1]  # silent, repeat, end drop out in turn
     # Each solver batch is followed by one batch resuming the texts the calculator paused.
-    assert [len(batch) for batch in solver.calls] == [3, 3, 2, 2, 1, 1, 1, 1]
+    assert [len(batch) for batch in solver.calls] == [3, 2, 3, 2, 1, 1, 1, 1]
     # The prompts are the training formats, byte for byte.
     assert decomposer.calls[0][0] == decomposer_prompt(QUESTIONS[0], [])
     assert solver.calls[0][0] == solver_prompt(QUESTIONS[0], [], "Question number 0?")
