@@ -19,7 +19,7 @@ from backend.filters import RationaleFilter
 from backend.jobs.context import JobCancelled, JobContext
 from backend.jobs.runner import run_job
 from backend.stepthrough_picker import picker
-from db.models import EvalRun, Job, JobKind, JobStatus, ModelCheckpoint, Problem
+from db.models import EvalRun, Job, JobKind, JobStatus, ModelCheckpoint, Problem, TrainingRun
 from db.settings import Settings
 
 
@@ -48,10 +48,11 @@ def test_the_chain_builds_an_evaluated_pair_that_step_through_offers(
 
     get_settings.cache_clear()
     tiny = str(tiny_llama)
-    # A random tiny teacher asks no real question: every rationale is kept, flagged or not.
+    # The default policy: every rationale is kept, and the sub-questions the checks flag (a random tiny
+    # teacher asks hardly a real question) are context the decomposer does not learn to ask.
     config = DemoChainConfig(train_problems=10, held_out_problems=3, teacher=tiny,
                              teacher_backend="transformers", base_model=tiny, epochs=1.0,
-                             sub_questions="all")  # fmt: skip
+                             )  # fmt: skip
     chain = start_demo_chain(session, config=config)
     assert chain.kind == JobKind.demo
     context = JobContext(engine=engine, job_id=chain.id or 0, params=dict(chain.params))
@@ -62,6 +63,9 @@ def test_the_chain_builds_an_evaluated_pair_that_step_through_offers(
     session.expire_all()
     kinds = [job.kind for job in session.exec(select(Job).order_by(col(Job.id))).all()]
     assert kinds == [JobKind.demo, JobKind.generate, JobKind.train, JobKind.train, JobKind.evaluate]
+    runs = {run.student_kind: run.hyperparams for run in session.exec(select(TrainingRun)).all()}
+    decomposer_run = runs["decomposer"]
+    assert decomposer_run["skip_flagged_sub_questions"] and decomposer_run["untrained_sub_questions"] > 0
     evaluation = session.exec(select(EvalRun)).one()
     assert evaluation.status == JobStatus.succeeded and evaluation.n_problems == 3
     names = sorted(c.name for c in session.exec(select(ModelCheckpoint)).all())
