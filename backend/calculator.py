@@ -30,17 +30,29 @@ MAX_EXPONENT = 100  # 10**10**10 would hang the process
 # Most GSM8K annotations are one binary operation ("48/2"): computed directly, ~8x faster than ast.parse.
 # Same numbers as the ast path accepts (no leading zeros), so both paths give the same result.
 _SIMPLE = re.compile(r"(-?(?:0|[1-9]\d*)(?:\.\d+)?)\s*([-+*/])\s*(-?(?:0|[1-9]\d*)(?:\.\d+)?)")
-# Plain equations: numbers (thousands commas, decimals, a leading $) joined by + - * / x, the
-# multiplication and division signs, and parentheses. Every run of spaces has exactly one place in the
-# pattern that can take it (a space is consumed only before a parenthesis or an operator it is attached
-# to), so a failed match backtracks in linear time. The first spelling, `\(*\s*NUM\s*\)*` joined by
-# `\s*op\s*`, split each space two ways and took 2**n steps on n operands with no `=` after them: a
+# Plain equations: numbers (thousands commas, decimals, a leading $, € or £) joined by + - * / x, the
+# multiplication and division signs, and parentheses. A number may carry up to three unit words
+# ("7 days/week * 5 weeks = 35", "134 students - 31 hike = 103"): gsm_symbolic's reference steps and the
+# students trained on them write most of their arithmetic that way.
+#
+# Linear backtracking: each run of spaces has one place in the pattern that can take it (before a
+# parenthesis, an operator or a unit word it is attached to), and a unit word never is, or ends like, an
+# operator, so every wrong choice fails before the next number. The first spelling, `\(*\s*NUM\s*\)*`
+# joined by `\s*op\s*`, split each space two ways: 2**n steps on n operands with no `=` after them, and a
 # tiny random model's output hung evaluation.
-_NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_OPERAND = rf"(?:\(\s*)*{_NUM}(?:\s*\))*"
+CURRENCIES = "$\u20ac\u00a3"  # written before a number: $5, €5, £5
+_NUM = r"[$\u20ac\u00a3]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_UNIT_WORD = r"(?!x(?![A-Za-z]))[A-Za-z](?:[A-Za-z/'-]*[A-Za-z])?"
+_OPERAND = rf"(?:\(\s*)*{_NUM}(?:\s+{_UNIT_WORD}){{0,3}}(?:\s*\))*"
+_OPERATOR = r"[-+*/x\u00d7\u00f7]"
 PLAIN_EQUATION = re.compile(
-    rf"(?<![\w.,$])(?P<expression>{_OPERAND}(?:\s*[-+*/x\u00d7\u00f7]\s*{_OPERAND})+)\s*=\s*(?P<claimed>-?{_NUM})(?![\d])"
+    rf"(?<![\w.,$\u20ac\u00a3])(?P<expression>{_OPERAND}(?:\s*{_OPERATOR}\s*{_OPERAND})+)"
+    rf"\s*=\s*(?P<claimed>-?{_NUM})(?![\d])"
 )
+# An operator or parenthesis right before a chain: the chain is the tail of a longer expression that the
+# pattern could not read ("6 pounds each * 2 - 10 = 2" is not "2 - 10 = 2", to be "corrected" to -8).
+_AFTER_AN_OPERATOR = re.compile(r"(?:[-+*/\u00d7\u00f7(]|(?<![A-Za-z])x)\Z")
+_UNIT_WORDS = re.compile(rf"(?<=[\d)])\s+{_UNIT_WORD}(?:\s+{_UNIT_WORD}){{0,2}}")
 _SIMPLE_OPERATORS: dict[str, Any] = {
     "+": operator.add,
     "-": operator.sub,
@@ -85,7 +97,8 @@ def _evaluate(node: ast.AST) -> float:
 
 def safe_eval(expression: str) -> float | None:
     """Evaluate + - * / // % ** and parentheses over numbers; None for anything else or on error."""
-    cleaned = expression.replace(",", "").replace("$", "").replace("x", "*").replace("\u00d7", "*")
+    cleaned = expression.replace(",", "").replace("x", "*").replace("\u00d7", "*")
+    cleaned = cleaned.replace("$", "").replace("\u20ac", "").replace("\u00a3", "")
     cleaned = cleaned.replace("÷", "/").strip()
     if not cleaned or len(cleaned) > 200:
         return None
@@ -102,7 +115,8 @@ def safe_eval(expression: str) -> float | None:
 
 
 def parse_number(text: str) -> float | None:
-    cleaned = text.replace(",", "").replace("$", "").strip().rstrip(".")
+    cleaned = text.replace(",", "").replace("$", "").replace("\u20ac", "").replace("\u00a3", "")
+    cleaned = cleaned.strip().rstrip(".")
     try:
         value = float(cleaned)
     except ValueError:
@@ -158,12 +172,13 @@ def find_plain_equations(text: str, start: int = 0) -> list[PlainEquation]:
         PlainEquation(
             expression=match["expression"].strip(),
             claimed=match["claimed"],
-            computed=safe_eval(match["expression"]),
+            computed=safe_eval(_UNIT_WORDS.sub("", match["expression"])),
             value_start=match.start("claimed"),
             value_end=match.end("claimed"),
         )
         for match in PLAIN_EQUATION.finditer(masked, start)
         if not text[: match.start("claimed")].endswith(">>")  # `16-4 = <<16-4=12>>12`: checked as annotation
+        and not _AFTER_AN_OPERATOR.search(masked[max(0, match.start() - 80) : match.start()].rstrip())
     ]
 
 

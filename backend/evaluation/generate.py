@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from backend.calculator import first_wrong_equation, format_number, safe_eval
+from backend.calculator import CURRENCIES, first_wrong_equation, format_number, safe_eval
 from backend.teacher.base import GenerationParams, TeacherBackend
 
 MAX_CALCULATOR_CALLS = 12  # per text: a model looping on annotations or wrong sums still ends
@@ -57,7 +57,7 @@ def rewind_wrong_equation(text: str, start: int = 0) -> tuple[str, dict[str, Any
     if wrong is None or wrong.computed is None:
         return None
     value = format_number(wrong.computed)
-    prefix = "$" if wrong.claimed.startswith("$") else ""  # keep the model's own unit spelling
+    prefix = wrong.claimed[0] if wrong.claimed[:1] in CURRENCIES else ""  # keep the model's own spelling
     fixed = {"expression": wrong.expression, "claimed": wrong.claimed, "computed": value}
     return text[: wrong.value_start] + prefix + value, fixed
 

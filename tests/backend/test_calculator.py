@@ -185,7 +185,10 @@ def test_a_long_chain_with_no_equals_sign_is_read_in_reasonable_time(spacing: st
     chain = f"{spacing}+{spacing}".join(str(i) for i in range(400))
     assert find_plain_equations(f"{chain} x") == []
     assert len(find_plain_equations(f"{chain} = 1")) == 1  # found; too long to compute, left as written
-    assert [eq.ok for eq in find_plain_equations(f"{chain[-40:]} = 1")] == [False]
+    short_chain = f"{spacing}+{spacing}".join(str(i) for i in range(390, 400))
+    assert [eq.ok for eq in find_plain_equations(f"{short_chain} = 1")] == [False]
+    words = " ".join(f"{i} red apple cores +" for i in range(300))  # four words: no unit, no chain
+    assert find_plain_equations(f"{words} 1 x") == []
 
 
 def test_parentheses_and_spaces_inside_them_still_read() -> None:
@@ -208,5 +211,42 @@ _FIRST_PLAIN_EQUATION = re.compile(
 
 @given(st.text(alphabet="0123456789+-*x() =,", max_size=24))
 def test_the_linear_pattern_reads_what_the_first_one_read(text: str) -> None:
+    """Without letters or currencies the two read the same chains (the tail of a longer expression
+    excepted, which is no longer read)."""
     first = [(m["expression"].strip(), m["claimed"]) for m in _FIRST_PLAIN_EQUATION.finditer(text)]
     assert [(m["expression"].strip(), m["claimed"]) for m in PLAIN_EQUATION.finditer(text)] == first
+    before = [text[: m.start()].rstrip()[-1:] for m in _FIRST_PLAIN_EQUATION.finditer(text)]
+    assert [(eq.expression, eq.claimed) for eq in find_plain_equations(text)] == [
+        head for head, char in zip(first, before, strict=True) if not char or char not in "+-*x("
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expression", "computed"),
+    [
+        ("So 7 days/week * 5 weeks/month = 35 days.", "7 days/week * 5 weeks/month", 35.0),
+        ("134 total students - 31 hike - 19 volleyball - 38 dance = 46", None, 46.0),
+        ("2 pounds/turkey * 10 turkey = 20 pounds", "2 pounds/turkey * 10 turkey", 20.0),
+        ("He paid 5 boxes x 3 = 16 dollars", "5 boxes x 3", 15.0),
+        ("10 loaves cost 10 x \u20ac6 = \u20ac60.", "10 x \u20ac6", 60.0),
+        ("4 biscuits cost 4 x \u00a33 = \u00a338", "4 x \u00a33", 12.0),
+    ],
+)
+def test_numbers_with_unit_words_and_currencies_are_read(
+    text: str, expression: str | None, computed: float
+) -> None:
+    [equation] = find_plain_equations(text)
+    assert equation.computed == computed and (expression is None or equation.expression == expression)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "each turkey needs 6 pounds of hay * 2 - 10 = 2 pounds",  # "2 - 10" is the tail of the expression
+        "so -5 + 3 = -2",
+        "5 times 3 = 15",
+        "He has 5 apples and 3 + 2 = 5 pears",  # "apples and" then a number: no operator, no chain
+    ],
+)
+def test_the_tail_of_an_expression_or_words_between_numbers_are_not_read(text: str) -> None:
+    assert all(eq.ok is not False for eq in find_plain_equations(text))

@@ -95,3 +95,18 @@ def test_a_model_that_keeps_writing_wrong_sums_is_cut_off():
     [result] = generate_texts(backend, ["x"], GenerationParams(max_tokens=1000))
     assert len(backend.calls) == MAX_CALCULATOR_CALLS + 1
     assert result.text.count("1 + 1 = 2") == MAX_CALCULATOR_CALLS + 1
+
+
+def test_equations_with_units_and_euros_are_set_right_and_the_tail_of_one_is_left_alone():
+    def student(prompt: str) -> str:
+        if prompt.endswith("= \u20ac60"):
+            return " in all."
+        return " 10 loaves x \u20ac6 each = \u20ac50 in all."
+
+    [result] = generate_texts(ScriptedBackend(student), ["Q:"], GenerationParams())
+    assert result.text == " 10 loaves x \u20ac6 each = \u20ac60 in all."
+    fixed = {"expression": "10 loaves x \u20ac6 each", "claimed": "\u20ac50", "computed": "60"}
+    assert result.calculator == [fixed]
+    tail = " Each turkey eats 6 pounds of hay * 2 - 10 = 2 pounds."  # not "2 - 10 = 2"
+    [kept] = generate_texts(ScriptedBackend(lambda prompt: tail), ["Q:"], GenerationParams())
+    assert kept.text == tail and kept.calculator == []
