@@ -43,7 +43,8 @@ _SIMPLE = re.compile(r"(-?(?:0|[1-9]\d*)(?:\.\d+)?)\s*([-+*/])\s*(-?(?:0|[1-9]\d
 CURRENCIES = "$\u20ac\u00a3"  # written before a number: $5, €5, £5
 _NUM = r"[$\u20ac\u00a3]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _UNIT_WORD = r"(?!x(?![A-Za-z]))[A-Za-z](?:[A-Za-z/'-]*[A-Za-z])?"
-_OPERAND = rf"(?:\(\s*)*{_NUM}(?:\s+{_UNIT_WORD}){{0,3}}(?:\s*\))*"
+_PER_UNIT = rf"/{_UNIT_WORD}"  # a rate written on the number: €11/ball, 27/hour
+_OPERAND = rf"(?:\(\s*)*{_NUM}(?:{_PER_UNIT})?(?:\s+{_UNIT_WORD}){{0,3}}(?:\s*\))*"
 _OPERATOR = r"[-+*/x\u00d7\u00f7]"
 PLAIN_EQUATION = re.compile(
     rf"(?<![\w.,$\u20ac\u00a3])(?P<expression>{_OPERAND}(?:\s*{_OPERATOR}\s*{_OPERAND})+)"
@@ -52,7 +53,7 @@ PLAIN_EQUATION = re.compile(
 # An operator or parenthesis right before a chain: the chain is the tail of a longer expression that the
 # pattern could not read ("6 pounds each * 2 - 10 = 2" is not "2 - 10 = 2", to be "corrected" to -8).
 _AFTER_AN_OPERATOR = re.compile(r"(?:[-+*/\u00d7\u00f7(]|(?<![A-Za-z])x)\Z")
-_UNIT_WORDS = re.compile(rf"(?<=[\d)])\s+{_UNIT_WORD}(?:\s+{_UNIT_WORD}){{0,2}}")
+_UNIT_WORDS = re.compile(rf"(?<=[\d)])(?:{_PER_UNIT})?(?:\s+{_UNIT_WORD}){{0,3}}")
 _SIMPLE_OPERATORS: dict[str, Any] = {
     "+": operator.add,
     "-": operator.sub,
