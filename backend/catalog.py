@@ -4,7 +4,7 @@ Each returns (label, id) pairs, newest first where that is what a user looks for
 names users typed, so the web layer shows them only in plain-text components.
 """
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from backend.filters import RationaleFilter
@@ -85,17 +85,32 @@ def eval_run_choices(session: Session) -> list[Choice]:
     ]
 
 
+# Splits no student trains on: Step through lists their problems first, so that a class sees a problem
+# the students never saw (the demo dataset holds both its train and its held-out problems).
+HELD_OUT_SPLITS = ("test", "validation", "dev")
+
+
 def problem_choices(
     session: Session, *, dataset_id: int | None, split: str | None, limit: int = 200
 ) -> list[Choice]:
-    """The first problems of a dataset (question cut short), for the step-through picker."""
-    query = select(Problem.id, Problem.external_id, Problem.question).order_by(col(Problem.id)).limit(limit)
+    """The first problems of a dataset (question cut short), held-out splits first, each labelled with
+    its split, for the step-through picker."""
+    held_out_first = case((col(Problem.split).in_(HELD_OUT_SPLITS), 0), else_=1)
+    query = (
+        select(Problem.id, Problem.external_id, Problem.split, Problem.question)
+        .order_by(held_out_first, col(Problem.id))
+        .limit(limit)
+    )
     if dataset_id is not None:
         query = query.where(Problem.dataset_id == dataset_id)
     if split:
         query = query.where(Problem.split == split)
     rows = session.exec(query).all()
-    return [(f"#{pid} {ext}: {question[:70]}", pid) for pid, ext, question in rows if pid is not None]
+    return [
+        (f"#{pid} [{problem_split}] {ext}: {question[:70]}", pid)
+        for pid, ext, problem_split, question in rows
+        if pid is not None
+    ]
 
 
 def count_rationales(session: Session, *, rationale_filter: RationaleFilter) -> int:

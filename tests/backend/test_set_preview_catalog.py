@@ -46,6 +46,15 @@ def test_choices_and_counts(session: Session) -> None:
     assert len(catalog.problem_choices(session, dataset_id=None, split=None, limit=3)) == 3
 
 
+def test_step_through_lists_held_out_problems_first_with_their_split(session: Session) -> None:
+    seed_rationales(session)  # problems alternate between the test and train splits
+    choices = catalog.problem_choices(session, dataset_id=None, split=None)
+    splits = [label.split("] ")[0].split("[")[1] for label, _ in choices]
+    assert splits == sorted(splits) and splits[0] == "test" and "train" in splits  # "test" < "train"
+    held_out = [pid for (_, pid), split in zip(choices, splits, strict=True) if split == "test"]
+    assert held_out == sorted(held_out)
+
+
 def test_loss_curves_and_config_diff(session: Session) -> None:
     rationales = seed_rationales(session)
     curated = curation.create_set(session, name="s", picks=[rationales[0].id or 0])
