@@ -2,6 +2,8 @@
 the CoT arm and against the floor (paired on the same problems of the same evaluation set).
 
 Re-render a finished run:  .venv/bin/python bench/ladder_report.py /tmp/ladder/results.json
+Compare two runs, arm by arm, paired on the same problems (a rerun of the same students with new code):
+    .venv/bin/python bench/ladder_report.py /tmp/ladder/results-run5.json --against results-run3.json
 """
 
 import json
@@ -71,7 +73,33 @@ def table(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    results = json.loads(Path(sys.argv[1]).read_text())
+def compare_runs(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[str]:
+    """Each arm and evaluation set found in both runs: new against old, exact McNemar on shared problems."""
+    from backend.evaluation.stats import mcnemar_exact
+
+    before = {(r["arm"], r["dataset"]): r for r in old}
+    lines = ["| arm | eval set | new | old | shared problems | +wins / -losses | exact p |", "|---" * 7 + "|"]
+    for result in new:
+        other = before.get((result["arm"], result["dataset"]))
+        if other is None:
+            continue
+        new_correct, old_correct = _paired(result, other)
+        test = mcnemar_exact(new_correct, old_correct)
+        lines.append(
+            f"| {result['arm']} | {result['dataset']} | {sum(new_correct)} | {sum(old_correct)} | "
+            f"{len(new_correct)} | +{test.only_a} / -{test.only_b} | {test.p_value:.2g} |"
+        )
+    return lines
+
+
+def main(argv: list[str]) -> None:
+    results = json.loads(Path(argv[0]).read_text())
     results["comparisons"] = compare(results["results"])
     print(table(results))
+    if len(argv) == 3 and argv[1] == "--against":
+        print()
+        print("\n".join(compare_runs(results["results"], json.loads(Path(argv[2]).read_text())["results"])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
