@@ -144,7 +144,7 @@ def _checkpoint_of(engine: Engine, training_run_id: int) -> int:
 def split_by_sub_question_checks(session: Session, chosen: RationaleFilter) -> tuple[list[int], list[int]]:
     """The ids of the rationales the filter matches: (every sub-question passes the product's checks,
     some sub-question is flagged). The small teacher repeats itself or states the result it asks for; the
-    cpu ladder trains its Socratic students on the clean ones (docs/benchmarks.md)."""
+    `clean` policy trains on the first list only, the others on both (docs/benchmarks.md, run 3)."""
     from sqlmodel import col
 
     rows = session.exec(chosen.apply(select(Rationale.id, Problem.question).join(Problem))).all()
@@ -195,7 +195,11 @@ class Steps:
             clean, flagged = split_by_sub_question_checks(session, chosen)
             picks, dropped = (clean, flagged) if clean_only else (clean + flagged, [])
             if not picks:
-                raise RuntimeError(f"no teacher rationale has clean sub-questions ({len(flagged)} flagged)")
+                raise RuntimeError(
+                    f"no teacher rationale has clean sub-questions ({len(flagged)} flagged)"
+                    if flagged
+                    else "the teacher run stored no correct rationale to train on"
+                )
             curated = curation.create_set(
                 session, name=f"demo-set-{self.chain_id}", picks=sorted(picks),
                 description=f"{len(picks)} rationales; {len(dropped)} dropped for flagged sub-questions",

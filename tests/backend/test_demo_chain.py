@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from backend.demo import ensure_demo_problems
 from backend.demo_chain import (
     DemoChainConfig,
+    Steps,
     _wait,
     run_demo_chain_job,
     split_by_sub_question_checks,
@@ -109,3 +110,15 @@ def test_sub_question_policy_is_checked_and_old_chains_still_load() -> None:
         DemoChainConfig(sub_questions="whatever")
     assert DemoChainConfig.from_params({"clean_sub_questions": False}).sub_questions == "all"
     assert DemoChainConfig.from_params({"clean_sub_questions": True}).sub_questions == "clean"
+
+
+@pytest.mark.parametrize("policy", ["clean", "skip_flagged"])
+def test_freezing_nothing_says_why(engine: Engine, session: Session, policy: str) -> None:
+    """A teacher run with no correct rationale ends the chain with a message that fits the policy."""
+    chain = Job(kind=JobKind.demo)
+    session.add(chain)
+    session.commit()
+    context = JobContext(engine=engine, job_id=chain.id or 0, params={})
+    steps = Steps(context, DemoChainConfig(sub_questions=policy), spawn=lambda job_id: None)
+    with pytest.raises(RuntimeError, match="stored no correct rationale"):
+        steps.freeze(dataset_id=1, run_id=12345)
