@@ -67,6 +67,7 @@ def test_the_chain_builds_an_evaluated_pair_that_step_through_offers(
     runs = {run.student_kind: run.hyperparams for run in session.exec(select(TrainingRun)).all()}
     decomposer_run = runs["decomposer"]
     assert decomposer_run["skip_flagged_sub_questions"] and decomposer_run["untrained_sub_questions"] > 0
+    assert decomposer_run["warmup"] == runs["solver"]["warmup"] == DemoChainConfig().warmup  # the recipe
     evaluation = session.exec(select(EvalRun)).one()
     assert evaluation.status == JobStatus.succeeded and evaluation.n_problems == 3
     names = sorted(c.name for c in session.exec(select(ModelCheckpoint)).all())
