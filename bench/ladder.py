@@ -69,7 +69,8 @@ PRESETS = {
     # trained the pair on the 406 rationales with every sub-question clean: shorter problems, since a
     # rationale's chance of a flag grows with its steps). Here the pair trains on all 600 and only the
     # flagged sub-questions are left out of the decomposer's loss; socratic_unfiltered (all 600, every
-    # sub-question learned, the same solver) separates keeping the rationales from masking the flags.
+    # sub-question learned, the same solver) separates keeping the rationales from masking the flags;
+    # unified_masked is one model trained on both the pair's targets, flags masked the same way.
     "cpu-socratic": Preset(
         600,
         900,
@@ -81,7 +82,7 @@ PRESETS = {
         8,
         1,
         "transformers",
-        ("cot", "socratic_masked", "socratic_unfiltered", "floor"),
+        ("cot", "socratic_masked", "socratic_unfiltered", "unified_masked", "floor"),
     ),
     "gpu": Preset(
         7473, 7473, 1000, 0, 1000, 2, 1e-4, 32, 4, "transformers", BASE_ARMS + EXTRA_ARMS, "cuda", "gsm8k"

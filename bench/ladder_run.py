@@ -29,12 +29,13 @@ STUDENTS = {
     "socratic_unfiltered": [("decomposer", "all"), ("solver", "all")],
     "socratic_masked": [("decomposer", "all"), ("solver", "all")],
     "unified": [("unified", "clean")],
+    "unified_masked": [("unified", "all")],
     "divide_conquer": [("decompose_only", "clean")],
 }
 
 
 # Arms whose asking students leave flagged sub-questions out of the loss (step-level curation).
-SKIP_FLAGGED = ("socratic_masked",)
+SKIP_FLAGGED = ("socratic_masked", "unified_masked")
 
 
 def train(
@@ -135,11 +136,12 @@ def arm_specs(preset: Preset, students: dict[str, dict[str, Any]], sets: dict[st
             decomposer, solver = students[f"{arm}/decomposer"], students[f"{arm}/solver"]
             pair = {"decomposer": checkpoint(f"{arm}/decomposer"), "solver": checkpoint(f"{arm}/solver")}
             specs[arm] = {"method": "socratic"} | pair | budget_of(decomposer) | budget_of(solver)
-    if "unified/unified" in students:
-        one = checkpoint("unified/unified")
-        specs["unified"] = {"method": "socratic", "decomposer": one, "solver": one} | budget_of(
-            students["unified/unified"]
-        )
+    for arm in ("unified", "unified_masked"):  # one model asks and answers
+        if f"{arm}/unified" in students:
+            one = checkpoint(f"{arm}/unified")
+            specs[arm] = {"method": "socratic", "decomposer": one, "solver": one} | budget_of(
+                students[f"{arm}/unified"]
+            )
     if "divide_conquer/decompose_only" in students:
         specs["divide_conquer"] = {"method": "divide_conquer",
                                    "decomposer": checkpoint("divide_conquer/decompose_only"),

@@ -23,8 +23,11 @@ def test_arms_that_share_a_student_train_it_once(monkeypatch: pytest.MonkeyPatch
     payload: dict[str, Any] = {"students": {"cot": {"checkpoint_id": 99, "hyperparams": {}}}}
     sets = {"reference": 1, "clean": 2, "all": 3}
     ladder_run.train_missing(None, tmp_path, PRESETS["cpu-socratic"], payload, sets)
-    # cot was there; the masked decomposer skips flags, the unfiltered one does not; one solver for both.
-    assert trained == [("decomposer", 3, True), ("solver", 3, False), ("decomposer", 3, False)]
+    # cot was there; the masked decomposer skips flags, the unfiltered one does not; one solver for both;
+    # the unified model skips flags like the masked decomposer.
+    assert trained == [
+        ("decomposer", 3, True), ("solver", 3, False), ("decomposer", 3, False), ("unified", 3, True)
+    ]  # fmt: skip
     students = payload["students"]
     assert students["socratic_unfiltered/solver"] is students["socratic_masked/solver"]
     assert students["socratic_unfiltered/decomposer"]["checkpoint_id"] == 3
@@ -35,3 +38,12 @@ def test_recipes_name_kind_set_and_masking() -> None:
     assert ladder_run.recipe("socratic/decomposer") == ("decomposer", "clean", False)
     assert ladder_run.recipe("socratic_masked/decomposer") == ("decomposer", "all", True)
     assert ladder_run.recipe("socratic_masked/solver") == ladder_run.recipe("socratic_unfiltered/solver")
+
+
+def test_a_unified_arm_is_evaluated_as_one_model_asking_and_answering() -> None:
+    students = {
+        "unified_masked/unified": {"checkpoint_id": 7, "hyperparams": {"generation_budget": {"max_steps": 6}}}
+    }
+    specs = ladder_run.arm_specs(PRESETS["cpu-socratic"], students, {"reference": 1})
+    assert specs["unified_masked"] == {"method": "socratic", "decomposer": {"checkpoint_id": 7},
+                                       "solver": {"checkpoint_id": 7}, "max_steps": 6}  # fmt: skip
