@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend import curation
 from backend.demo import DEMO_DATASET, ensure_demo_problems
@@ -106,10 +106,25 @@ class DemoChainConfig:
         return cls(**params)
 
 
+class ChainAlreadyActive(Exception):
+    """A chain is queued or running: a second would train the same pair again beside it on the same cores."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"demo chain #{job_id} is already building")
+        self.job_id = job_id
+
+
 def start_demo_chain(session: Session, *, config: DemoChainConfig, created_by_id: int | None = None) -> Job:
-    """The queued chain job (the caller spawns it)."""
+    """The queued chain job (the caller spawns it); ChainAlreadyActive while another one is not finished."""
     if config.train_problems < 10 or config.held_out_problems < 1:
         raise ValueError("the demo needs at least 10 train problems and 1 held-out problem")
+    active = session.exec(
+        select(Job).where(
+            Job.kind == JobKind.demo, col(Job.status).in_([JobStatus.queued, JobStatus.running])
+        )
+    ).first()
+    if active is not None:
+        raise ChainAlreadyActive(active.id or 0)
     return store.create_job(session, kind=JobKind.demo, params=config.to_json(), created_by_id=created_by_id)
 
 
@@ -148,8 +163,6 @@ def split_by_sub_question_checks(session: Session, chosen: RationaleFilter) -> t
     """The ids of the rationales the filter matches: (every sub-question passes the product's checks,
     some sub-question is flagged). The small teacher repeats itself or states the result it asks for; the
     `clean` policy trains on the first list only, the others on both (docs/benchmarks.md, run 3)."""
-    from sqlmodel import col
-
     rows = session.exec(chosen.apply(select(Rationale.id, Problem.question).join(Problem))).all()
     questions = {rid: question for rid, question in rows if rid is not None}
     steps: dict[int, list[StepText]] = {rid: [] for rid in questions}

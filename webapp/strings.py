@@ -386,6 +386,7 @@ class Demo:
         "Started the demo chain (job #{id}, about {minutes} minutes). Each step is a job in Train's job "
         "list: watch or cancel it there. When it ends, Step through offers the pair first."
     )
+    ALREADY = "A demo chain is already building (one at a time; nothing new was started). "
     QUEUED = "Demo chain #{id} is queued: it starts as soon as a job worker is free."
     RUNNING = (
         "**Building the demo students** (chain #{id}): step {step}{detail}. Running for {elapsed} min of "

@@ -5,7 +5,7 @@ its steps appear in Train's job list, each watchable and cancellable."""
 import gradio as gr
 
 from backend.auth import PermissionDenied
-from backend.demo_chain import DemoChainConfig, start_demo_chain
+from backend.demo_chain import ChainAlreadyActive, DemoChainConfig, start_demo_chain
 from backend.demo_progress import ChainProgress, latest_chain
 from backend.inert_text import markdown_literal
 from db.models import JobStatus, Role
@@ -63,6 +63,8 @@ class DemoHandlers:
         with self.app.session() as session:
             try:
                 job = start_demo_chain(session, config=config, created_by_id=user.id)
+            except ChainAlreadyActive:  # a second click, or another user's chain: show that one
+                return S.ALREADY + describe(latest_chain(session)), gr.Timer(active=True)
             except (ValueError, PermissionDenied) as error:
                 raise user_error(str(error)) from error
         self.app.spawn(job.id or 0)

@@ -1,8 +1,9 @@
 """The demo button's status line: polled while a chain runs, quiet once it ends, and inert text."""
 
 import gradio as gr
+import pytest
 from markdown_it import MarkdownIt
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from db.models import Job, JobKind, JobStatus
 from webapp.context import AppContext
@@ -53,3 +54,19 @@ def test_a_failed_chain_shows_its_error_as_text(app: AppContext, session: Sessio
     html = MarkdownIt().render(text)
     assert "failed" in text and "<img" not in html and "<a " not in html and "&lt;img" in html
     assert not _timer_active(timer) and ready is None
+
+
+def test_a_second_click_while_a_chain_builds_starts_nothing(
+    app: AppContext, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spawned: list[int] = []
+    monkeypatch.setattr(AppContext, "spawn", lambda self, job_id: spawned.append(job_id))
+    running = _chain(session, status=JobStatus.running, message="1/5 the teacher writes sub-questions")
+    text, timer = DemoHandlers(app).build(gr.Request(username=None))
+    assert "already building" in text and f"chain #{running.id}" in _shown(text) and _timer_active(timer)
+    assert spawned == [] and len(session.exec(select(Job)).all()) == 1
+    running.status = JobStatus.succeeded
+    session.add(running)
+    session.commit()
+    text, _ = DemoHandlers(app).build(gr.Request(username=None))  # a finished chain: a new one may start
+    assert "Started the demo chain" in text and len(spawned) == 1
