@@ -118,13 +118,13 @@ def start_demo_chain(session: Session, *, config: DemoChainConfig, created_by_id
     """The queued chain job (the caller spawns it); ChainAlreadyActive while another one is not finished."""
     if config.train_problems < 10 or config.held_out_problems < 1:
         raise ValueError("the demo needs at least 10 train problems and 1 held-out problem")
-    active = session.exec(
-        select(Job).where(
-            Job.kind == JobKind.demo, col(Job.status).in_([JobStatus.queued, JobStatus.running])
-        )
-    ).first()
-    if active is not None:
-        raise ChainAlreadyActive(active.id or 0)
+    unfinished = col(Job.status).in_([JobStatus.queued, JobStatus.running])
+    chains = session.exec(select(Job).where(Job.kind == JobKind.demo, unfinished)).all()
+    # A chain whose worker died (killed, out of memory) would otherwise block every later one.
+    alive = [chain for chain in chains if not store.fail_if_orphaned(session, chain)]
+    session.commit()
+    if alive:
+        raise ChainAlreadyActive(alive[0].id or 0)
     return store.create_job(session, kind=JobKind.demo, params=config.to_json(), created_by_id=created_by_id)
 
 

@@ -161,7 +161,13 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A worker the running web server spawned and that died stays a zombie until the server exits (it
+    # never waits for its children): signal 0 still reaches it, /proc says it is dead.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): signal 0 is all there is
 
 
 def _fail_linked_runs(session: Session, *, job_id: int | None) -> None:
@@ -176,6 +182,23 @@ def _fail_linked_runs(session: Session, *, job_id: int | None) -> None:
             session.add(run)
 
 
+def fail_if_orphaned(session: Session, job: Job) -> bool:
+    """Mark an unfinished job failed, with its log tail, when its worker process is gone (True); the
+    caller commits. Workers on another machine, live workers and never-spawned queued jobs are left."""
+    if job.hostname not in (None, socket.gethostname()):
+        return False  # a worker on another machine: its liveness cannot be checked from here
+    never_spawned = job.status == JobStatus.queued and job.pid is None
+    if never_spawned or (job.pid is not None and _process_alive(job.pid)):
+        return False
+    job.status = JobStatus.failed
+    job.finished_at = utcnow()
+    tail = read_log_tail(job.log_path)
+    job.error = "the worker process ended without finishing (server or machine restart?)\n" + tail
+    session.add(job)
+    _fail_linked_runs(session, job_id=job.id)
+    return True
+
+
 def reconcile_orphans(session: Session) -> list[int]:
     """After a server restart: jobs whose worker process is gone are marked failed with their log tail.
 
@@ -183,22 +206,9 @@ def reconcile_orphans(session: Session) -> list[int]:
     worker is still alive are left alone: the page simply reattaches by polling their row. A queued job
     with no pid was never spawned (a CLI job waiting to run) and is left alone too.
     """
-    orphaned = []
     candidates = session.exec(
         select(Job).where(col(Job.status).in_([JobStatus.running, JobStatus.queued]))
     ).all()
-    for job in candidates:
-        if job.hostname not in (None, socket.gethostname()):
-            continue  # a worker on another machine: its liveness cannot be checked from here
-        never_spawned = job.status == JobStatus.queued and job.pid is None
-        if never_spawned or (job.pid is not None and _process_alive(job.pid)):
-            continue
-        job.status = JobStatus.failed
-        job.finished_at = utcnow()
-        tail = read_log_tail(job.log_path)
-        job.error = "the worker process ended without finishing (server or machine restart?)\n" + tail
-        session.add(job)
-        _fail_linked_runs(session, job_id=job.id)
-        orphaned.append(job.id)
+    orphaned = [job.id for job in candidates if fail_if_orphaned(session, job)]
     session.commit()
     return [job_id for job_id in orphaned if job_id is not None]

@@ -1,5 +1,6 @@
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -179,3 +180,14 @@ def test_reconcile_also_fails_the_training_run_of_a_killed_job(session):
     assert store.reconcile_orphans(session) == [job_id]
     session.refresh(run)
     assert run.status == JobStatus.failed
+
+
+def test_a_dead_worker_that_its_parent_never_waited_for_counts_as_gone():
+    """The web server spawns workers and never waits for them: a dead one lingers as a zombie."""
+    zombie = subprocess.Popen(["true"])
+    time.sleep(0.5)  # it has exited, and nobody has reaped it
+    try:
+        assert not store._process_alive(zombie.pid)
+        assert store._process_alive(os.getpid())
+    finally:
+        zombie.wait()

@@ -1,5 +1,9 @@
 """The demo button's status line: polled while a chain runs, quiet once it ends, and inert text."""
 
+import os
+import socket
+import subprocess
+
 import gradio as gr
 import pytest
 from markdown_it import MarkdownIt
@@ -61,7 +65,9 @@ def test_a_second_click_while_a_chain_builds_starts_nothing(
 ) -> None:
     spawned: list[int] = []
     monkeypatch.setattr(AppContext, "spawn", lambda self, job_id: spawned.append(job_id))
-    running = _chain(session, status=JobStatus.running, message="1/5 the teacher writes sub-questions")
+    # A live worker: this process.
+    running = _chain(session, status=JobStatus.running, message="1/5 the teacher writes sub-questions",
+                     pid=os.getpid(), hostname=socket.gethostname())  # fmt: skip
     text, timer = DemoHandlers(app).build(gr.Request(username=None))
     assert "already building" in text and f"chain #{running.id}" in _shown(text) and _timer_active(timer)
     assert spawned == [] and len(session.exec(select(Job)).all()) == 1
@@ -70,3 +76,16 @@ def test_a_second_click_while_a_chain_builds_starts_nothing(
     session.commit()
     text, _ = DemoHandlers(app).build(gr.Request(username=None))  # a finished chain: a new one may start
     assert "Started the demo chain" in text and len(spawned) == 1
+
+
+def test_a_chain_whose_worker_died_does_not_block_the_next(
+    app: AppContext, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(AppContext, "spawn", lambda self, job_id: None)
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # reaped: its pid names no process now
+    orphan = _chain(session, status=JobStatus.running, pid=dead.pid, hostname=socket.gethostname())
+    text, _ = DemoHandlers(app).build(gr.Request(username=None))
+    assert "Started the demo chain" in text
+    session.refresh(orphan)
+    assert orphan.status == JobStatus.failed and "worker process ended" in (orphan.error or "")
