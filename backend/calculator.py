@@ -41,13 +41,16 @@ _SIMPLE = re.compile(r"(-?(?:0|[1-9]\d*)(?:\.\d+)?)\s*([-+*/])\s*(-?(?:0|[1-9]\d
 # joined by `\s*op\s*`, split each space two ways: 2**n steps on n operands with no `=` after them, and a
 # tiny random model's output hung evaluation.
 CURRENCIES = "$\u20ac\u00a3"  # written before a number: $5, €5, £5
-_NUM = r"[$\u20ac\u00a3]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_CURRENCY = f"[{re.escape(CURRENCIES)}]"
+# What the arithmetic does not read: thousands commas and currency signs.
+_NOT_ARITHMETIC = str.maketrans("", "", "," + CURRENCIES)
+_NUM = rf"{_CURRENCY}?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?"
 _UNIT_WORD = r"(?!x(?![A-Za-z]))[A-Za-z](?:[A-Za-z/'-]*[A-Za-z])?"
 _PER_UNIT = rf"/{_UNIT_WORD}"  # a rate written on the number: €11/ball, 27/hour
 _OPERAND = rf"(?:\(\s*)*{_NUM}(?:{_PER_UNIT})?(?:\s+{_UNIT_WORD}){{0,3}}(?:\s*\))*"
 _OPERATOR = r"[-+*/x\u00d7\u00f7]"
 PLAIN_EQUATION = re.compile(
-    rf"(?<![\w.,$\u20ac\u00a3])(?P<expression>{_OPERAND}(?:\s*{_OPERATOR}\s*{_OPERAND})+)"
+    rf"(?<![\w.,{re.escape(CURRENCIES)}])(?P<expression>{_OPERAND}(?:\s*{_OPERATOR}\s*{_OPERAND})+)"
     rf"\s*=\s*(?P<claimed>-?{_NUM})(?![\d])"
 )
 # An operator or parenthesis right before a chain: the chain is the tail of a longer expression that the
@@ -98,8 +101,7 @@ def _evaluate(node: ast.AST) -> float:
 
 def safe_eval(expression: str) -> float | None:
     """Evaluate + - * / // % ** and parentheses over numbers; None for anything else or on error."""
-    cleaned = expression.replace(",", "").replace("x", "*").replace("\u00d7", "*")
-    cleaned = cleaned.replace("$", "").replace("\u20ac", "").replace("\u00a3", "")
+    cleaned = expression.translate(_NOT_ARITHMETIC).replace("x", "*").replace("\u00d7", "*")
     cleaned = cleaned.replace("÷", "/").strip()
     if not cleaned or len(cleaned) > 200:
         return None
@@ -116,8 +118,7 @@ def safe_eval(expression: str) -> float | None:
 
 
 def parse_number(text: str) -> float | None:
-    cleaned = text.replace(",", "").replace("$", "").replace("\u20ac", "").replace("\u00a3", "")
-    cleaned = cleaned.strip().rstrip(".")
+    cleaned = text.translate(_NOT_ARITHMETIC).strip().rstrip(".")
     try:
         value = float(cleaned)
     except ValueError:

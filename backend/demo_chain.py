@@ -111,7 +111,6 @@ class ChainAlreadyActive(Exception):
 
     def __init__(self, job_id: int) -> None:
         super().__init__(f"demo chain #{job_id} is already building")
-        self.job_id = job_id
 
 
 def start_demo_chain(session: Session, *, config: DemoChainConfig, created_by_id: int | None = None) -> Job:
