@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     )
     auth: bool = Field(False, description="Require login in the web app (off: one local admin user).")
     price_per_1k_tokens: float = Field(0.0, description="Estimated cost per 1K tokens for teacher runs.")
+    allocator: Literal["auto", "tcmalloc", "jemalloc", "glibc", "system"] = Field(
+        "auto",
+        description="Memory allocator of job processes (backend.jobs.allocator): auto picks tcmalloc, "
+        "else jemalloc, else glibc with mmap off; system leaves them as started.",
+    )
 
     @field_validator("teacher_endpoints")
     @classmethod

@@ -12,9 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from backend.jobs import store
+from backend.jobs.allocator import job_environment, tune_this_process
 from backend.jobs.context import JobCancelled, JobContext
 from db.engine import open_database
 from db.models import JobKind, JobStatus
+from db.settings import get_settings
 
 # Each kind's handler, imported only when a job of that kind runs (they pull in torch, vLLM, ...).
 HANDLERS: dict[JobKind, str] = {
@@ -61,6 +63,12 @@ def run_job(engine: Engine, job_id: int, *, log_path: str | None = None) -> JobS
     return status
 
 
+def run_job_in_foreground(engine: Engine, job_id: int) -> JobStatus:
+    """run_job for the CLI's foreground runs: the process's malloc is tuned first, as a spawned job's is."""
+    tune_this_process(get_settings().allocator)
+    return run_job(engine, job_id)
+
+
 def spawn_job(job_id: int, *, database_url: str, logs_dir: Path) -> subprocess.Popen[bytes]:
     """Start `python -m backend.jobs.worker` for the job, detached from the web server's lifetime.
 
@@ -72,7 +80,8 @@ def spawn_job(job_id: int, *, database_url: str, logs_dir: Path) -> subprocess.P
     logs_dir.mkdir(parents=True, exist_ok=True)
     log_path = logs_dir / f"job-{job_id}.log"
     command = [sys.executable, "-m", "backend.jobs.worker", str(job_id), "--log", str(log_path)]
-    environment = {**os.environ, DATABASE_URL_ENV: database_url}
+    # The job's process gets a caching memory allocator where the machine has one (backend.jobs.allocator).
+    environment = job_environment(get_settings().allocator, {**os.environ, DATABASE_URL_ENV: database_url})
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             command,

@@ -56,15 +56,17 @@ class TrainConfig:
             "off saves the adapter only."
         },
     )
-    epochs: float = field(default=3.0, metadata={"help": "Passes over the training examples."})
+    # The defaults are the recipe the ladder measured for full fine-tuning of SmolLM2-135M on a few hundred
+    # rationales (docs/benchmarks.md, "Distillation ladder"): 2 epochs, peak 2e-4, 10% warmup.
+    epochs: float = field(default=2.0, metadata={"help": "Passes over the training examples."})
     max_steps: int = field(
         default=-1, metadata={"help": "Stop after this many optimizer steps (-1: use epochs)."}
     )
-    learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate (AdamW)."})
+    learning_rate: float = field(default=2e-4, metadata={"help": "Peak learning rate (AdamW)."})
     batch_size: int = field(default=8, metadata={"help": "Examples per device per step."})
     grad_accumulation: int = field(default=1, metadata={"help": "Gradient accumulation steps."})
     max_length: int = field(default=512, metadata={"help": "Longest tokenized prompt+completion kept."})
-    warmup: float = field(default=0.0, metadata={"help": "Warmup steps (>= 1) or ratio of all steps (< 1)."})
+    warmup: float = field(default=0.1, metadata={"help": "Warmup steps (>= 1) or ratio of all steps (< 1)."})
     seed: int = field(
         default=0, metadata={"help": "Seed for initialisation, shuffling and the balanced policy."}
     )

@@ -228,6 +228,7 @@ def train_student(
     started = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - started
+    from backend.jobs.allocator import in_use
     from backend.training.budgets import generation_budget
 
     tokens = int(trainer.state.num_input_tokens_seen)
@@ -236,6 +237,7 @@ def train_student(
         "generation_budget": generation_budget(tokenizer, config.kind, examples, dialogues),
         "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
         "threads": torch.get_num_threads(),
+        "allocator": in_use(),
         "packed_sequences": len(dialogues) if packed else 0,
         "tokens_seen": tokens,
         "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0,

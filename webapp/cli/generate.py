@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from backend.filters import ProblemFilter
 from backend.jobs import store
-from backend.jobs.runner import run_job, spawn_job
+from backend.jobs.runner import run_job_in_foreground, spawn_job
 from backend.progress_bar import ThrottledBar, progress_bar
 from db.models import JobStatus, TeacherRun
 from webapp.cli.common import CliState, fail, state
@@ -110,7 +110,9 @@ def _resolve_model(
 def _watch(engine: Engine, job_id: int) -> JobStatus:
     """Run the job on a thread while this one draws its progress from the job row."""
     outcome: dict[str, JobStatus] = {}
-    worker = threading.Thread(target=lambda: outcome.update(status=run_job(engine, job_id)), daemon=True)
+    worker = threading.Thread(
+        target=lambda: outcome.update(status=run_job_in_foreground(engine, job_id)), daemon=True
+    )
     worker.start()
     with progress_bar(total=0, unit="problem", dynamic_ncols=True) as bar:
         try:

@@ -4,7 +4,7 @@ import typer
 from sqlmodel import Session
 
 from backend.jobs import store
-from backend.jobs.runner import run_job
+from backend.jobs.runner import run_job_in_foreground
 from db.models import JobKind
 from webapp.cli.common import fail, state
 
@@ -59,7 +59,7 @@ def resume(ctx: typer.Context, job_id: int) -> None:
             store.reset_for_resume(session, job_id=job_id)
         except (LookupError, ValueError) as error:
             fail(str(error))
-    status = run_job(engine, job_id)
+    status = run_job_in_foreground(engine, job_id)
     typer.echo(f"job {job_id} ended: {status}")
     if status == "failed":
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from backend.jobs import store
-from backend.jobs.runner import run_job, spawn_job
+from backend.jobs.runner import run_job_in_foreground, spawn_job
 from db.models import EvalRun, JobStatus, ModelCheckpoint, StudentKind
 from webapp.cli.common import fail, state
 
@@ -36,7 +36,7 @@ def _run(engine: Engine, job_id: int, *, background: bool) -> JobStatus | None:
         typer.echo(f"job {job_id} started in the background (pid {process.pid}); log: {log}")
         typer.echo(f"follow it with: socratic-studio jobs show {job_id}")
         return None
-    status = run_job(engine, job_id)
+    status = run_job_in_foreground(engine, job_id)
     with Session(engine) as session:
         job = store.get_job(session, job_id=job_id)
         typer.echo(f"job {job_id} {status}: {job.message or ''}")

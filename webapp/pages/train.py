@@ -2,7 +2,7 @@
 
 import gradio as gr
 
-from backend.training.config import FilterPolicy
+from backend.training.config import FilterPolicy, TrainConfig
 from db.models import JobKind, StudentKind
 from webapp import strings
 from webapp.context import AppContext
@@ -13,6 +13,7 @@ from webapp.pages.job_panel import create_job_panel
 from webapp.pages.refresh import on_show
 
 S = strings.Train
+RECIPE = TrainConfig  # the form shows TrainConfig's defaults (the measured recipe), kept in one place
 METHODS = ["socratic", "cot", "answer_only", "divide_conquer"]
 
 
@@ -26,9 +27,9 @@ def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component],
             base_model = gr.Textbox(label=S.BASE_MODEL, value="default", elem_id="train-base-model")
             name = gr.Textbox(label=S.NAME, elem_id="train-name")
         with gr.Row():
-            epochs = gr.Number(label=S.EPOCHS, value=3, minimum=0, elem_id="train-epochs")
+            epochs = gr.Number(label=S.EPOCHS, value=RECIPE.epochs, minimum=0, elem_id="train-epochs")
             max_steps = gr.Number(label=S.MAX_STEPS, value=-1, precision=0, elem_id="train-max-steps")
-            learning_rate = gr.Number(label=S.LEARNING_RATE, value=5e-5, elem_id="train-lr")
+            learning_rate = gr.Number(label=S.LEARNING_RATE, value=RECIPE.learning_rate, elem_id="train-lr")
             batch_size = gr.Number(label=S.BATCH_SIZE, value=8, precision=0, minimum=1, elem_id="train-batch")
             max_length = gr.Number(
                 label=S.MAX_LENGTH, value=512, precision=0, minimum=8, elem_id="train-max-length"

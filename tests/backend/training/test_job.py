@@ -92,6 +92,7 @@ def test_training_writes_metrics_and_a_loadable_checkpoint(
         and run.device == "cpu"
         and run.train_seconds > 0
     )
+    assert run.hyperparams["allocator"] in ("tcmalloc", "jemalloc", "glibc, mmap off", "glibc", "system")
     _assert_causal_checkpoint(checkpoint)
 
 
