@@ -10,8 +10,6 @@
      studio-random the app's settings but batches drawn at random (the default sampler), not grouped by
                    length: what length grouping saves in padding
      studio-lora   the same with LoRA (r=16), the cheaper option
-     studio-masked the app's settings but the attention mask always passed to the model: what leaving it
-                   out of right-padded batches (causal attention's fast path) saves
    Each reports non-padding tokens/s and its fraction of the limit of the faster precision, and the
    per-step losses (a bf16 run must track the fp32 one).
 
@@ -21,7 +19,6 @@ Run (about 10 minutes on 2 cores; keep the machine otherwise idle):
 
 import argparse
 import functools
-import importlib
 import json
 import re
 import sys
@@ -52,7 +49,6 @@ def train_arm(name: str, examples: list[Any], steps: int, batch_size: int) -> di
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    import backend.training.compact_head as compact_head
     from backend.teacher.default_model import prepare_default_model
     from backend.training.config import TrainConfig
     from backend.training.data import to_dataset
@@ -86,16 +82,12 @@ def train_arm(name: str, examples: list[Any], steps: int, batch_size: int) -> di
         if name == "studio-random":
             arguments["train_sampling_strategy"] = "random"
         trainer = _causal_trainer(config, model_path, examples, arguments, [])
-        if name == "studio-masked":
-            compact_head.is_right_padded = lambda mask: False  # type: ignore[assignment]
         if name == "studio-fused":  # TRL's compute_loss in place of backend.training.compact_head's
             trainer.compute_loss = functools.partial(SFTTrainer.compute_loss, trainer)
         precision = "bf16 autocast" if bf16 else "fp32"
     started = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - started
-    if name == "studio-masked":
-        importlib.reload(compact_head)  # the arms after this one leave the mask out again
     tokens = int(trainer.state.num_input_tokens_seen)
     losses = [round(h["loss"], 3) for h in trainer.state.log_history if "loss" in h]
     return {"arm": name, "precision": precision, "tokens": tokens, "seconds": round(seconds, 1),

@@ -20,13 +20,6 @@ def _causal_lm(model: Any) -> Any:
     return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
-def is_right_padded(attention_mask: Any) -> bool:
-    """Every row is real tokens then padding. A causal model's real tokens then never attend to the padding
-    after them, so the mask changes nothing they compute and can be left out: attention then takes its
-    causal fast path (measured 1.14x a training step of SmolLM2 on this CPU) instead of a masked kernel."""
-    return bool((attention_mask.cummin(dim=-1).values == attention_mask).all())
-
-
 def compact_causal_loss(
     model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None
 ) -> tuple[Any, Any]:
@@ -36,10 +29,7 @@ def compact_causal_loss(
     import torch.nn.functional as F
 
     causal = _causal_lm(model)
-    keys = ["input_ids", "position_ids"]
-    if "attention_mask" in inputs and not is_right_padded(inputs["attention_mask"]):
-        keys.append("attention_mask")
-    backbone_inputs = {k: inputs[k] for k in keys if k in inputs}
+    backbone_inputs = {k: inputs[k] for k in ("input_ids", "attention_mask", "position_ids") if k in inputs}
     hidden = causal.get_decoder()(**backbone_inputs, use_cache=False).last_hidden_state[:, :-1]
     targets = inputs["labels"][:, 1:]
     trained = targets != -100
