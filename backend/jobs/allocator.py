@@ -3,10 +3,10 @@
 A training step of a small model on a CPU allocates and frees tensors of tens to hundreds of MB (the
 activations, the vocabulary logits, the gradients). glibc's malloc maps each large block fresh from the
 kernel and unmaps it when freed, so every step page-faults all of its memory in again: on the 2-core test
-machine a third of training's CPU time was kernel time. A caching allocator keeps the pages. Training
-throughput, same examples and steps, back to back (docs/benchmarks.md, "The memory allocator"):
-tcmalloc and jemalloc, preloaded into the job's process, and glibc with mmap off as the fallback that
-every Linux machine has.
+machine a third of training's CPU time was kernel time. A caching allocator keeps the pages. The app's
+trainer, same examples and steps, back to back (docs/benchmarks.md, "The memory allocator"): 1.47x with
+tcmalloc preloaded into the job's process, about the same with jemalloc told to keep its pages, 1.26x
+with glibc's mmap off (the fallback every Linux machine has); the losses are identical.
 
 tcmalloc and jemalloc are system libraries (Debian: `libtcmalloc-minimal4`, `libjemalloc2`); no wheel
 ships them, so the app uses one when the machine has it and says which in each run's record.
@@ -19,6 +19,7 @@ import ctypes.util
 import os
 import sys
 from collections.abc import Mapping
+from functools import cache
 
 # name -> the library's ctypes.util.find_library name, in order of preference (measured speed).
 PRELOADABLE = {"tcmalloc": "tcmalloc_minimal", "jemalloc": "jemalloc"}
@@ -31,6 +32,9 @@ GLIBC_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
 # keeps them (a user's own MALLOC_CONF wins).
 JEMALLOC_ENV = {"MALLOC_CONF": "background_thread:false,dirty_decay_ms:-1,muzzy_decay_ms:-1"}
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # mallopt parameters (malloc.h)
+# The app's trainer's throughput under each allocator, relative to tcmalloc (bench/allocator_speed.py,
+# round 1: 559 / 490-586 / 479 / 381 tokens/s), for the time estimates the pages show.
+TRAINING_SPEED = {"tcmalloc": 1.0, "jemalloc": 1.0, GLIBC_TUNED: 0.86, SYSTEM: 0.68}
 
 
 def find_library(name: str) -> str | None:
@@ -83,6 +87,13 @@ def tune_this_process(choice: str) -> None:
     except (OSError, AttributeError):  # not glibc (musl has no mallopt): leave the process as it is
         return
     os.environ.update(GLIBC_ENV)  # what in_use() reads, and what this process's children inherit
+
+
+@cache
+def training_speed(choice: str) -> float:
+    """How fast a job's training will run under the allocator it will get, relative to tcmalloc."""
+    name, _ = choose(choice, os.environ)
+    return TRAINING_SPEED.get(name, TRAINING_SPEED[SYSTEM])
 
 
 def in_use(environ: Mapping[str, str] | None = None) -> str:

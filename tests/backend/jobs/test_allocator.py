@@ -80,3 +80,16 @@ def test_a_foreground_process_tunes_its_own_malloc() -> None:
         "import numpy; block = numpy.ones(64 << 20, dtype='uint8'); del block"  # a 64 MB block still works
     )
     assert _child_reports(environment, code).splitlines() == ["glibc", "glibc, mmap off"]
+
+
+def test_time_estimates_follow_the_allocator_a_job_will_get(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
+    speeds = {}
+    for found in ({"tcmalloc": "libtcmalloc_minimal.so.4"}, {}):
+        _libraries(monkeypatch, found)
+        allocator.training_speed.cache_clear()
+        speeds[bool(found)] = (allocator.training_speed("auto"), allocator.training_speed("system"))
+    allocator.training_speed.cache_clear()
+    assert speeds[True] == (1.0, allocator.TRAINING_SPEED["system"])
+    assert speeds[False] == (allocator.TRAINING_SPEED["glibc"], allocator.TRAINING_SPEED["system"])
+    assert 0 < allocator.TRAINING_SPEED["system"] < allocator.TRAINING_SPEED["glibc"] < 1.0
