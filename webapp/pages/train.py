@@ -13,7 +13,6 @@ from webapp.pages.job_panel import create_job_panel
 from webapp.pages.refresh import on_show
 
 S = strings.Train
-RECIPE = TrainConfig  # the form shows TrainConfig's defaults (the measured recipe), kept in one place
 METHODS = ["socratic", "cot", "answer_only", "divide_conquer"]
 
 
@@ -27,16 +26,30 @@ def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component],
             base_model = gr.Textbox(label=S.BASE_MODEL, value="default", elem_id="train-base-model")
             name = gr.Textbox(label=S.NAME, elem_id="train-name")
         with gr.Row():
-            epochs = gr.Number(label=S.EPOCHS, value=RECIPE.epochs, minimum=0, elem_id="train-epochs")
+            epochs = gr.Number(label=S.EPOCHS, value=TrainConfig.epochs, minimum=0, elem_id="train-epochs")
             max_steps = gr.Number(label=S.MAX_STEPS, value=-1, precision=0, elem_id="train-max-steps")
-            learning_rate = gr.Number(label=S.LEARNING_RATE, value=RECIPE.learning_rate, elem_id="train-lr")
-            batch_size = gr.Number(label=S.BATCH_SIZE, value=8, precision=0, minimum=1, elem_id="train-batch")
+            learning_rate = gr.Number(
+                label=S.LEARNING_RATE, value=TrainConfig.learning_rate, elem_id="train-lr"
+            )
+            batch_size = gr.Number(
+                label=S.BATCH_SIZE,
+                value=TrainConfig.batch_size,
+                precision=0,
+                minimum=1,
+                elem_id="train-batch",
+            )
             max_length = gr.Number(
-                label=S.MAX_LENGTH, value=512, precision=0, minimum=8, elem_id="train-max-length"
+                label=S.MAX_LENGTH,
+                value=TrainConfig.max_length,
+                precision=0,
+                minimum=8,
+                elem_id="train-max-length",
             )
         with gr.Row():
             lora = gr.Checkbox(label=S.LORA, value=False, elem_id="train-lora")
-            lora_r = gr.Number(label=S.LORA_R, value=16, precision=0, minimum=1, elem_id="train-lora-r")
+            lora_r = gr.Number(
+                label=S.LORA_R, value=TrainConfig.lora_r, precision=0, minimum=1, elem_id="train-lora-r"
+            )
             policy = gr.Dropdown(
                 label=S.POLICY,
                 choices=[p.value for p in FilterPolicy],
