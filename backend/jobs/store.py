@@ -199,6 +199,14 @@ def fail_if_orphaned(session: Session, job: Job) -> bool:
     return True
 
 
+def fail_orphans_among(session: Session, jobs: Sequence[Job]) -> None:
+    """The jobs a page or the CLI is about to show, their dead workers' rows marked failed first: a
+    worker killed while the server runs (out of memory, `kill`) would otherwise show "running" until the
+    next restart."""
+    if any(fail_if_orphaned(session, job) for job in jobs if not JobStatus(job.status).finished):
+        session.commit()
+
+
 def reconcile_orphans(session: Session) -> list[int]:
     """After a server restart: jobs whose worker process is gone are marked failed with their log tail.
 

@@ -19,7 +19,9 @@ def list_(
 ) -> None:
     """List recent jobs. Example: socratic-studio jobs list --active"""
     with Session(state(ctx).engine()) as session:
-        for job in store.list_jobs(session, kind=kind, active_only=active):
+        jobs = store.list_jobs(session, kind=kind, active_only=active)
+        store.fail_orphans_among(session, jobs)
+        for job in jobs:
             progress = f"{job.done}/{job.total}" if job.total else "-"
             typer.echo(f"{job.id:>5}  {job.kind:<9} {job.status:<10} {progress:>11}  {job.message[:60]}")
 
@@ -32,6 +34,7 @@ def show(ctx: typer.Context, job_id: int) -> None:
             job = store.get_job(session, job_id=job_id)
         except LookupError as error:
             fail(str(error))
+        store.fail_orphans_among(session, [job])
         for name in ("id", "kind", "status", "done", "total", "message", "params", "log_path", "error"):
             typer.echo(f"{name:>9}: {getattr(job, name)}")
 

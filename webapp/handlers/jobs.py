@@ -40,6 +40,7 @@ class JobHandlers:
     def rows(self) -> pd.DataFrame:
         with self.app.session() as session:
             jobs = [job for kind in self.kinds for job in store.list_jobs(session, kind=kind, limit=20)]
+            store.fail_orphans_among(session, jobs)
         jobs.sort(key=lambda job: job.id or 0, reverse=True)
         return pd.DataFrame([job_row(job) for job in jobs[:20]], columns=S.HEADERS)
 

@@ -17,8 +17,18 @@ from webapp.roles import needs
 S = strings.Train
 
 
-def _int(value: Any, default: int) -> int:
-    return int(value) if value not in (None, "") else default
+def _numbers_given(**fields: tuple[type, Any]) -> dict[str, int | float]:
+    """The numeric fields the user filled in, converted; an empty one is left out, so TrainConfig's own
+    default (the measured recipe) applies rather than a second copy of it here."""
+    given: dict[str, int | float] = {}
+    for name, (kind, value) in fields.items():
+        if value in (None, ""):
+            continue
+        try:
+            given[name] = kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name.replace('_', ' ')} must be a number, got {value!r}") from None
+    return given
 
 
 class TrainHandlers:
@@ -70,17 +80,15 @@ class TrainHandlers:
                     (base_model or "").strip() or "default", roots=self.app.model_roots
                 ),
                 name=(name or "").strip(),
-                epochs=float(epochs or 1),
-                max_steps=_int(max_steps, -1),
-                learning_rate=float(learning_rate),
-                batch_size=_int(batch_size, 8),
-                max_length=_int(max_length, 512),
                 lora=bool(lora),
-                lora_r=_int(lora_r, 16),
                 filter_policy=policy,  # type: ignore[arg-type]
                 skip_flagged_sub_questions=bool(skip_flagged),
                 device=device or "auto",
-            )
+                **_numbers_given(
+                    epochs=(float, epochs), max_steps=(int, max_steps), learning_rate=(float, learning_rate),
+                    batch_size=(int, batch_size), max_length=(int, max_length), lora_r=(int, lora_r),
+                ),  # type: ignore[arg-type]
+            )  # fmt: skip
             with self.app.session() as session:
                 job, run = start_training(session, config=config, created_by_id=user.id)
                 choices = catalog.training_run_choices(session)

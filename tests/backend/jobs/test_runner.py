@@ -191,3 +191,17 @@ def test_a_dead_worker_that_its_parent_never_waited_for_counts_as_gone():
         assert store._process_alive(os.getpid())
     finally:
         zombie.wait()
+
+
+def test_a_worker_killed_while_the_server_runs_shows_failed_on_the_next_look(session):
+    """Not only after a restart: the jobs a page or the CLI lists are checked before they are shown."""
+    dead, live = _job(session, JobKind.train), _job(session, JobKind.evaluate)
+    for job_id, pid in ((dead, 2**22 + 12345), (live, os.getpid())):  # no such process; this one
+        job = store.get_job(session, job_id=job_id)
+        job.status, job.pid = JobStatus.running, pid
+        session.add(job)
+    session.commit()
+    store.fail_orphans_among(session, store.list_jobs(session))
+    session.expire_all()
+    assert store.get_job(session, job_id=dead).status == JobStatus.failed
+    assert store.get_job(session, job_id=live).status == JobStatus.running

@@ -154,3 +154,37 @@ def test_empty_tables_charts_and_pickers_say_what_fills_them(app: AppContext) ->
     assert JobHandlers(app, (JobKind.train,)).table()["label"].startswith("No jobs yet")
     runs, _, _ = FailureHandlers(app).choices()
     assert runs["choices"] == [] and runs["info"].startswith("No evaluation yet: run one from the Train tab")
+
+
+def test_job_table_shows_a_killed_worker_as_failed(app: AppContext, session: Session) -> None:
+    job = store.create_job(session, kind=JobKind.train, params={})
+    job.status, job.pid = JobStatus.running, 2**22 + 12345  # its worker was killed: no such process
+    session.add(job)
+    session.commit()
+    table = JobHandlers(app, (JobKind.train,)).table()["value"]
+    assert list(table["status"]) == ["failed"]
+
+
+def test_training_fields_left_empty_take_the_recipe_defaults(
+    auth_app: AppContext,
+    users: dict[str, User],
+    rationales: list[Rationale],
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from backend.training.config import TrainConfig
+
+    spawned: list[int] = []
+    monkeypatch.setattr(AppContext, "spawn", lambda _, job_id: spawned.append(job_id))  # no worker here
+    frozen = curation.create_set(session, name="frozen", rationale_filter=RationaleFilter(verdict="correct"))
+    curation.freeze(session, set_id=frozen.id or 0)
+    empty = ("", None, None, "", "", False, None, "all_correct", False, "cpu")
+    TrainHandlers(auth_app).start(frozen.id, "cot", "default", "", *empty, as_user("alice"))
+    run = session.exec(select(TrainingRun)).one()
+    defaults = TrainConfig(set_id=1, kind="cot", base_model="default")  # type: ignore[arg-type]
+    for field in ("epochs", "learning_rate", "batch_size", "max_length", "lora_r", "warmup"):
+        assert run.hyperparams[field] == getattr(defaults, field), field
+    assert len(spawned) == 1
+    with pytest.raises(gr.Error, match="batch size must be a number"):
+        TrainHandlers(auth_app).start(frozen.id, "cot", "default", "", "", None, None, "many", *empty[4:],
+                                      as_user("alice"))  # fmt: skip

