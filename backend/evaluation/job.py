@@ -143,8 +143,11 @@ class Models:
 
 
 def _load(session: Session, spec: dict[str, Any], batch_size: int) -> TeacherBackend:
-    local = "checkpoint_id" in spec or spec.get("backend") == "transformers"
-    return load_model(session, spec, **({"batch_size": batch_size} if local else {}))
+    # The micro-batch is a transformers option (a checkpoint runs there unless its spec says vllm); vLLM
+    # schedules its own batches and an endpoint has its own concurrency.
+    in_transformers = spec.get("backend", "transformers" if "checkpoint_id" in spec else None)
+    options = {"batch_size": batch_size} if in_transformers == "transformers" else {}
+    return load_model(session, spec, **options)
 
 
 def load_models(session: Session, config: EvalConfig) -> Models:

@@ -215,3 +215,21 @@ def test_unset_limits_come_from_the_students_training_data(session, toy, tiny_ll
         5,
     )  # the user's 40 wins
     assert config.max_tokens is None and config.budget()["max_tokens"] == 256  # nothing learned: fallback
+
+
+def test_the_micro_batch_goes_only_to_a_transformers_model(session, tiny_llama, monkeypatch):
+    """A checkpoint evaluated with vllm failed at load: the transformers-only batch_size was passed."""
+    from backend.evaluation import job as evaluation_job
+
+    cot = register(session, tiny_llama, StudentKind.cot, "a-cot-student")
+    seen: list[dict[str, object]] = []
+    monkeypatch.setattr(evaluation_job, "load_model", lambda _s, _spec, **options: seen.append(options))
+    for spec in (
+        {"checkpoint_id": cot},
+        {"checkpoint_id": cot, "backend": "transformers"},
+        {"checkpoint_id": cot, "backend": "vllm"},
+        {"backend": "vllm", "model": "default"},
+        {"backend": "openai", "model": "big-teacher"},
+    ):
+        evaluation_job._load(session, spec, batch_size=32)
+    assert seen == [{"batch_size": 32}, {"batch_size": 32}, {}, {}, {}]
