@@ -142,15 +142,16 @@ def arm_specs(preset: Preset, students: dict[str, dict[str, Any]], sets: dict[st
             specs[arm] = {"method": "socratic", "decomposer": one, "solver": one} | budget_of(
                 students[f"{arm}/unified"]
             )
+    # The untrained base solves with the same shots as the floor, so the two differ only in the plan.
+    shots = {"few_shot_set_id": sets["reference"], "few_shot": preset.few_shot}
     if "divide_conquer/decompose_only" in students:
         specs["divide_conquer"] = {"method": "divide_conquer",
                                    "decomposer": checkpoint("divide_conquer/decompose_only"),
-                                   "solver": base} | cot_budget  # fmt: skip
+                                   "solver": base} | shots | cot_budget  # fmt: skip
     # The floor last: the untrained base writes to its token limit and its wrong sums are rewound one by
     # one, so it is the slowest arm; a run cut short still has every trained arm.
     if "floor" in preset.arms:
-        specs["floor"] = {"method": "cot", "solver": base, "few_shot_set_id": sets["reference"],
-                          "few_shot": preset.few_shot} | cot_budget  # fmt: skip
+        specs["floor"] = {"method": "cot", "solver": base} | shots | cot_budget
     return specs
 
 

@@ -61,7 +61,8 @@ class EvalConfig:
         default=None, metadata={"help": "Frozen set whose first records are shots."}
     )
     few_shot: int = field(
-        default=0, metadata={"help": "Solved examples before each CoT / answer-only prompt."}
+        default=0,
+        metadata={"help": "Solved examples before each CoT, answer-only or Divide-or-Conquer solver prompt."},
     )
     chunk_size: int = field(
         default=32, metadata={"help": "Problems run together (one batch per step) and stored."}

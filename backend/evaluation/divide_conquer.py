@@ -62,7 +62,11 @@ def solve_divide_conquer(
     solver: TeacherBackend,
     questions: Sequence[str],
     params: SingleParams | None = None,
+    *,
+    prefix: str = "",
 ) -> list[Trace]:
+    """`prefix`: solved examples before each solver prompt (a base model asked zero-shot in this plain
+    format writes "10\nB: 10\nC: ..." or nothing; the shots show it what a solution looks like)."""
     params = params or SingleParams()
     plan_params = GenerationParams(max_tokens=128, stop=["\n\n", "\nProblem:"], seed=params.seed)
     started = time.monotonic()
@@ -77,7 +81,9 @@ def solve_divide_conquer(
         stop=STOP,
         seed=params.seed,
     )
-    prompts = [solver_prompt_with_plan(q, subs) for q, subs in zip(questions, sub_questions, strict=True)]
+    prompts = [
+        prefix + solver_prompt_with_plan(q, subs) for q, subs in zip(questions, sub_questions, strict=True)
+    ]
     solutions = generate_texts(solver, prompts, solve_params, calculator=params.calculator)
     latency = time.monotonic() - started
     return [

@@ -182,7 +182,7 @@ def solve(
         traces = solve_socratic(models.decomposer, models.solver, repeated, loop)
     elif config.method == EvalMethod.divide_conquer:
         assert models.decomposer is not None
-        traces = solve_divide_conquer(models.decomposer, models.solver, repeated, single)
+        traces = solve_divide_conquer(models.decomposer, models.solver, repeated, single, prefix=prefix)
     else:
         traces = solve_single(models.solver, repeated, single, prefix=prefix)
     n = config.samples

@@ -32,3 +32,15 @@ def test_decompose_once_then_solve_once_with_the_plan_in_the_prompt():
         ("How many are left?", "Then 15 - 4 = 11 remain."),
     ]
     assert trace.final_answer == "11" and len(decomposer.calls) == len(solver.calls) == 1
+
+
+def test_the_solver_prompt_starts_with_the_shots_when_given():
+    """The untrained base as solver needs solved examples, as the floor gets (zero-shot it wrote nothing)."""
+    decomposer = ScriptedBackend(lambda p: "\n1. How many pens?\n\n")
+    solver = ScriptedBackend(lambda p: " 3 * 5 = 15. So the answer is: 15")
+    shots = "Q: One plus one?\nA: 1 + 1 = 2. So the answer is: 2\n\n"
+    solve_divide_conquer(decomposer, solver, ["Tom has 3 boxes of 5 pens."], prefix=shots)
+    assert solver.calls[0][0] == shots + solver_prompt_with_plan(
+        "Tom has 3 boxes of 5 pens.", ["How many pens?"]
+    )
+    assert decomposer.calls[0][0] == decompose_only_prompt("Tom has 3 boxes of 5 pens.")  # no shots there
