@@ -6,9 +6,11 @@ reference step states its arithmetic (`a op b = c`); never a GSM8K test row. Sub
 are written by this app's teacher in `rationalize` mode and checked with backend.subquestion_checks.
 Evaluation sets: gsm_symbolic at a seed never used for training (questions also seen in training
 removed), and a fixed random subset of GSM8K test (all of it in the gpu preset, plus SVAMP).
-Arms: floor (untrained base, few-shot CoT), answer_only, cot, socratic (decomposer + solver, trained on
-the sub-questions that pass the checks); the `cpu-extra` and `gpu` presets add socratic_unfiltered,
-unified and divide_conquer (distilled decomposer, untrained base as solver).
+Arms: floor (untrained base, few-shot CoT), answer_only, cot, socratic (decomposer + solver trained on the
+rationales whose sub-questions all pass the checks), socratic_masked (all rationales, flagged sub-questions
+left out of the loss), socratic_unfiltered, unified(_masked) (one model asks and answers) and
+divide_conquer (a decompose-only student, the untrained base with the floor's shots as solver); each preset
+names its arms.
 
 Run from the project root (a fresh database under --work; the prepared SmolLM2 folder is reused):
     nohup .venv/bin/python bench/ladder.py --preset cpu --work /tmp/ladder > /tmp/ladder.log 2>&1 &
@@ -55,9 +57,15 @@ class Preset:
 
 BASE_ARMS = ("floor", "answer_only", "cot", "socratic")
 EXTRA_ARMS = ("socratic_unfiltered", "unified", "divide_conquer")
+# The gpu preset's arms: the pair and the single model with flagged sub-questions masked (the curation that
+# did best on CPU, `cpu-socratic` runs 4-6), the unfiltered pair beside them, and Divide-or-Conquer.
+GPU_ARMS = (
+    *("floor", "answer_only", "cot", "socratic_masked"),
+    *("socratic_unfiltered", "unified_masked", "divide_conquer"),
+)
 PRESETS = {
     # The gpu preset's path (GSM8K train, SVAMP) plus the held-out gsm_symbolic set, at a tiny size.
-    "dry-run": Preset(8, 8, 4, 4, 4, 1, 1e-4, 4, 1, "transformers", BASE_ARMS + EXTRA_ARMS, "auto", "gsm8k"),
+    "dry-run": Preset(8, 8, 4, 4, 4, 1, 1e-4, 4, 1, "transformers", GPU_ARMS, "auto", "gsm8k"),
     # 600 problems x 2 epochs (the first run, 240 problems x 1 epoch: 30 optimizer steps, learned nothing):
     # about 0.9M training tokens over the five students, about 30 minutes at the 550 tokens/s measured with
     # tcmalloc. The Socratic pair is the step-curated one (`cpu-socratic` runs 4-6: all 600 rationales,
@@ -98,9 +106,7 @@ PRESETS = {
         "transformers",
         ("cot", "socratic_masked", "socratic_unfiltered", "unified_masked", "floor"),
     ),
-    "gpu": Preset(
-        7473, 7473, 1000, 0, 1000, 2, 1e-4, 32, 4, "transformers", BASE_ARMS + EXTRA_ARMS, "cuda", "gsm8k"
-    ),
+    "gpu": Preset(7473, 7473, 1000, 0, 1000, 2, 1e-4, 32, 4, "transformers", GPU_ARMS, "cuda", "gsm8k"),
 }
 
 
