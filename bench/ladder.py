@@ -68,10 +68,10 @@ PRESETS = {
     "dry-run": Preset(8, 8, 4, 4, 4, 1, 1e-4, 4, 1, "transformers", GPU_ARMS, "auto", "gsm8k"),
     # 600 problems x 2 epochs (the first run, 240 problems x 1 epoch: 30 optimizer steps, learned nothing):
     # about 1.2M training tokens over the six students, about 30 minutes at the 520-700 tokens/s of run 7
-    # (2 AMX cores, tcmalloc); about 80 minutes in all. The Socratic pair is the step-curated one (`cpu-socratic`
-    # runs 4-6: all 600 rationales, flagged sub-questions left out of the loss); the unfiltered pair (every
-    # sub-question learned, the same solver) measures that curation; Divide-or-Conquer adds one small
-    # student and its evaluations.
+    # (2 AMX cores, tcmalloc); about 80 minutes in all. The Socratic pair is the step-curated one
+    # (`cpu-socratic` runs 4-6: all 600 rationales, flagged sub-questions left out of the loss); the
+    # unfiltered pair (every sub-question learned, the same solver) measures that curation;
+    # Divide-or-Conquer adds one small student and its evaluations.
     "cpu": Preset(
         600,
         900,
