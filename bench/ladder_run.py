@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -247,15 +247,36 @@ def save(work: Path, payload: dict[str, Any]) -> None:
     (work / "results.json").write_text(json.dumps(payload, indent=1))
 
 
+def overridden(preset: Preset, *, epochs: float | None, arms: str | None) -> Preset:
+    """The preset with the command line's epochs and arms (recorded in results.json's config)."""
+    if epochs is not None:
+        if not 0 < epochs <= 20:
+            raise ValueError(f"--epochs must be above 0 and at most 20, not {epochs}")
+        preset = replace(preset, epochs=epochs)
+    if arms is not None:
+        chosen = tuple(arm.strip() for arm in arms.split(",") if arm.strip())
+        unknown = [arm for arm in chosen if arm not in (*STUDENTS, "floor")]
+        if unknown or not chosen:
+            known = ", ".join([*STUDENTS, "floor"])
+            raise ValueError(f"--arms takes arms among {known}; not {', '.join(unknown) or 'nothing'}")
+        preset = replace(preset, arms=chosen)
+    return preset
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The distillation ladder (see bench/ladder.py).")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     parser.add_argument("--dry-run", action="store_true", help="the dry-run preset: same code, tiny sizes")
     parser.add_argument("--work", type=Path, required=True, help="folder for the database, runs and results")
     parser.add_argument("--resume", action="store_true", help="keep WORK's students and finished evaluations")
+    parser.add_argument("--epochs", type=float, help="train this many epochs instead of the preset's")
+    parser.add_argument("--arms", help="comma-separated arms to run instead of the preset's")
     args = parser.parse_args(argv)
     name = "dry-run" if args.dry_run else args.preset
-    preset = PRESETS[name]
+    try:
+        preset = overridden(PRESETS[name], epochs=args.epochs, arms=args.arms)
+    except ValueError as error:
+        parser.error(str(error))
     work: Path = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     previous = work / "results.json"
