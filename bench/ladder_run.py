@@ -247,6 +247,13 @@ def save(work: Path, payload: dict[str, Any]) -> None:
     (work / "results.json").write_text(json.dumps(payload, indent=1))
 
 
+def without_students(payload: dict[str, Any]) -> dict[str, Any]:
+    """A finished run's data, teacher and sets with no students: the untrained floor's rows are kept, since
+    training changes nothing in them (a paired rerun of the trained arms on the very same problems)."""
+    floor = [result for result in payload["results"] if result["arm"] == "floor"]
+    return payload | {"students": {}, "results": floor, "retrained_from": payload.get("commit")}
+
+
 def overridden(preset: Preset, *, epochs: float | None, arms: str | None) -> Preset:
     """The preset with the command line's epochs and arms (recorded in results.json's config)."""
     if epochs is not None:
@@ -269,9 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="the dry-run preset: same code, tiny sizes")
     parser.add_argument("--work", type=Path, required=True, help="folder for the database, runs and results")
     parser.add_argument("--resume", action="store_true", help="keep WORK's students and finished evaluations")
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="with --resume: keep WORK's data, teacher and floor; train and evaluate the rest again",
+    )
     parser.add_argument("--epochs", type=float, help="train this many epochs instead of the preset's")
     parser.add_argument("--arms", help="comma-separated arms to run instead of the preset's")
     args = parser.parse_args(argv)
+    if args.retrain and not args.resume:
+        parser.error("--retrain reuses a finished run's data: give --resume too")
     name = "dry-run" if args.dry_run else args.preset
     try:
         preset = overridden(PRESETS[name], epochs=args.epochs, arms=args.arms)
@@ -293,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     payload: dict[str, Any] = {"preset": name, "config": asdict(preset), "results": []}
     if args.resume and previous.exists():
         payload = json.loads(previous.read_text()) | {"config": asdict(preset)}
+        if args.retrain:
+            payload = without_students(payload)
         log(
             f"resuming: {len(payload.get('students', {}))} students, "
             f"{len(payload['results'])} evaluations kept"

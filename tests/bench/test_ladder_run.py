@@ -57,3 +57,18 @@ def test_the_command_line_overrides_epochs_and_arms_and_refuses_unknown_ones() -
         ladder_run.overridden(PRESETS["cpu"], epochs=None, arms="cot,socratic_everything")
     with pytest.raises(ValueError, match="--epochs"):
         ladder_run.overridden(PRESETS["cpu"], epochs=0, arms=None)
+
+
+def test_a_retrained_run_keeps_its_data_and_floor_and_drops_every_student() -> None:
+    payload = {
+        "commit": "abc",
+        "splits": {"train": [1, 2]},
+        "sets": {"reference": 1},
+        "students": {"cot": {"checkpoint_id": 4}},
+        "results": [{"arm": "floor", "dataset": "d"}, {"arm": "cot", "dataset": "d"}],
+    }
+    kept = ladder_run.without_students(payload)
+    assert kept["students"] == {} and kept["results"] == [{"arm": "floor", "dataset": "d"}]
+    assert (kept["splits"], kept["sets"]) == (payload["splits"], payload["sets"])
+    assert kept["retrained_from"] == "abc"
+    assert payload["students"] == {"cot": {"checkpoint_id": 4}}  # the caller's payload is left as it was
