@@ -50,8 +50,8 @@ def test_a_unified_arm_is_evaluated_as_one_model_asking_and_answering() -> None:
 
 
 def test_the_command_line_overrides_epochs_and_arms_and_refuses_unknown_ones() -> None:
-    preset = ladder_run.overridden(PRESETS["cpu"], epochs=3, arms="cot, floor")
-    assert (preset.epochs, preset.arms, preset.n_train) == (3, ("cot", "floor"), PRESETS["cpu"].n_train)
+    preset = ladder_run.overridden(PRESETS["cpu"], epochs=4, arms="cot, floor")
+    assert (preset.epochs, preset.arms, preset.n_train) == (4, ("cot", "floor"), PRESETS["cpu"].n_train)
     assert ladder_run.overridden(PRESETS["cpu"], epochs=None, arms=None) == PRESETS["cpu"]
     with pytest.raises(ValueError, match="not socratic_everything"):
         ladder_run.overridden(PRESETS["cpu"], epochs=None, arms="cot,socratic_everything")
