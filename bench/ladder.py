@@ -119,11 +119,6 @@ PRESETS = {
         "transformers",
         ("cot", "socratic_masked", "socratic_unfiltered", "unified_masked", "floor"),
     ),
-    # GSM8K's own language on CPU: answer-only and CoT trained on the first 600 rows of GSM8K train.jsonl
-    # (reference rationales with their <<a*b=c>> annotations), scored on the cpu preset's evaluation sets.
-    "cpu-gsm8k": Preset(
-        600, 600, 150, 150, 0, 2, 2e-4, 8, 1, "transformers", ("answer_only", "cot", "floor"), "auto", "gsm8k"
-    ),
     "gpu": Preset(7473, 7473, 1000, 0, 1000, 2, 1e-4, 32, 4, "transformers", GPU_ARMS, "cuda", "gsm8k"),
 }
 
