@@ -23,7 +23,7 @@ import random
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,42 +63,23 @@ GPU_ARMS = (
     *("floor", "answer_only", "cot", "socratic_masked"),
     *("socratic_unfiltered", "unified_masked", "divide_conquer"),
 )
+CPU = Preset(
+    600, 900, 150, 150, 0, 3, 2e-4, 8, 1, "transformers", ("answer_only", "cot", "socratic_masked", "floor")
+)
 PRESETS = {
     # The gpu preset's path (GSM8K train, SVAMP) plus the held-out gsm_symbolic set, at a tiny size.
     "dry-run": Preset(8, 8, 4, 4, 4, 1, 1e-4, 4, 1, "transformers", GPU_ARMS, "auto", "gsm8k"),
     # 600 problems x 3 epochs (the first run, 240 problems x 1 epoch: 30 optimizer steps, learned nothing).
     # Run 8 trained run 7's arms a third epoch on the same data: CoT 46.7% -> 61.3% held out. About 1.3M
-    # training tokens over the four students, about 31 minutes at the 520-770 tokens/s of runs 7-8 (2 AMX
-    # cores, tcmalloc); about 65 minutes in all. The Socratic pair is the step-curated one (`cpu-socratic`
+    # training tokens over the four students, about 30 minutes at the 590-770 tokens/s of run 9 (2 AMX
+    # cores, tcmalloc); 61 minutes in all. The Socratic pair is the step-curated one (`cpu-socratic`
     # runs 4-6: all 600 rationales, flagged sub-questions left out of the loss).
-    "cpu": Preset(
-        600,
-        900,
-        150,
-        150,
-        0,
-        3,
-        2e-4,
-        8,
-        1,
-        "transformers",
-        ("answer_only", "cot", "socratic_masked", "floor"),
-    ),
+    "cpu": CPU,
     # The other arms at the same size: the unfiltered pair (every sub-question learned, the same solver)
     # measures the curation, the single model asks and answers, Divide-or-Conquer plans for the untrained
     # base. Run 7 ran the unfiltered pair and Divide-or-Conquer at 2 epochs beside the base arms.
-    "cpu-extra": Preset(
-        600,
-        900,
-        150,
-        150,
-        0,
-        3,
-        2e-4,
-        8,
-        1,
-        "transformers",
-        ("socratic_masked", "socratic_unfiltered", "unified_masked", "divide_conquer", "floor"),
+    "cpu-extra": replace(
+        CPU, arms=("socratic_masked", "socratic_unfiltered", "unified_masked", "divide_conquer", "floor")
     ),
     # Step-level curation of the Socratic pair, paired with CoT and the floor on held-out gsm_symbolic (run 2
     # trained the pair on the 406 rationales with every sub-question clean: shorter problems, since a
