@@ -55,8 +55,6 @@ class Preset:
     eval_batch: int = 64  # or "gsm8k": GSM8K train.jsonl rows [0, pool), every one kept
 
 
-BASE_ARMS = ("floor", "answer_only", "cot", "socratic")
-EXTRA_ARMS = ("socratic_unfiltered", "unified", "divide_conquer")
 # The gpu preset's arms: the pair and the single model with flagged sub-questions masked (the curation that
 # did best on CPU, `cpu-socratic` runs 4-6), the unfiltered pair beside them, and Divide-or-Conquer.
 GPU_ARMS = (

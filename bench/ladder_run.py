@@ -261,11 +261,13 @@ def overridden(preset: Preset, *, epochs: float | None, arms: str | None) -> Pre
             raise ValueError(f"--epochs must be above 0 and at most 20, not {epochs}")
         preset = replace(preset, epochs=epochs)
     if arms is not None:
+        known = (*STUDENTS, "floor")
         chosen = tuple(arm.strip() for arm in arms.split(",") if arm.strip())
-        unknown = [arm for arm in chosen if arm not in (*STUDENTS, "floor")]
+        unknown = [arm for arm in chosen if arm not in known]
         if unknown or not chosen:
-            known = ", ".join([*STUDENTS, "floor"])
-            raise ValueError(f"--arms takes arms among {known}; not {', '.join(unknown) or 'nothing'}")
+            raise ValueError(
+                f"--arms takes arms among {', '.join(known)}; not {', '.join(unknown) or 'nothing'}"
+            )
         preset = replace(preset, arms=chosen)
     return preset
 
