@@ -1,5 +1,6 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 
+from db.models.activity import Activity
 from db.models.common import (
     JobKind,
     JobStatus,
@@ -20,6 +21,7 @@ from db.models.training import EvalRun, EvalTrace, ModelCheckpoint, TrainingMetr
 from db.models.user import User, UserPublic
 
 __all__ = [
+    "Activity",
     "CuratedItem",
     "CuratedSet",
     "Dataset",
