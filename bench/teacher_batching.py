@@ -14,8 +14,9 @@ import time
 
 import reasoning_gym
 
+from backend.model_ref import open_backend
 from backend.student_formats import cot_prompt
-from backend.teacher.base import GenerationParams, load_backend
+from backend.teacher.base import GenerationParams
 from backend.teacher.prompts import default_few_shot, render_prompt
 from backend.teacher.transformers_backend import TransformersBackend
 
@@ -64,7 +65,7 @@ def main() -> None:
     questions = [
         item["question"] for item in reasoning_gym.create_dataset("gsm_symbolic", size=args.prompts, seed=7)
     ]
-    teacher = load_backend("transformers", "default")
+    teacher = open_backend("transformers", "default")
     assert isinstance(teacher, TransformersBackend)
     params = GenerationParams(max_tokens=args.max_tokens, stop=["\n\n", "\nQuestion:"])
     teacher.generate(questions[:2], GenerationParams(max_tokens=4))  # warm-up

@@ -24,8 +24,9 @@ from sqlmodel import Session, select
 from backend.filters import ProblemFilter
 from backend.importers import import_reasoning_gym
 from backend.jobs.runner import run_job
+from backend.model_ref import open_backend
 from backend.teacher import job as job_module
-from backend.teacher.base import GenerationParams, TeacherBackend, load_backend
+from backend.teacher.base import GenerationParams, TeacherBackend
 from backend.teacher.job import GenerationConfig, start_generation
 from backend.teacher.prompts import default_few_shot, problem_prompts
 from db.engine import make_engine
@@ -106,10 +107,10 @@ def measure(backend: str, engine: Any, args: argparse.Namespace) -> dict[str, fl
         for i in range(0, len(prompts), args.batch_size)
     ]
     started = time.perf_counter()
-    teacher = load_backend(backend, "default")
+    teacher = open_backend(backend, "default")
     load_s = time.perf_counter() - started
     clocked = KeepOpen(teacher)
-    job_module.load_backend = lambda *_args, **_options: clocked  # type: ignore[assignment]
+    job_module.open_backend = lambda *_args, **_options: clocked  # type: ignore[assignment]
     raw_pass(teacher, batches[:1], params)  # warm-up
     raw, whole, inside = [], [], []
     for _ in range(args.repeats):

@@ -6,7 +6,7 @@ backend opens with is decided in one place, backend.model_ref.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 BACKENDS = ("transformers", "vllm", "openai")
 DEFAULT_MODEL_ALIAS = "default"  # the prepared SmolLM2 folder (backend.model_ref resolves it)
@@ -69,10 +69,3 @@ def cut_at_stop(text: str, stop: list[str]) -> str:
             if position != -1:
                 cut = min(cut, position)
     return text[:cut]
-
-
-def load_backend(backend: str, model: str, **options: Any) -> TeacherBackend:
-    """Open a backend by name (backend.model_ref checks the model and the options' allow-list)."""
-    from backend.model_ref import open_backend
-
-    return open_backend(backend, model, **options)

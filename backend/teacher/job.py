@@ -17,8 +17,9 @@ from sqlmodel import Session, col, select
 from backend.filters import ProblemFilter
 from backend.jobs import store
 from backend.jobs.context import JobContext
+from backend.model_ref import open_backend
 from backend.rationales import add_rationale
-from backend.teacher.base import GenerationParams, TeacherBackend, load_backend
+from backend.teacher.base import GenerationParams, TeacherBackend
 from backend.teacher.batch import BatchProgress, GeneratedBatch, generate_batch
 from backend.teacher.choice import AUTO, LOCAL_BACKENDS, local_precision, pick_backend
 from backend.teacher.config import GenerationConfig
@@ -249,7 +250,7 @@ def run_generation_job(ctx: JobContext) -> str:
         options["dtype"] = local_precision(options)
         _record(ctx, precision=options["dtype"])
         totals.label = f"{run.backend} {options['dtype']}"
-    teacher = load_backend(run.backend, run.model, **options)
+    teacher = open_backend(run.backend, run.model, **options)
     try:
         for problem_ids in _chunks(pending, batch_size):
             ctx.check_cancel()

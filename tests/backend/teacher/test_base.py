@@ -2,7 +2,8 @@
 
 import pytest
 
-from backend.teacher.base import GenerationParams, cut_at_stop, load_backend
+from backend.model_ref import open_backend
+from backend.teacher.base import GenerationParams, cut_at_stop
 
 
 def test_params_defaults_are_greedy_single_sample() -> None:
@@ -23,11 +24,11 @@ def test_cut_at_stop_uses_the_earliest_marker() -> None:
     assert cut_at_stop("nothing to cut", ["###", ""]) == "nothing to cut"
 
 
-def test_load_backend_names_the_choices_for_an_unknown_backend() -> None:
+def test_open_backend_names_the_choices_for_an_unknown_backend() -> None:
     with pytest.raises(ValueError, match="transformers, vllm, openai"):
-        load_backend("llamafile", "x")
+        open_backend("llamafile", "x")
 
 
-def test_load_backend_requires_a_model() -> None:
+def test_open_backend_requires_a_model() -> None:
     with pytest.raises(ValueError, match="model is required"):
-        load_backend("transformers", "  ")
+        open_backend("transformers", "  ")

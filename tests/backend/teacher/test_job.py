@@ -10,9 +10,10 @@ from sqlmodel import Session, col, func, select
 from backend.jobs import store
 from backend.jobs.context import JobContext
 from backend.jobs.runner import run_job
+from backend.model_ref import open_backend
 from backend.teacher import choice
 from backend.teacher import job as job_module
-from backend.teacher.base import Completion, GenerationParams, load_backend
+from backend.teacher.base import Completion, GenerationParams
 from backend.teacher.job import GenerationConfig, start_generation
 from db.models import Job, JobStatus, Problem, Rationale, Revision, Step, TeacherRun, Verdict
 from tests.factories import make_dataset, make_problem
@@ -69,8 +70,8 @@ def dataset_name(session: Session) -> str:
 
 
 def use_teacher(monkeypatch: pytest.MonkeyPatch, tiny_llama: Path, **faults: Any) -> FaultyTeacher:
-    teacher = FaultyTeacher(load_backend("transformers", str(tiny_llama)), **faults)
-    monkeypatch.setattr(job_module, "load_backend", lambda backend, model, **options: teacher)
+    teacher = FaultyTeacher(open_backend("transformers", str(tiny_llama)), **faults)
+    monkeypatch.setattr(job_module, "open_backend", lambda backend, model, **options: teacher)
     return teacher
 
 
@@ -259,8 +260,8 @@ def test_progress_moves_within_a_batch(
     engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One batch holds all five problems: before, the job said 0/5 until the whole batch was stored."""
-    teacher = FaultyTeacher(load_backend("transformers", str(tiny_llama), batch_size=4))  # 4 of 10 at once
-    monkeypatch.setattr(job_module, "load_backend", lambda backend, model, **options: teacher)
+    teacher = FaultyTeacher(open_backend("transformers", str(tiny_llama), batch_size=4))  # 4 of 10 at once
+    monkeypatch.setattr(job_module, "open_backend", lambda backend, model, **options: teacher)
     reported: list[tuple[int, int, str]] = []
     write = JobContext.progress
 
@@ -287,9 +288,9 @@ def test_the_job_records_the_precision_its_backend_runs_in(
     engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[dict[str, Any]] = []
-    inner = load_backend("transformers", str(tiny_llama), dtype="float32")
+    inner = open_backend("transformers", str(tiny_llama), dtype="float32")
     monkeypatch.setattr(
-        job_module, "load_backend", lambda backend, model, **options: opened.append(options) or inner
+        job_module, "open_backend", lambda backend, model, **options: opened.append(options) or inner
     )
     job = start_generation(session, config=config(dataset_name, backend_options={"dtype": "float32"}))
     assert run_job(engine, job.id) == JobStatus.succeeded

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from backend.teacher.base import GenerationParams, load_backend
+from backend.model_ref import open_backend
+from backend.teacher.base import GenerationParams
 from backend.teacher.transformers_backend import TransformersBackend
 
 PROMPTS = ["Q: How many pens does Tom have? A:", "Tom has 3 boxes", "x"]
@@ -13,7 +14,7 @@ PROMPTS = ["Q: How many pens does Tom have? A:", "Tom has 3 boxes", "x"]
 
 @pytest.fixture(scope="module")
 def backend(tiny_llama: Path) -> TransformersBackend:
-    loaded = load_backend("transformers", str(tiny_llama), batch_size=2)
+    loaded = open_backend("transformers", str(tiny_llama), batch_size=2)
     assert isinstance(loaded, TransformersBackend)
     return loaded
 

@@ -22,8 +22,9 @@ from backend.filters import ProblemFilter
 from backend.importers import import_reasoning_gym
 from backend.jobs import store
 from backend.jobs.runner import run_job
+from backend.model_ref import open_backend
 from backend.teacher import job as job_module
-from backend.teacher.base import GenerationParams, load_backend
+from backend.teacher.base import GenerationParams
 from backend.teacher.default_model import prepare_default_model
 from backend.teacher.job import GenerationConfig, start_generation
 from backend.teacher.vllm_backend import VLLMBackend, vllm_available
@@ -53,7 +54,7 @@ class SharedEngine:
 
 @pytest.fixture(scope="module")
 def vllm_teacher() -> Iterator[VLLMBackend]:
-    teacher = load_backend("vllm", "default")
+    teacher = open_backend("vllm", "default")
     assert isinstance(teacher, VLLMBackend)
     yield teacher
     teacher.close()
@@ -62,7 +63,7 @@ def vllm_teacher() -> Iterator[VLLMBackend]:
 @pytest.fixture
 def gsm_symbolic(session: Session, vllm_teacher: VLLMBackend, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(
-        job_module, "load_backend", lambda backend, model, **options: SharedEngine(vllm_teacher)
+        job_module, "open_backend", lambda backend, model, **options: SharedEngine(vllm_teacher)
     )
     import_reasoning_gym(session, "gsm_symbolic", size=50, seed=42, name="gsm_symbolic", show_progress=False)
     return "gsm_symbolic"
@@ -118,7 +119,7 @@ def test_crash_and_resume_through_vllm(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     crashing = FaultyTeacher(SharedEngine(vllm_teacher), crash_on_call=2)
-    monkeypatch.setattr(job_module, "load_backend", lambda backend, model, **options: crashing)
+    monkeypatch.setattr(job_module, "open_backend", lambda backend, model, **options: crashing)
     config = GenerationConfig(
         backend="vllm",
         mode="cot",
@@ -134,7 +135,7 @@ def test_crash_and_resume_through_vllm(
         run_job(engine, job.id)
     assert len(run_rationales(session, job.id)) == 4  # the first batch only
     monkeypatch.setattr(
-        job_module, "load_backend", lambda backend, model, **options: SharedEngine(vllm_teacher)
+        job_module, "open_backend", lambda backend, model, **options: SharedEngine(vllm_teacher)
     )
     session.expire_all()
     store.reset_for_resume(session, job_id=job.id)
