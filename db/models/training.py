@@ -62,6 +62,8 @@ class EvalRun(SQLModel, table=True):
     n_problems: int = 0
     n_correct: int = 0
     summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # Training problems the contamination check compared with (None: not checked, e.g. teacher models).
+    training_problems: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -82,3 +84,6 @@ class EvalTrace(SQLModel, table=True):
     first_divergent_step: int | None = None
     error_category: str | None = None
     error: str | None = Field(default=None, sa_type=Text)
+    # The contamination check (backend.evaluation.contamination): None where it was not run.
+    seen_in_training: bool | None = None
+    overlap: float | None = None
