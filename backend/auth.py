@@ -92,6 +92,13 @@ def ensure_local_user(session: Session) -> User:
     return user or create_user(session, username=LOCAL_USER, role=Role.admin)
 
 
+def account_status(user: User) -> str:
+    """ "removed", "disabled" or "active", as the CLI and the Team page show it."""
+    if user.removed_at is not None:
+        return "removed"
+    return "disabled" if user.disabled else "active"
+
+
 def has_role(user: User | None, least: Role) -> bool:
     return user is not None and _RANK[Role(user.role)] >= _RANK[least]
 
