@@ -3,7 +3,7 @@
 # torch, transformers, accelerate, peft, pyarrow; 64 MiB carried per call). Writes two ignored folders:
 #   .gpu-carry/a  the wheels the device lacks (cp312) and half of SmolLM2's GGUF
 #   .gpu-carry/b  the other half of the GGUF (93 MB in all: it cannot travel in one call), GSM8K, SVAMP
-# The sequence of device calls is in docs/benchmarks.md ("GPU preset"). Run from anywhere:
+# The sequence of device calls is in docs/lab-notes/gpu-preset.md. Run from anywhere:
 #   bench/gpu_bundle.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The third device call of the `gpu` ladder preset (sequence in docs/benchmarks.md): install the carried
+# The third device call of the `gpu` ladder preset (docs/lab-notes/gpu-preset.md): install the carried
 # wheels beside the device's own torch/transformers, reassemble SmolLM2's GGUF (sha256 checked), run the
 # preset, and leave results.json and the log in $OUT. Rehearse the same path on CPU with
 #   .venv/bin/python bench/ladder.py --dry-run --work /tmp/ladder-dry

@@ -24,7 +24,7 @@ if [ "$device" = cuda ]; then default_extras=dev; else default_extras=dev,vllm-c
 EXTRAS="${SOCRATIC_EXTRAS:-$default_extras}"
 
 # A caching memory allocator makes CPU training 1.2-1.5x faster (backend/jobs/allocator.py; measured in
-# docs/benchmarks.md). Jobs use it where the system has it; no wheel ships one, so it comes from apt when
+# docs/results.md). Jobs use it where the system has it; no wheel ships one, so it comes from apt when
 # we are root, and otherwise the app falls back to a tuned glibc malloc.
 if ! ldconfig -p 2>/dev/null | grep -q libtcmalloc_minimal; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

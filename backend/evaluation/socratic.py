@@ -5,7 +5,7 @@ A repeated *question* does not stop the loop. Small decomposers learn generic qu
 teacher ("How many bricks are there in the tower?") and ask them again at the next step, where the solver,
 seeing one more step done, writes the next one. Stopping there (the first rule of this loop) ended 68 of
 150 held-out problems of the cpu ladder's Socratic pair on an intermediate value, 67 of them wrong
-(docs/benchmarks.md). What ends a loop that makes no progress is an answer the solver gave before.
+(docs/lab-notes/, run 3). What ends a loop that makes no progress is an answer the solver gave before.
 
 Batched across problems: at step k every still-active problem goes to the decomposer in one batch, then
 to the solver in one batch. The web app's step-through (backend.stepthrough) drives one problem through

@@ -4,7 +4,7 @@ A training step of a small model on a CPU allocates and frees tensors of tens to
 activations, the vocabulary logits, the gradients). glibc's malloc maps each large block fresh from the
 kernel and unmaps it when freed, so every step page-faults all of its memory in again: on the 2-core test
 machine a third of training's CPU time was kernel time. A caching allocator keeps the pages. The app's
-trainer, same examples and steps, back to back (docs/benchmarks.md, "The memory allocator"): 1.47x with
+trainer, same examples and steps, back to back (docs/results.md, "The memory allocator"): 1.47x with
 tcmalloc preloaded into the job's process, about the same with jemalloc told to keep its pages, 1.26x
 with glibc's mmap off (the fallback every Linux machine has); the losses are identical.
 

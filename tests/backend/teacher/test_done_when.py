@@ -1,5 +1,5 @@
 """Issue 3's "done when" with the real default teacher (SmolLM2 on CPU), on few problems to stay short;
-bench/teacher_done_when.py runs the same on all 50 problems (figures in docs/benchmarks.md).
+bench/teacher_done_when.py runs the same on all 50 problems (figures in docs/results.md).
 
 Fresh database, reasoning-gym gsm_symbolic imported; rationalize gives one sub-question per reference step;
 cot with samples=4 at temperature 0.8 gives 4 graded samples per problem; a worker killed halfway and
