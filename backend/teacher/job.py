@@ -54,13 +54,13 @@ def start_generation(
     free_endpoint: bool = False,
 ) -> Job:
     """Validate the settings, then create the TeacherRun and its queued Job (backend.jobs.runner runs it).
-    `free_endpoint`: see GenerationConfig.validate (the CLI of a login-free install only).
+    `free_endpoint`: see GenerationConfig.check (the CLI of a login-free install only).
     Backend `auto` becomes the fastest installed local backend for this run's size (backend.teacher.choice);
     the run records the backend it got and the job's params that it was chosen automatically."""
     chosen_by = "user"
     if config.backend == AUTO:
         config.backend, chosen_by = _auto_backend(session, config), AUTO
-    config.validate(free_endpoint=free_endpoint)
+    config.check(free_endpoint=free_endpoint)
     problem_filter = _resolve_filter(session, config)
     params = config.generation_params()
     run = TeacherRun(
@@ -87,7 +87,7 @@ def start_generation(
     )
     session.add(run)
     session.flush()
-    # Backend options hold no secret (validate refused those): the API key stays in its env var.
+    # Backend options hold no secret (check refused those): the API key stays in its env var.
     job_params: dict[str, Any] = {
         "run_id": run.id,
         "batch_size": config.batch_size,
@@ -104,7 +104,7 @@ def start_generation(
 
 
 def _auto_backend(session: Session, config: GenerationConfig) -> str:
-    """transformers or vllm for the run's expected length; a bad setting is left for validate() to name."""
+    """transformers or vllm for the run's expected length; a bad setting is left for check() to name."""
     try:
         params = config.generation_params()
         problem_filter = _resolve_filter(session, config)

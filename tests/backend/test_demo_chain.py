@@ -107,7 +107,7 @@ def test_the_chain_trains_on_rationales_whose_sub_questions_pass_the_checks(sess
 
 
 def test_sub_question_policy_is_checked_and_old_chains_still_load() -> None:
-    with pytest.raises(ValueError, match="sub_questions must be one of"):
+    with pytest.raises(ValueError, match="sub_questions: Input should be 'clean', 'skip_flagged' or 'all'"):
         DemoChainConfig(sub_questions="whatever")
     assert DemoChainConfig.from_params({"clean_sub_questions": False}).sub_questions == "all"
     assert DemoChainConfig.from_params({"clean_sub_questions": True}).sub_questions == "clean"

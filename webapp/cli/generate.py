@@ -18,8 +18,13 @@ from backend.filters import ProblemFilter
 from backend.jobs import store
 from backend.jobs.runner import run_job_in_foreground, spawn_job
 from backend.progress_bar import ThrottledBar, progress_bar
+from backend.teacher.config import GenerationConfig
 from db.models import JobStatus, TeacherRun
 from webapp.cli.common import CliState, fail, state
+from webapp.cli.config_options import config_command
+
+# Given as files, a filter and backend options by the command's own options, then put in the config.
+GENERATE_OWN_FIELDS = ("dataset", "problem_filter", "template", "few_shot", "backend_options")
 
 
 def prepare_model(
@@ -139,37 +144,17 @@ def _draw(bar: ThrottledBar, engine: Engine, job_id: int) -> None:
     bar.refresh()  # off a terminal, at most one line every few seconds (backend.progress_bar)
 
 
+@config_command(GenerationConfig, skip=GENERATE_OWN_FIELDS)
 def generate(
     ctx: typer.Context,
     dataset: str = typer.Option(..., help="dataset name (see the web app or `socratic-studio import`)"),
-    mode: str = typer.Option("cot", help="cot, socratic, rationalize or decompose"),
-    backend: str = typer.Option(
-        "auto",
-        help="auto (vllm where installed for runs over about a minute, else transformers), transformers or "
-        "vllm for local models; openai",
-    ),
-    model: str = typer.Option(
-        "default",
-        help="'default' (SmolLM2), a checkpoint id or name, a model folder, or a configured teacher "
-        "endpoint's name (SOCRATIC_TEACHER_ENDPOINTS)",
-    ),
-    samples: int = typer.Option(1, help="rationales per problem"),
-    temperature: float = typer.Option(0.0, help="0 is greedy"),
-    top_p: float = typer.Option(1.0, help="nucleus sampling mass"),
-    max_tokens: int | None = typer.Option(None, help="generated tokens per output (default per mode)"),
-    stop: list[str] | None = typer.Option(None, help="stop string (repeat the option; default per mode)"),
-    seed: int = typer.Option(0, help="sampling seed"),
     split: str | None = typer.Option(None, help="only this split"),
     limit: int | None = typer.Option(None, help="at most this many problems (in id order)"),
     offset: int = typer.Option(0, help="skip this many problems first"),
-    batch_size: int = typer.Option(8, help="problems per batch (one transaction each)"),
-    price_per_1k_tokens: float | None = typer.Option(None, help="estimated cost per 1K tokens"),
     template_file: Path | None = typer.Option(
         None, help="prompt template file ({examples}, {question}, ...)"
     ),
     few_shot_file: Path | None = typer.Option(None, help="few-shot examples JSON file"),
-    show_gold: bool = typer.Option(False, help="show the gold answer in the prompt (rationalization)"),
-    name: str = typer.Option("", help="run name"),
     base_url: str | None = typer.Option(
         None, help="login off only: an unconfigured OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"
     ),
@@ -182,36 +167,28 @@ def generate(
     concurrency: int | None = typer.Option(None, help="openai: requests in flight"),
     chat: bool = typer.Option(False, help="chat template (local) or chat completions API (openai)"),
     background: bool = typer.Option(False, help="run in a background worker and return at once"),
+    **fields: Any,
 ) -> None:
     """Generate teacher rationales as a job.
 
     Example: socratic-studio generate --dataset demo-gsm_symbolic --mode rationalize --limit 50
     """
-    from backend.teacher.job import GenerationConfig, start_generation
+    from backend.teacher.job import start_generation
 
     cli = state(ctx)
     options = _backend_options(option or [], concurrency, chat)
+    backend, model = fields.pop("backend"), fields.pop("model")
     backend, model, options = _resolve_model(cli, backend, model, options, base_url, api_key_env)
-    config = GenerationConfig(
-        backend=backend,
-        model=model,
-        mode=mode,
-        dataset=dataset,
-        problem_filter=ProblemFilter(split=split, limit=limit, offset=offset),
-        samples=samples,
-        temperature=temperature,
-        top_p=top_p,
-        max_tokens=max_tokens,
-        stop=stop or None,
-        seed=seed,
-        batch_size=batch_size,
-        price_per_1k_tokens=price_per_1k_tokens,
-        template=_read_text_file(template_file, "template"),
-        few_shot=_read_json_file(few_shot_file, "few-shot"),
-        show_gold=show_gold,
-        name=name,
-        backend_options=options,
-    )
+    try:
+        config = GenerationConfig(
+            backend=backend, model=model, dataset=dataset,
+            problem_filter=ProblemFilter(split=split, limit=limit, offset=offset),
+            template=_read_text_file(template_file, "template"),
+            few_shot=_read_json_file(few_shot_file, "few-shot"), backend_options=options,
+            **fields | {"stop": fields["stop"] or None},
+        )  # fmt: skip
+    except ValueError as error:
+        fail(str(error))
     engine = cli.engine()
     with Session(engine) as session:
         try:

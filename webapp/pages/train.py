@@ -2,6 +2,7 @@
 
 import gradio as gr
 
+from backend.evaluation.config import EvalConfig, EvalMethod
 from backend.training.config import FilterPolicy, TrainConfig
 from db.models import JobKind, StudentKind
 from webapp import strings
@@ -13,7 +14,8 @@ from webapp.pages.job_panel import create_job_panel
 from webapp.pages.refresh import on_show
 
 S = strings.Train
-METHODS = ["socratic", "cot", "answer_only", "divide_conquer"]
+METHODS = [method.value for method in EvalMethod]
+T = TrainConfig.default  # the page's defaults are the config's
 
 
 def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component], gr.Button, gr.Dropdown]:
@@ -21,44 +23,49 @@ def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component],
         with gr.Row():
             set_id = gr.Dropdown(label=S.SET, choices=[], elem_id="train-set")
             kind = gr.Dropdown(
-                label=S.KIND, choices=[k.value for k in StudentKind], value="cot", elem_id="train-kind"
+                label=S.KIND,
+                choices=[k.value for k in StudentKind],
+                value=T("kind").value,
+                elem_id="train-kind",
             )
-            base_model = gr.Textbox(label=S.BASE_MODEL, value="default", elem_id="train-base-model")
+            base_model = gr.Textbox(label=S.BASE_MODEL, value=T("base_model"), elem_id="train-base-model")
             name = gr.Textbox(label=S.NAME, elem_id="train-name")
         with gr.Row():
-            epochs = gr.Number(label=S.EPOCHS, value=TrainConfig.epochs, minimum=0, elem_id="train-epochs")
-            max_steps = gr.Number(label=S.MAX_STEPS, value=-1, precision=0, elem_id="train-max-steps")
-            learning_rate = gr.Number(
-                label=S.LEARNING_RATE, value=TrainConfig.learning_rate, elem_id="train-lr"
+            epochs = gr.Number(label=S.EPOCHS, value=T("epochs"), minimum=0, elem_id="train-epochs")
+            max_steps = gr.Number(
+                label=S.MAX_STEPS, value=T("max_steps"), precision=0, elem_id="train-max-steps"
             )
+            learning_rate = gr.Number(label=S.LEARNING_RATE, value=T("learning_rate"), elem_id="train-lr")
             batch_size = gr.Number(
                 label=S.BATCH_SIZE,
-                value=TrainConfig.batch_size,
+                value=T("batch_size"),
                 precision=0,
                 minimum=1,
                 elem_id="train-batch",
             )
             max_length = gr.Number(
                 label=S.MAX_LENGTH,
-                value=TrainConfig.max_length,
+                value=T("max_length"),
                 precision=0,
                 minimum=8,
                 elem_id="train-max-length",
             )
         with gr.Row():
-            lora = gr.Checkbox(label=S.LORA, value=False, elem_id="train-lora")
+            lora = gr.Checkbox(label=S.LORA, value=T("lora"), elem_id="train-lora")
             lora_r = gr.Number(
-                label=S.LORA_R, value=TrainConfig.lora_r, precision=0, minimum=1, elem_id="train-lora-r"
+                label=S.LORA_R, value=T("lora_r"), precision=0, minimum=1, elem_id="train-lora-r"
             )
             policy = gr.Dropdown(
                 label=S.POLICY,
                 choices=[p.value for p in FilterPolicy],
-                value="all_correct",
+                value=T("filter_policy").value,
                 elem_id="train-policy",
             )
-            skip_flagged = gr.Checkbox(label=S.SKIP_FLAGGED, value=False, elem_id="train-skip-flagged")
+            skip_flagged = gr.Checkbox(
+                label=S.SKIP_FLAGGED, value=T("skip_flagged_sub_questions"), elem_id="train-skip-flagged"
+            )
             device = gr.Dropdown(
-                label=S.DEVICE, choices=["auto", "cpu", "cuda"], value="auto", elem_id="train-device"
+                label=S.DEVICE, choices=["auto", "cpu", "cuda"], value=T("device"), elem_id="train-device"
             )
             start = gr.Button(S.START, variant="primary", elem_id="train-start", elem_classes="action")
     inputs: list[gr.components.Component] = [set_id, kind, base_model, name, epochs, max_steps, learning_rate]
@@ -70,7 +77,12 @@ def _evaluate(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: gr.Timer) 
     handlers = EvaluateHandlers(app)
     with gr.Accordion(S.EVAL_TITLE, open=False, elem_id="train-eval"):
         with gr.Row():
-            method = gr.Dropdown(label=S.METHOD, choices=METHODS, value="socratic", elem_id="eval-method")
+            method = gr.Dropdown(
+                label=S.METHOD,
+                choices=METHODS,
+                value=EvalConfig.default("method").value,
+                elem_id="eval-method",
+            )
             decomposer = gr.Dropdown(
                 label=S.DECOMPOSER,
                 choices=[],
