@@ -491,3 +491,39 @@ class Generate:
         "tokens_out",
         "seconds",
     ]
+
+
+class Team:
+    TAB = "Team"
+    INTRO = (
+        "Admins only: the team's accounts and who did what. Disable an account to stop its logins and open "
+        "sessions (enable brings it back); remove one for good (its reviews and edits keep its name). The "
+        "last admin who can log in cannot be demoted, disabled or removed. Same as `socratic-studio users`."
+    )
+    ACCOUNTS = "Accounts"
+    ACCOUNT_HEADERS = ["id", "user", "role", "status", "created (UTC)"]
+    ACCOUNT = "Account"
+    ACCOUNT_CHOICE = "{user} ({role}, {status})"
+    ROLE = "Role"
+    SET_ROLE = "Set role"
+    DISABLE = "Disable"
+    ENABLE = "Enable"
+    REMOVE = "Remove..."
+    REMOVE_CONFIRM_TEXT = "Remove **{user}** for good? They cannot log in again; their work keeps their name."
+    REMOVE_CONFIRM = "Remove for good"
+    REMOVE_CANCEL = "Keep the account"
+    NOTHING_PENDING = "Press Remove first and confirm."
+    PASSWORD = "New password (at least 8 characters)"
+    SET_PASSWORD = "Reset password"
+    NO_ACCOUNT = "Pick an account first."
+    ROLE_SET = "{user} is now {role}."
+    DISABLED = "{user} is disabled: they cannot log in and their open sessions stop."
+    ENABLED = "{user} can log in again."
+    REMOVED = "{user} is removed; their reviews and edits keep their name."
+    PASSWORD_SET = "New password set for {user}."
+    ACTIVITY = "Activity (newest first)"
+    ACTIVITY_HEADERS = ["when (UTC)", "user", "action", "detail"]
+    ACTIVITY_PAGE = "Page {page} of {pages} ({total} entries)"
+    NO_ACTIVITY = "Nothing recorded yet: job starts and cancels, exports, bulk reviews, account changes."
+    NEWER = "Newer"
+    OLDER = "Older"
