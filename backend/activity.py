@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, func, select
 
-from db.models import Activity, User
+from db.models import Activity, Job, User
 
 COMMAND_LINE = "(command line)"  # the actor of changes made with `socratic-studio users ...`
 MAX_DETAIL = 500  # details name things (a job, a set, a user); longer text is cut, never refused
@@ -40,6 +40,13 @@ def record(session: Session, *, user: User | None, action: Action, detail: str =
     session.add(entry)
     session.commit()
     return entry
+
+
+def record_job(
+    session: Session, *, user: User | None, job: Job, action: Action = Action.job_start
+) -> Activity:
+    """A job's start, cancel or resume, named by kind and id as the job tables show it."""
+    return record(session, user=user, action=action, detail=f"{job.kind} job {job.id}")
 
 
 def recent(session: Session, *, limit: int = 50, offset: int = 0) -> Sequence[Activity]:

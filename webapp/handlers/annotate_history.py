@@ -4,7 +4,7 @@ from typing import Any
 
 import gradio as gr
 
-from backend import annotation, catalog
+from backend import activity, annotation, catalog
 from backend.auth import PermissionDenied
 from db.models import ReviewVerdict, Role
 from webapp import strings
@@ -107,6 +107,8 @@ class BulkHandlers:
                 )
             except (ValueError, PermissionDenied) as error:
                 raise user_error(str(error)) from error
+            detail = f"{pending['verdict']} on {count} rationales"
+            activity.record(session, user=user, action=activity.Action.bulk_review, detail=detail)
         message = S.BULK_DONE.format(verdict=inert(pending["verdict"]), count=count)
         return None, message, gr.update(visible=False)
 

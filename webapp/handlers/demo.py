@@ -4,6 +4,7 @@ its steps appear in Train's job list, each watchable and cancellable."""
 
 import gradio as gr
 
+from backend import activity
 from backend.auth import PermissionDenied
 from backend.demo_chain import ChainAlreadyActive, DemoChainConfig, start_demo_chain
 from backend.demo_progress import ChainProgress, latest_chain
@@ -63,6 +64,7 @@ class DemoHandlers:
         with self.app.session() as session:
             try:
                 job = start_demo_chain(session, config=config, created_by_id=user.id)
+                activity.record_job(session, user=user, job=job)
             except ChainAlreadyActive:  # a second click, or another user's chain: show that one
                 return S.ALREADY + describe(latest_chain(session)), gr.Timer(active=True)
             except (ValueError, PermissionDenied) as error:

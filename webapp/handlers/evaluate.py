@@ -5,7 +5,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from backend import catalog
+from backend import activity, catalog
 from backend.paths import PathNotAllowed
 from db.models import Role
 from webapp import strings
@@ -57,6 +57,7 @@ class EvaluateHandlers:
                     limit=int(limit) if limit else None,
                 )
                 job, run = start_evaluation(session, config=config, created_by_id=user.id)
+                activity.record_job(session, user=user, job=job)
         except (ValueError, LookupError, PathNotAllowed) as error:
             raise user_error(str(error)) from error
         assert job.id is not None

@@ -7,7 +7,7 @@ import gradio as gr
 import pandas as pd
 from sqlmodel import select
 
-from backend import catalog, model_ref
+from backend import activity, catalog, model_ref
 from backend.filters import ProblemFilter
 from db.models import Role, TeacherRun
 from webapp import strings
@@ -126,6 +126,7 @@ class GenerateHandlers:
             with self.app.session() as session:
                 job = start_generation(session, config=config, created_by_id=user.id)
                 run_id = session.exec(select(TeacherRun.id).where(TeacherRun.job_id == job.id)).one()
+                activity.record_job(session, user=user, job=job)
         except (ValueError, LookupError) as error:  # PathNotAllowed is a ValueError
             raise user_error(str(error)) from error
         assert job.id is not None

@@ -5,6 +5,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from backend import activity
 from backend.jobs import store
 from db.models import Job, JobKind, Role
 from webapp import strings
@@ -69,23 +70,25 @@ class JobHandlers:
 
     @needs(Role.annotator)
     def cancel(self, job_id: Any, request: gr.Request) -> tuple[str, dict[str, Any]]:
-        self.app.require(request, Role.annotator)
+        user = self.app.require(request, Role.annotator)
         with self.app.session() as session:
             try:
                 job = store.request_cancel(session, job_id=_job_id(job_id))
             except LookupError as error:
                 raise user_error(str(error)) from error
+            activity.record_job(session, user=user, job=job, action=activity.Action.job_cancel)
         return S.CANCELLED.format(job_id=job.id, status=job.status), self.table()
 
     @needs(Role.annotator)
     def resume(self, job_id: Any, request: gr.Request) -> tuple[str, dict[str, Any]]:
         """Queue a failed or cancelled job again and start its worker; it skips what is already stored."""
-        self.app.require(request, Role.annotator)
+        user = self.app.require(request, Role.annotator)
         with self.app.session() as session:
             try:
                 job = store.reset_for_resume(session, job_id=_job_id(job_id))
             except (LookupError, ValueError) as error:
                 raise user_error(str(error)) from error
+            activity.record_job(session, user=user, job=job, action=activity.Action.job_resume)
         assert job.id is not None
         self.app.spawn(job.id)
         return S.RESUMED.format(job_id=job.id), self.table()

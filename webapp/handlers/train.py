@@ -6,7 +6,7 @@ import gradio as gr
 import pandas as pd
 from plotly.graph_objects import Figure
 
-from backend import catalog, run_monitor
+from backend import activity, catalog, run_monitor
 from backend.paths import PathNotAllowed, confined_model
 from db.models import Role
 from webapp import charts, strings
@@ -91,6 +91,7 @@ class TrainHandlers:
             )  # fmt: skip
             with self.app.session() as session:
                 job, run = start_training(session, config=config, created_by_id=user.id)
+                activity.record_job(session, user=user, job=job)
                 choices = catalog.training_run_choices(session)
         except (ValueError, LookupError, PathNotAllowed) as error:
             raise user_error(str(error)) from error
