@@ -10,8 +10,11 @@ import ast
 import math
 import operator
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+from backend.limits import CALCULATOR_SCAN_CHARS
 
 ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
 NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -35,11 +38,20 @@ _SIMPLE = re.compile(r"(-?(?:0|[1-9]\d*)(?:\.\d+)?)\s*([-+*/])\s*(-?(?:0|[1-9]\d
 # ("7 days/week * 5 weeks = 35", "134 students - 31 hike = 103"): gsm_symbolic's reference steps and the
 # students trained on them write most of their arithmetic that way.
 #
-# Linear backtracking: each run of spaces has one place in the pattern that can take it (before a
-# parenthesis, an operator or a unit word it is attached to), and a unit word never is, or ends like, an
-# operator, so every wrong choice fails before the next number. The first spelling, `\(*\s*NUM\s*\)*`
-# joined by `\s*op\s*`, split each space two ways: 2**n steps on n operands with no `=` after them, and a
-# tiny random model's output hung evaluation.
+# Found in one left-to-right pass (linear in the text): `_CHAIN` matches a run of operands joined by
+# operators starting at a number, as far as it goes; a chain followed by `= value` with at least one
+# operator is an equation, and the search goes on after it. Nothing is ever scanned twice by a failed
+# attempt: a chain always matches once its first number does (its operators are optional), and a
+# chain's opening parentheses are found by stepping back from its first number (`_chain_start`),
+# since a pattern that began at each "(" of "( ( ( ..." rescanned the run from each one. One pattern
+# with the `=` in it (`operand (op operand)+ = value`) was tried again at every position of a chain that
+# had no `=` after it: "1 + " * 8,000 took 15 s.
+#
+# Within a chain each run of spaces has one place that can take it (before a parenthesis, an operator or
+# a unit word it is attached to), and a unit word never is, or ends like, an operator, so a chain has one
+# reading and the `=` after it is right after its last operand or nowhere. A unit word is read whole:
+# "3 boxesx4" is not "3 boxes x 4" (the single pattern backtracked into that reading, then dropped
+# "boxesx" as a unit word and "corrected" the step to 34).
 CURRENCIES = "$\u20ac\u00a3"  # written before a number: $5, €5, £5
 _CURRENCY = f"[{re.escape(CURRENCIES)}]"
 # What the arithmetic does not read: thousands commas and currency signs.
@@ -47,12 +59,13 @@ _NOT_ARITHMETIC = str.maketrans("", "", "," + CURRENCIES)
 _NUM = rf"{_CURRENCY}?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?"
 _UNIT_WORD = r"(?!x(?![A-Za-z]))[A-Za-z](?:[A-Za-z/'-]*[A-Za-z])?"
 _PER_UNIT = rf"/{_UNIT_WORD}"  # a rate written on the number: €11/ball, 27/hour
-_OPERAND = rf"(?:\(\s*)*{_NUM}(?:{_PER_UNIT})?(?:\s+{_UNIT_WORD}){{0,3}}(?:\s*\))*"
+_AFTER_NUMBER = rf"(?:{_PER_UNIT})?(?:\s+{_UNIT_WORD}){{0,3}}(?:\s*\))*"
+_OPERAND = rf"(?:\(\s*)*{_NUM}{_AFTER_NUMBER}"
 _OPERATOR = r"[-+*/x\u00d7\u00f7]"
-PLAIN_EQUATION = re.compile(
-    rf"(?<![\w.,{re.escape(CURRENCIES)}])(?P<expression>{_OPERAND}(?:\s*{_OPERATOR}\s*{_OPERAND})+)"
-    rf"\s*=\s*(?P<claimed>-?{_NUM})(?![\d])"
-)
+_NOT_BEFORE = rf"[\w.,{re.escape(CURRENCIES)}]"  # a chain never starts inside a word or a number
+_CHAIN = re.compile(rf"(?<!{_NOT_BEFORE}){_NUM}{_AFTER_NUMBER}(?P<rest>(?:\s*{_OPERATOR}\s*{_OPERAND})*)")
+_CLAIM = re.compile(rf"\s*=\s*(?P<claimed>-?{_NUM})(?![\d])")
+_NOT_BEFORE_A_CHAIN = re.compile(_NOT_BEFORE)
 # An operator or parenthesis right before a chain: the chain is the tail of a longer expression that the
 # pattern could not read ("6 pounds each * 2 - 10 = 2" is not "2 - 10 = 2", to be "corrected" to -8).
 _AFTER_AN_OPERATOR = re.compile(r"(?:[-+*/\u00d7\u00f7(]|(?<![A-Za-z])x)\Z")
@@ -167,21 +180,81 @@ class PlainEquation:
         return None if self.computed is None else claim_holds(self.computed, self.claimed)
 
 
+class EquationSpan(NamedTuple):
+    """Where a plain equation lies in a text: its expression [start, end), its written value."""
+
+    start: int
+    end: int
+    value_start: int
+    value_end: int
+
+
+def _chain_start(text: str, number: int, floor: int) -> int:
+    r"""Where the chain whose first number is at `number` starts: back over the "(" before it and the
+    spaces after each, never before `floor` (where the scan stands). A chain that may not start at its
+    first parenthesis (a letter or digit before it) starts where the pattern `(?:\(\s*)*` would next
+    try: at its second parenthesis, or at the number."""
+    start = here = number
+    while True:
+        while here > floor and text[here - 1].isspace():
+            here -= 1
+        if here <= floor or text[here - 1] != "(":
+            break
+        here = start = here - 1
+    if start < number and start > 0 and _NOT_BEFORE_A_CHAIN.match(text, start - 1):
+        second = text.find("(", start + 1, number)
+        return number if second == -1 else second
+    return start
+
+
+def plain_equation_spans(text: str, start: int = 0) -> Iterator[EquationSpan]:
+    """Every `a op b (op c ...) = value` in `text` from `start` on, in one linear pass (see `_CHAIN`)."""
+    position, searching = start, True
+    while searching:
+        searching = False
+        for chain in _CHAIN.finditer(text, position):  # consecutive chains, each read once
+            claim = _CLAIM.match(text, chain.end()) if chain.end("rest") > chain.start("rest") else None
+            if claim is not None:
+                first = _chain_start(text, chain.start(), position)
+                yield EquationSpan(first, chain.end(), claim.start("claimed"), claim.end("claimed"))
+                position, searching = claim.end(), True  # go on after the written value
+                break
+            position = chain.end()
+
+
+def _scanned(text: str) -> str:
+    """The part of a text the calculator reads: the first CALCULATOR_SCAN_CHARS characters, cut at a
+    space or line break so that no number or equation is read shorter than it is written."""
+    if len(text) <= CALCULATOR_SCAN_CHARS:
+        return text
+    head = text[:CALCULATOR_SCAN_CHARS]
+    return head[: max(0, head.rfind(" "), head.rfind("\n"))]
+
+
 def find_plain_equations(text: str, start: int = 0) -> list[PlainEquation]:
-    """Every `a op b (op c ...) = value` written outside `<<...>>` annotations, from `start` on."""
+    """Every `a op b (op c ...) = value` written outside `<<...>>` annotations, from `start` on (in the
+    text's first CALCULATOR_SCAN_CHARS characters)."""
+    text = _scanned(text)
+    if "=" not in text:
+        return []
     masked = ANNOTATION.sub(lambda match: " " * len(match.group()), text)  # annotations are checked apart
-    return [
-        PlainEquation(
-            expression=match["expression"].strip(),
-            claimed=match["claimed"],
-            computed=safe_eval(_UNIT_WORDS.sub("", match["expression"])),
-            value_start=match.start("claimed"),
-            value_end=match.end("claimed"),
+    equations = []
+    for span in plain_equation_spans(masked, start):
+        if text.endswith(">>", 0, span.value_start):  # `16-4 = <<16-4=12>>12`: checked as annotation
+            continue
+        if _AFTER_AN_OPERATOR.search(masked[max(0, span.start - 80) : span.start].rstrip()):
+            continue
+        expression = masked[span.start : span.end]
+        equations.append(
+            PlainEquation(
+                expression=expression.strip(),
+                claimed=masked[span.value_start : span.value_end],
+                computed=safe_eval(_UNIT_WORDS.sub("", expression)),
+                value_start=span.value_start,
+                value_end=span.value_end,
+            )
         )
-        for match in PLAIN_EQUATION.finditer(masked, start)
-        if not text[: match.start("claimed")].endswith(">>")  # `16-4 = <<16-4=12>>12`: checked as annotation
-        and not _AFTER_AN_OPERATOR.search(masked[max(0, match.start() - 80) : match.start()].rstrip())
-    ]
+    return equations
 
 
 def parse_checks(text: str) -> list[Annotation]:

@@ -1,13 +1,13 @@
 """GSM8K calculator annotations: parsing, checking, safe evaluation (examples and hypothesis properties)."""
 
 import re
+import time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.calculator import (
-    PLAIN_EQUATION,
     annotate_step,
     claim_holds,
     find_plain_equations,
@@ -16,10 +16,12 @@ from backend.calculator import (
     parse_annotations,
     parse_checks,
     parse_number,
+    plain_equation_spans,
     safe_eval,
     step_value,
     strip_annotations,
 )
+from backend.limits import CALCULATOR_SCAN_CHARS
 
 
 def test_parses_and_checks_gsm8k_annotations() -> None:
@@ -214,7 +216,8 @@ def test_the_linear_pattern_reads_what_the_first_one_read(text: str) -> None:
     """Without letters or currencies the two read the same chains (the tail of a longer expression
     excepted, which is no longer read)."""
     first = [(m["expression"].strip(), m["claimed"]) for m in _FIRST_PLAIN_EQUATION.finditer(text)]
-    assert [(m["expression"].strip(), m["claimed"]) for m in PLAIN_EQUATION.finditer(text)] == first
+    spans = plain_equation_spans(text)
+    assert [(text[s.start : s.end].strip(), text[s.value_start : s.value_end]) for s in spans] == first
     before = [text[: m.start()].rstrip()[-1:] for m in _FIRST_PLAIN_EQUATION.finditer(text)]
     assert [(eq.expression, eq.claimed) for eq in find_plain_equations(text)] == [
         head for head, char in zip(first, before, strict=True) if not char or char not in "+-*x("
@@ -253,3 +256,38 @@ def test_numbers_with_unit_words_and_currencies_are_read(
 )
 def test_the_tail_of_an_expression_or_words_between_numbers_are_not_read(text: str) -> None:
     assert all(eq.ok is not False for eq in find_plain_equations(text))
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 + " * 20_000,  # issue 26: 2,000 repetitions took 2 s, 8,000 took 15 s (tried again at each number)
+        "1 + " * 20_000 + "1 = 2",
+        "( " * 20_000 + "x",  # a pattern starting at each "(" rescanned the run from each one
+        "(1 + " * 20_000,
+        "1 apples + " * 20_000,
+        "1 + 1 = 2, " * 10_000,
+    ],
+)
+def test_the_scan_is_linear_in_the_text(text: str) -> None:
+    started = time.perf_counter()
+    parse_checks(text)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_chain_followed_by_its_value_is_found_once_and_the_scan_goes_on_after_it() -> None:
+    text = "1 + 2 = 3 + 4 = 7, and (5 + 5) x 2 = 20"
+    assert [(eq.expression, eq.claimed) for eq in find_plain_equations(text)] == [
+        ("1 + 2", "3"),
+        ("(5 + 5) x 2", "20"),
+    ]
+    assert [(eq.expression, eq.claimed) for eq in find_plain_equations(text, 10)] == [("(5 + 5) x 2", "20")]
+
+
+def test_only_the_first_calculator_scan_chars_are_read_and_never_a_number_cut_short() -> None:
+    head = "w " * ((CALCULATOR_SCAN_CHARS - 8) // 2)
+    assert [eq.claimed for eq in find_plain_equations(head + "2 * 3 = 6")] == []  # the value is past the cap
+    assert [eq.claimed for eq in find_plain_equations(head[:-4] + "2 * 3 = 6")] == ["6"]
+    cut = "x" * (CALCULATOR_SCAN_CHARS - 9) + " 2 * 3 = 6123456"  # the cap falls inside the value
+    assert find_plain_equations(cut) == []

@@ -1,0 +1,63 @@
+"""How much text one request may send, and the work the server does on text at most.
+
+Every text a user can type (or that comes back from the browser, like step-through's trace state) is
+checked against one of these limits on the server before any parser, diff or query sees it; a refusal
+is an InputRefused (a ValueError, which the handlers already show as a message to the user). The limits
+sit well above what the app's own data holds: GSM8K questions are under 1,000 characters and a teacher's
+or student's step under 1,000 (generation stops at a few hundred tokens).
+"""
+
+import re
+
+# What a person types.
+MAX_QUESTION_CHARS = 4_000  # a question typed in Step through (and the trace state's copy of it)
+MAX_STEP_CHARS = 4_000  # one step's text or sub-question (Annotate's table, a step-through pair)
+MAX_STEPS = 64  # steps in one rationale or step-through trace
+MAX_ANSWER_CHARS = 500  # a final answer typed in Annotate
+MAX_COMMENT_CHARS = 4_000  # an annotator's review or edit comment
+MAX_NAME_CHARS = 100  # a curated set's or a teacher run's name
+MAX_DESCRIPTION_CHARS = 2_000  # a curated set's description
+MAX_SEARCH_CHARS = 200  # Explore's question search
+MAX_TEMPLATE_CHARS = 20_000  # a teacher prompt template (Generate); the defaults are about 200
+MAX_OPTIONS_CHARS = 4_000  # a teacher run's backend options (JSON)
+MAX_CALCULATOR_RECORDS = 32  # corrections the calculator recorded on one step-through step
+
+# The work done on text already stored (it may predate these limits, or come from an import).
+CALCULATOR_SCAN_CHARS = 100_000  # the calculator reads equations in a text's first 100,000 characters
+WORD_DIFF_CHARS = 20_000  # longer texts are compared line by line (the word diff is quadratic)
+
+# NUL ends a C string (the database driver refuses it); the bidi controls make a name read as another.
+_UNPRINTABLE = re.compile("[\x00\u202a-\u202e\u2066-\u2069]")
+
+
+class InputRefused(ValueError):
+    """A text that is too long or holds characters it may not (the message says which and the limit)."""
+
+
+def check_length(label: str, text: str, limit: int) -> str:
+    """`text` unchanged when it has at most `limit` characters, else InputRefused naming `label`."""
+    if len(text) > limit:
+        raise InputRefused(f"{label} is too long: {len(text):,} characters, at most {limit:,} allowed")
+    return text
+
+
+def check_count(label: str, count: int, limit: int) -> int:
+    """`count` items (steps, records) when at most `limit`, else InputRefused naming `label`."""
+    if count > limit:
+        raise InputRefused(f"too many {label}: {count:,}, at most {limit:,} allowed")
+    return count
+
+
+def check_printable(label: str, text: str) -> str:
+    """Refuse NUL and the bidirectional control characters (U+202A-U+202E, U+2066-U+2069)."""
+    found = _UNPRINTABLE.search(text)
+    if found:
+        raise InputRefused(
+            f"{label} may not contain the control character U+{ord(found.group()):04X}; remove it"
+        )
+    return text
+
+
+def check_label(label: str, text: str, limit: int) -> str:
+    """A name or description: at most `limit` characters, and no NUL or bidi controls."""
+    return check_printable(label, check_length(label, text, limit))
