@@ -7,8 +7,8 @@ import gradio as gr
 import pandas as pd
 from plotly.graph_objects import Figure
 
-from backend import catalog, curation, set_preview
-from db.models import CuratedSet, Role, StudentKind
+from backend import activity, catalog, curation, set_preview
+from db.models import CuratedSet, Role, StudentKind, User
 from webapp import charts, strings
 from webapp.context import AppContext, user_error
 from webapp.handlers.filters import to_filter
@@ -172,6 +172,12 @@ class CurateHandlers:
                 return records_for_filter(session, rationale_filter=to_filter(filter_data))
             return curation.frozen_records(session, set_id=_set_id(set_id))
 
+    def _record_export(self, user: User, source: str, set_id: Any, fmt: str, path: Any) -> None:
+        what = "the filter's matches" if source == "filter" else f"set {set_id}"
+        detail = f"{what} as {fmt} to {path}"
+        with self.app.session() as session:
+            activity.record(session, user=user, action=activity.Action.export, detail=detail)
+
     @needs(Role.annotator)
     def export(
         self,
@@ -187,7 +193,7 @@ class CurateHandlers:
         from backend.exporters import export_records  # pulls in `datasets` only for an export
         from backend.step_label_export import export_step_labels
 
-        self.app.require(request, Role.annotator)
+        user = self.app.require(request, Role.annotator)
         root = self.app.settings.resolved_export_root
         try:
             records = self._export_records(source, set_id, filter_data)
@@ -203,5 +209,6 @@ class CurateHandlers:
                 )
         except (ValueError, LookupError) as error:  # ExportError and PathNotAllowed are ValueErrors
             raise user_error(str(error)) from error
+        self._record_export(user, source, set_id, fmt, report.path)
         download = str(report.path) if report.path.is_file() else None
         return inert(report.summary()), gr.update(value=download, visible=download is not None)

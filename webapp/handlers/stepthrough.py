@@ -16,7 +16,7 @@ import gradio as gr
 import pandas as pd
 from sqlmodel import Session
 
-from backend import auth, model_ref, stepthrough
+from backend import activity, auth, model_ref, stepthrough
 from backend.auth import PermissionDenied
 from backend.model_worker.client import WorkerClient, WorkerGone, options_from_env
 from backend.model_worker.protocol import ModelLoad
@@ -250,12 +250,19 @@ class StepThroughHandlers:
         path.write_text(text, encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
+    def _recorded(self, user: User, shown: dict[str, Any], what: str) -> dict[str, Any]:
+        """`shown` (an export's download), once the export is in the activity list."""
+        detail = f"step-through trace as {what}"
+        with self.app.session() as session:
+            activity.record(session, user=user, action=activity.Action.export, detail=detail)
+        return shown
+
     @needs(Role.viewer)
     def export_markdown(self, state_data: dict[str, Any], table: Any, request: gr.Request) -> dict[str, Any]:
-        self.app.require(request, Role.viewer)
-        return self.export(state_data, table, "markdown")
+        user = self.app.require(request, Role.viewer)
+        return self._recorded(user, self.export(state_data, table, "markdown"), "Markdown")
 
     @needs(Role.viewer)
     def export_html(self, state_data: dict[str, Any], table: Any, request: gr.Request) -> dict[str, Any]:
-        self.app.require(request, Role.viewer)
-        return self.export(state_data, table, "html")
+        user = self.app.require(request, Role.viewer)
+        return self._recorded(user, self.export(state_data, table, "html"), "HTML")
