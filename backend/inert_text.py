@@ -1,4 +1,4 @@
-"""Untrusted text (questions, rationales, names) made inert for Markdown and HTML output.
+"""Untrusted text (questions, rationales, names) made inert for Markdown output.
 
 `markdown_literal` escapes the Markdown punctuation and then HTML, so `<script>`, `onerror=`, links or
 `**bold**` render exactly as typed, in the web app's Markdown and in exported Markdown files alike.
@@ -15,7 +15,3 @@ def markdown_literal(text: object) -> str:
     """`text` as Markdown source that renders to exactly that text (no tags, links or emphasis)."""
     # Markdown first: escaping HTML first would leave entities such as `&#x27;` for the `#` rule to break.
     return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text)), quote=True)
-
-
-def html_literal(text: object) -> str:
-    return html.escape(str(text), quote=True)

@@ -28,7 +28,6 @@ from backend.evaluation.generate import Generated, generate_texts
 from backend.evaluation.traces import StepRecord, Trace, socratic_transcript
 from backend.student_formats import END_MARKER, StepText, decomposer_prompt, solver_prompt
 from backend.teacher.base import GenerationParams, TeacherBackend
-from db.models import ModelCheckpoint
 
 DEFAULT_MAX_STEPS = 8
 
@@ -53,11 +52,6 @@ class LoopParams:
             stop=["\n"],
             seed=self.seed + step,
         )
-
-
-def get_checkpoint(session: Session, *, name_or_id: str | int) -> ModelCheckpoint:
-    """A registered checkpoint by id (a number) or by name (backend.model_ref resolves every model)."""
-    return model_ref.get_checkpoint(session, name_or_id=name_or_id)
 
 
 def parse_model_spec(session: Session, text: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Sub-question checks on the mistakes a small teacher makes (from domain.md's observed examples)."""
+"""Sub-question checks on the mistakes a small teacher makes (examples seen in its own rationales)."""
 
 from backend.student_formats import StepText
 from backend.subquestion_checks import (
