@@ -1,9 +1,10 @@
 """The model worker process: `python -m backend.model_worker.server`, started by the web app (client.py)
 with its configuration (protocol.WorkerConfig as one JSON line) on stdin.
 
-It listens on a loopback port chosen by the OS (only connections that prove the key are accepted),
-prints "MODEL-WORKER-READY <port>" and serves each connection in a thread; the model work itself runs one
-request at a time, in arrival order. It exits when the web app that started it is gone.
+It listens on a loopback port chosen by the OS (only connections that prove the key within a few
+seconds are served: backend.model_worker.channel), prints "MODEL-WORKER-READY <port>" and serves each
+connection in a thread; the model work itself runs one request at a time, in arrival order. It exits
+when the web app that started it is gone.
 """
 
 import json
@@ -15,6 +16,7 @@ from multiprocessing.connection import Connection, Listener
 from typing import Any
 
 from backend.model_worker.cache import ModelCache
+from backend.model_worker.channel import serve_forever
 from backend.model_worker.protocol import READY_PREFIX, ModelLoad, WorkerConfig
 from backend.model_worker.streaming import StreamingModel
 
@@ -147,17 +149,12 @@ class Worker:
 def main() -> None:
     config = WorkerConfig(**json.loads(sys.stdin.readline()))
     worker = Worker(config)
-    listener = Listener(("127.0.0.1", 0), authkey=bytes.fromhex(config.authkey))
+    # No authkey here: Listener.accept would run the handshake in the accept loop (channel.py).
+    listener = Listener(("127.0.0.1", 0), backlog=64)
     print(f"{READY_PREFIX} {listener.address[1]}", flush=True)
     os.dup2(2, 1)  # later prints (library warnings) go to the log, never into a pipe nobody reads
     threading.Thread(target=worker.housekeeping, args=(os.getppid(),), daemon=True).start()
-    while True:
-        try:
-            conn = listener.accept()
-        except Exception as error:  # a connection without the key (AuthenticationError) or a reset
-            print(f"refused a connection: {error}", file=sys.stderr, flush=True)
-            continue
-        threading.Thread(target=worker.serve, args=(conn,), daemon=True).start()
+    serve_forever(listener, bytes.fromhex(config.authkey), worker.serve)
 
 
 if __name__ == "__main__":

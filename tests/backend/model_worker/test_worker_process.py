@@ -3,7 +3,9 @@ connection without the key refused, and a worker killed mid-step (clear error, t
 
 import os
 import signal
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from multiprocessing.connection import Client
 from pathlib import Path
@@ -66,6 +68,21 @@ def test_a_connection_without_the_key_is_refused(client: WorkerClient) -> None:
     assert client.address is not None and client.address[0] == "127.0.0.1"
     with pytest.raises(Exception, match=r"digest|[Aa]uthentication"):
         Client(client.address, authkey=b"not the key")
+
+
+def test_an_idle_connection_does_not_stall_anyone(client: WorkerClient, tiny_gpt2: Path) -> None:
+    client.ping()
+    assert client.address is not None
+    with socket.create_connection(client.address):  # connects, never answers the key challenge
+        answered: list[dict[str, Any]] = []
+        started = time.monotonic()
+        asker = threading.Thread(target=lambda: answered.append(client.ping()), daemon=True)
+        asker.start()
+        asker.join(timeout=5)
+        assert answered and answered[0]["event"] == "pong", "a ping waited on the idle connection"
+        assert time.monotonic() - started < 1.0
+        events = list(client.step(_state(), _load(tiny_gpt2), _load(tiny_gpt2)))
+        assert events[-1]["event"] == "done"
 
 
 def test_a_worker_killed_mid_step_is_reported_and_restarted(client: WorkerClient, tiny_gpt2: Path) -> None:
