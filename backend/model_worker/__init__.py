@@ -7,6 +7,7 @@ tells waiting requests how many are ahead, keeps recently used models loaded (a 
 unloaded after a timeout) and streams each step's text as tokens arrive.
 
 - `protocol`: the requests and events exchanged.
+- `channel`: the authenticated connection, with handshake and request timeouts.
 - `streaming`: a backend wrapper that reports the text as tokens are generated.
 - `cache`: the loaded models (bounded LRU with idle unloading).
 - `server`: the worker process (`python -m backend.model_worker.server`).
