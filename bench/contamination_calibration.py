@@ -99,7 +99,7 @@ def report_size(n: int, test: list[str], items: list[str], train: list[str], sou
         flagged = sum(s >= threshold for s in vs_pool)
         recall = sum(s >= threshold for s in source_scores)
         false_train = sum(s >= threshold for s in vs_train)
-        print(f"  threshold {threshold:.1f}: flagged vs pool {flagged:4d} (sources {recall}/{len(sources)} = "
+        print(f"  threshold {threshold:.2f}: flagged vs pool {flagged:4d} (sources {recall}/{len(sources)} = "
               f"{recall / len(sources):.0%}), flagged vs GSM8K train {false_train}")  # fmt: skip
 
 

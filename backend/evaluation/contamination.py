@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from db.models import CuratedItem, ModelCheckpoint, Problem, Rationale, TrainingRun
 
 # Calibrated by bench/contamination_calibration.py (GSM8K test against a 2,000-item gsm_symbolic pool and
-# against GSM8K train): 3-grams at 0.55 flag 78 of the 85 template-source questions and no other test
+# against GSM8K train): 3-grams at 0.55 flag 77 of the 85 template-source questions and no other test
 # question; longer grams lose sources whose template was reworded (8-grams need 0.125 for 90%, where GSM8K
 # train's generic short questions pass too). GSM8K train itself holds a few same-template twins of test
 # questions ("A plane/train travels X miles in 3 hours..."): those are flagged, rightly.

@@ -14,6 +14,7 @@ from backend.answers import answers_match
 from backend.calculator import step_value
 from backend.curation import frozen_records, get_set
 from backend.evaluation.config import EvalConfig, EvalMethod
+from backend.evaluation.contamination import ContaminationCheck
 from backend.evaluation.cot import SingleParams, few_shot_prefix, solve_single
 from backend.evaluation.divide_conquer import solve_divide_conquer
 from backend.evaluation.socratic import LoopParams, load_model, solve_socratic
@@ -189,11 +190,19 @@ def solve(
     return [vote(traces[i * n : (i + 1) * n], answer_type) for i in range(len(questions))]
 
 
-def trace_row(eval_run_id: int, problem: Problem, trace: Trace, answer_type: str) -> EvalTrace:
-    """The stored trace with its reading against the reference (correct, divergence, error category)."""
+def trace_row(
+    eval_run_id: int,
+    problem: Problem,
+    trace: Trace,
+    answer_type: str,
+    check: ContaminationCheck | None = None,
+) -> EvalTrace:
+    """The stored trace with its reading against the reference (correct, divergence, error category) and,
+    when the evaluated models have training data here, whether the problem was seen in it."""
     assert problem.id is not None
     correct = answers_match(trace.final_answer, problem.gold_answer, answer_type)
     divergent = first_divergent_step(trace_values(trace), problem.gold_steps)
+    seen, overlap = check.flag(problem.id, problem.question) if check is not None else (None, None)
     return EvalTrace(
         eval_run_id=eval_run_id,
         problem_id=problem.id,
@@ -210,7 +219,18 @@ def trace_row(eval_run_id: int, problem: Problem, trace: Trace, answer_type: str
             trace, correct=correct, first_divergent=divergent, num_gold_steps=problem.num_gold_steps
         ),
         error=trace.error,
+        seen_in_training=seen,
+        overlap=overlap,
     )
+
+
+def _contamination_check(session: Session, run: EvalRun, config: EvalConfig) -> ContaminationCheck | None:
+    """The run's check, built once per (re)start; the run records how many training problems it covers."""
+    check = ContaminationCheck.for_models(session, (config.decomposer, config.solver))
+    run.training_problems = len(check.problem_ids) if check is not None else None
+    session.add(run)
+    session.commit()
+    return check
 
 
 def _todo(session: Session, run: EvalRun) -> tuple[list[tuple[Problem, str]], int]:
@@ -237,6 +257,7 @@ def _run_chunks(ctx: JobContext, run_id: int, config: EvalConfig, models: Models
     with Session(ctx.engine) as session:
         run = session.get(EvalRun, run_id)
         assert run is not None
+        check = _contamination_check(session, run, config)  # commits: before the problems are loaded
         todo, total = _todo(session, run)
     done = total - len(todo)
     ordered = sorted(todo, key=lambda item: item[1])  # problems of one answer type share a batch
@@ -250,7 +271,8 @@ def _run_chunks(ctx: JobContext, run_id: int, config: EvalConfig, models: Models
             )
             with Session(ctx.engine) as session:
                 session.add_all(
-                    trace_row(run_id, p, t, answer_type) for (p, _), t in zip(chunk, traces, strict=True)
+                    trace_row(run_id, p, t, answer_type, check)
+                    for (p, _), t in zip(chunk, traces, strict=True)
                 )
                 session.commit()
             done += len(chunk)
@@ -294,7 +316,8 @@ def run_evaluation_job(ctx: JobContext) -> str:
         models.close()
     summary = _finish(ctx, run_id, JobStatus.succeeded, price)
     accuracy, n, tokens = summary["accuracy"], summary["n_problems"], summary["tokens_per_problem"]
-    return f"accuracy {accuracy:.1%} on {n} problems ({tokens} tokens each)"
+    note = summary["contamination"]["note"]
+    return f"accuracy {accuracy:.1%} on {n} problems ({tokens} tokens each). {note}"
 
 
 def eval_traces(session: Session, *, eval_run_id: int) -> list[EvalTrace]:

@@ -1,20 +1,69 @@
 """An evaluation run's summary, computed from its stored traces (so a resumed run summarises all of them)."""
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from db.models import EvalTrace, Problem
+from backend.evaluation.contamination import NGRAM, THRESHOLD
+from backend.evaluation.stats import wilson_interval
+from db.models import EvalRun, EvalTrace, Problem
 
 
 def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+def contamination_note(block: dict[str, Any]) -> str:
+    """The contamination check's result in words (one sentence for the CLI, the Train tab and Failures)."""
+    n, flagged, clean = block["n_checked"], block["n_flagged"], block["n_clean"]
+    if block["training_problems"] is None:
+        return "Not checked for contamination: no evaluated model was trained in this app."
+    if n and flagged == n:
+        return (
+            f"All {n} problems were seen in training (same question up to numbers and names): this accuracy "
+            "measures recall of training problems, not reasoning on new ones; no clean subset is left."
+        )
+    if flagged == 0:
+        return (
+            f"None of the {n} problems was seen in training "
+            f"(compared with {block['training_problems']} training problems)."
+        )
+    return (
+        f"{flagged} of {n} problems were seen in training; on the {clean} others accuracy is "
+        f"{block['clean_accuracy']:.1%} ({block['clean_correct']}/{clean}), beside {block['accuracy']:.1%} "
+        "on the whole set."
+    )
+
+
+def contamination(traces: Sequence[EvalTrace], training_problems: int | None) -> dict[str, Any]:
+    """Accuracy on the clean subset (problems not seen in training) beside the whole, and the number
+    flagged; traces without a flag (stored before the check existed) count as unchecked, not clean."""
+    checked = [trace for trace in traces if trace.seen_in_training is not None]
+    clean = [trace for trace in checked if not trace.seen_in_training]
+    clean_correct = sum(trace.correct for trace in clean)
+    interval = wilson_interval(clean_correct, len(clean))
+    block: dict[str, Any] = {
+        "training_problems": training_problems,
+        "ngram": NGRAM,
+        "threshold": THRESHOLD,
+        "n_checked": len(checked),
+        "n_flagged": len(checked) - len(clean),
+        "n_clean": len(clean),
+        "clean_correct": clean_correct,
+        "clean_accuracy": _rate(clean_correct, len(clean)),
+        "clean_ci": [round(interval.low, 4), round(interval.high, 4)] if clean else None,
+        "accuracy": _rate(sum(trace.correct for trace in traces), len(traces)),
+        "all_seen": bool(checked) and not clean,
+    }
+    return block | {"note": contamination_note(block)}
+
+
 def summarise(session: Session, *, eval_run_id: int, price_per_1k_tokens: float) -> dict[str, Any]:
     """Accuracy (overall and by number of reference steps), unparseable rate, tokens, estimated cost,
-    latency, error categories, first divergent steps and stop reasons."""
+    latency, error categories, first divergent steps, and the contamination check (clean-subset accuracy,
+    number flagged)."""
     rows = session.exec(
         select(EvalTrace, Problem.num_gold_steps)
         .join(Problem, col(Problem.id) == EvalTrace.problem_id)
@@ -22,6 +71,7 @@ def summarise(session: Session, *, eval_run_id: int, price_per_1k_tokens: float)
     ).all()
     n = len(rows)
     traces = [trace for trace, _ in rows]
+    run = session.get(EvalRun, eval_run_id)
     by_steps: dict[str, list[int]] = {}
     for trace, gold_steps in rows:
         bucket = by_steps.setdefault(str(gold_steps), [0, 0])
@@ -53,4 +103,5 @@ def summarise(session: Session, *, eval_run_id: int, price_per_1k_tokens: float)
             )
         ),
         "failed_generations": sum(trace.error is not None for trace in traces),
+        "contamination": contamination(traces, run.training_problems if run is not None else None),
     }
