@@ -41,8 +41,8 @@ def _naive(moment: datetime) -> datetime:
 
 def _expected(params: dict[str, object]) -> float:
     try:
-        return DemoChainConfig(**params).expected_seconds()  # type: ignore[arg-type]
-    except TypeError:  # a chain row written by an older version with other fields
+        return DemoChainConfig.from_params(params).expected_seconds()
+    except ValueError:  # a chain row written by an older version with other fields
         return DemoChainConfig().expected_seconds()
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from backend.exporters import EXPORT_FORMATS, export_records, records_for_filter
+from backend.exporters import EXPORT_FORMATS, ExportReport, export_records, records_for_filter
 from backend.importers import (
     ColumnMap,
     ImportFailure,
@@ -20,6 +20,7 @@ from backend.importers import (
     import_svamp,
     import_table,
 )
+from backend.step_label_export import STEP_LABEL_FORMATS, StepLabelReport, export_step_labels
 from db.models import StudentKind
 from webapp.cli.common import fail, state
 
@@ -197,7 +198,12 @@ def export(
         StudentKind, typer.Option(help="The student kind the examples are for.")
     ] = StudentKind.cot,
     fmt: Annotated[
-        str, typer.Option("--format", help=f"One of: {', '.join(EXPORT_FORMATS)}.")
+        str,
+        typer.Option(
+            "--format",
+            help=f"Training data: {', '.join(EXPORT_FORMATS)}; annotators' step labels: "
+            f"{', '.join(STEP_LABEL_FORMATS)} (needs step ratings from Annotate).",
+        ),
     ] = "prompt_completion",
     out: Annotated[
         str, typer.Option("--out", help="File (or folder for 'dataset'), below the export root.")
@@ -209,9 +215,11 @@ def export(
         ),
     ] = None,
 ) -> None:
-    """Write a curated set (or any filter) as training data for a student kind.
+    """Write a curated set (or any filter) as training data for a student kind, or as step labels.
 
-    Example: socratic-studio export my-set --kind decomposer --format messages --out decomposer.jsonl
+    Examples:
+      socratic-studio export my-set --kind decomposer --format messages --out decomposer.jsonl
+      socratic-studio export my-set --format processbench --out my-set-labels.jsonl
     """
     from backend.curation import frozen_records, get_set_by_name
     from backend.filters import RationaleFilter
@@ -234,7 +242,12 @@ def export(
                 curated = get_set_by_name(session, name=set_name or "")
                 assert curated.id is not None
                 records = frozen_records(session, set_id=curated.id)
-            report = export_records(records, kind=kind, fmt=fmt, path=out)
+            if fmt in STEP_LABEL_FORMATS:
+                report: ExportReport | StepLabelReport = export_step_labels(
+                    session, records, fmt=fmt, path=out
+                )
+            else:
+                report = export_records(records, kind=kind, fmt=fmt, path=out)
         except (LookupError, ValueError) as error:  # no such set, set not frozen, ExportError
             fail(str(error))
     typer.echo(report.summary())

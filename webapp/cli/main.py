@@ -4,6 +4,8 @@ Examples:
     socratic-studio serve
     socratic-studio import gsm8k ../shared/datasets/gsm8k/test_socratic.jsonl
     socratic-studio jobs list
+    socratic-studio demo build
+    socratic-studio export my-set --format processbench --out labels.jsonl
 """
 
 from typing import Annotated
@@ -12,12 +14,17 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from backend.errors import describe_db_error
-from webapp.cli import data, generate, jobs, serve, students, users
+from webapp.cli import data, demo, generate, jobs, serve, students, users
 from webapp.cli.common import CliState
 
 app = typer.Typer(
     help="Socratic Studio: chain-of-thought distillation from teacher rationales to Socratic students.",
     no_args_is_help=True,
+    epilog="Examples: socratic-studio serve · socratic-studio import gsm8k FILE · socratic-studio generate "
+    "--dataset NAME --mode rationalize · socratic-studio train --set SET --kind decomposer · socratic-studio "
+    "eval --method socratic --decomposer A --solver B --dataset NAME · socratic-studio export SET --format "
+    "processbench --out labels.jsonl · socratic-studio demo build · socratic-studio jobs list "
+    "(each command's --help has its own example)",
     pretty_exceptions_enable=False,
 )
 
@@ -39,6 +46,7 @@ def main(
 
 app.add_typer(users.app, name="users")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(demo.app, name="demo")
 app.command("serve")(serve.serve)
 generate.register(app)
 students.register(app)
