@@ -7,6 +7,7 @@ taken by a new account that would then appear to have written them.
 """
 
 import functools
+import unicodedata
 from collections.abc import Sequence
 
 from argon2 import PasswordHasher
@@ -20,6 +21,8 @@ from db.models import Rationale, Role, User, utcnow
 _hasher = PasswordHasher()
 LOCAL_USER = "local"  # the single user of a login-free install (the run command's default)
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1_024  # a passphrase fits; a megabyte typed into the box is refused before hashing
+MAX_USERNAME = 64  # the column's length
 
 # What each role may do; handlers call `require_role` with the least role that may act.
 _RANK = {Role.viewer: 0, Role.annotator: 1, Role.admin: 2}
@@ -36,6 +39,21 @@ def hash_password(password: str) -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"password must have at most {MAX_PASSWORD} characters")
+
+
+def _check_username(username: str) -> str:
+    """The name stripped; refused when empty, too long, or holding control or format characters (NUL,
+    right-to-left overrides), which would make one name read as another in every list."""
+    username = username.strip()
+    if not username:
+        raise ValueError("username must not be empty")
+    if len(username) > MAX_USERNAME:
+        raise ValueError(f"username must have at most {MAX_USERNAME} characters")
+    if any(unicodedata.category(char).startswith("C") for char in username):
+        raise ValueError("username must not hold control or formatting characters")
+    return username
 
 
 @functools.cache
@@ -46,9 +64,7 @@ def _dummy_hash() -> str:
 
 
 def create_user(session: Session, *, username: str, role: Role, password: str | None = None) -> User:
-    username = username.strip()
-    if not username:
-        raise ValueError("username must not be empty")
+    username = _check_username(username)
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise ValueError(f"user {username!r} already exists")
     if password is not None:

@@ -184,3 +184,18 @@ def test_get_user_by_id(session):
     admin, _ = _team(session)
     assert auth.get_user_by_id(session, user_id=admin.id).username == "root"
     assert auth.get_user_by_id(session, user_id=9999) is None
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("x" * 65, PASSWORD, "at most 64"),
+        ("ali\u202ece", PASSWORD, "control or formatting"),
+        ("nul\x00l", PASSWORD, "control or formatting"),
+        ("   ", PASSWORD, "must not be empty"),
+        ("ok", "y" * 1_025, "at most 1024"),
+    ],
+)
+def test_hostile_usernames_and_passwords_are_refused(session, username, password, message):
+    with pytest.raises(ValueError, match=message):
+        auth.create_user(session, username=username, role=Role.viewer, password=password)
