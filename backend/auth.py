@@ -176,7 +176,7 @@ def parse_role(value: str) -> Role:
         raise ValueError(f"unknown role {value!r}: one of {known}") from None
 
 
-def set_role(session: Session, *, username: str, role: Role, by: User | None) -> User:
+def set_role(session: Session, *, username: str, role: Role | str, by: User | None) -> User:
     user = _account(session, username)
     role = parse_role(role)  # a plain string from a form or a crafted request is checked here
     if role != Role.admin:
