@@ -5,13 +5,14 @@ line `#### 72` (the gold answer). In the Socratic files each step line is `sub-q
 format is detected per line. The solution is also stored as the dataset's REFERENCE rationale.
 """
 
-import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
 from backend.importers.core import (
+    DatasetSpec,
     ImportReport,
     ParsedProblem,
     ProgressFn,
@@ -24,8 +25,8 @@ from backend.importers.core import (
     parse_solution,
     text_field,
 )
+from backend.importers.pipeline import import_rows
 from backend.importers.sources import jsonl_records
-from backend.importers.store import write_problems
 
 
 def parse_gsm8k_row(
@@ -75,23 +76,21 @@ def import_gsm8k(
 ) -> ImportReport:
     """Import a GSM8K JSONL file. The split comes from the file name unless given, and so does the default
     dataset name ("gsm8k-train", "gsm8k-test", "gsm8k_socratic-test"), so train and test never merge."""
-    started, path = time.perf_counter(), Path(path)
+    path = Path(path)
     split = check_split(split or default_split(path.stem), path.name)
-    problems = parse_gsm8k(path, split=split, show_progress=show_progress, on_progress=on_progress)
-    socratic = any(step["sub_question"] for problem in problems for step in problem.steps)
-    spec = dataset_spec(
-        name or f"{'gsm8k_socratic' if socratic else 'gsm8k'}-{split}",
-        source="gsm8k",
-        answer_type="numeric",
-        description="GSM8K " + ("Socratic (sub-question ** step)" if socratic else "grade-school math"),
-        file=path.name,
-    )
-    return write_problems(
-        session,
-        spec,
-        problems,
-        file=path.name,
-        started=started,
-        show_progress=show_progress,
-        on_progress=on_progress,
-    )
+
+    def spec(problems: Sequence[ParsedProblem]) -> DatasetSpec:
+        socratic = any(step["sub_question"] for problem in problems for step in problem.steps)
+        return dataset_spec(
+            name or f"{'gsm8k_socratic' if socratic else 'gsm8k'}-{split}",
+            source="gsm8k",
+            answer_type="numeric",
+            description="GSM8K " + ("Socratic (sub-question ** step)" if socratic else "grade-school math"),
+            file=path.name,
+        )
+
+    return import_rows(
+        session, spec, jsonl_records(path),
+        lambda index, where, record: parse_gsm8k_row(index, where, record, split=split, file_stem=path.stem),
+        file=path.name, show_progress=show_progress, on_progress=on_progress,
+    )  # fmt: skip

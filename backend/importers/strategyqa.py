@@ -4,7 +4,6 @@ The gold is the label scored 1 in `target_scores` ("Yes"/"No"); `target` is "Yes
 the explanation is kept as the gold solution. The answer type is "yes_no".
 """
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,10 @@ from backend.importers.core import (
     Where,
     check_split,
     dataset_spec,
-    parse_rows,
     text_field,
 )
+from backend.importers.pipeline import import_rows
 from backend.importers.sources import json_array_items
-from backend.importers.store import write_problems
 
 
 def _scored_label(record: dict[str, Any], where: Where) -> str:
@@ -73,24 +71,13 @@ def import_strategyqa(
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Import BIG-bench strategyqa task.json (2,290 yes/no questions, StrategyQA's train split)."""
-    started, path = time.perf_counter(), Path(path)
+    path = Path(path)
     split = check_split(split, path.name)
     spec = dataset_spec(
         name, source="strategyqa", answer_type="yes_no", description="StrategyQA (BIG-bench)", file=path.name
     )
-    problems = parse_rows(
-        json_array_items(path, key="examples"),
+    return import_rows(
+        session, spec, json_array_items(path, key="examples"),
         lambda index, where, record: parse_strategyqa_row(index, where, record, split=split),
-        file=path.name,
-        show_progress=show_progress,
-        on_progress=on_progress,
-    )
-    return write_problems(
-        session,
-        spec,
-        problems,
-        file=path.name,
-        started=started,
-        show_progress=show_progress,
-        on_progress=on_progress,
-    )
+        file=path.name, show_progress=show_progress, on_progress=on_progress,
+    )  # fmt: skip

@@ -4,7 +4,6 @@ The problem is `Body + " " + Question`; the answer a float; Equation and Type go
 There are no solution steps, so no reference rationale.
 """
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,10 @@ from backend.importers.core import (
     check_split,
     dataset_spec,
     gold_answer,
-    parse_rows,
     text_field,
 )
+from backend.importers.pipeline import import_rows
 from backend.importers.sources import json_array_items
-from backend.importers.store import write_problems
 
 
 def parse_svamp_row(where: Where, record: Any, *, split: str) -> ParsedProblem:
@@ -56,22 +54,11 @@ def import_svamp(
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Import SVAMP.json (1,000 problems); SVAMP is a challenge set, so the default split is "test"."""
-    started, path = time.perf_counter(), Path(path)
+    path = Path(path)
     split = check_split(split, path.name)
     spec = dataset_spec(name, source="svamp", answer_type="numeric", description="SVAMP", file=path.name)
-    problems = parse_rows(
-        json_array_items(path),
+    return import_rows(
+        session, spec, json_array_items(path),
         lambda _index, where, record: parse_svamp_row(where, record, split=split),
-        file=path.name,
-        show_progress=show_progress,
-        on_progress=on_progress,
-    )
-    return write_problems(
-        session,
-        spec,
-        problems,
-        file=path.name,
-        started=started,
-        show_progress=show_progress,
-        on_progress=on_progress,
-    )
+        file=path.name, show_progress=show_progress, on_progress=on_progress,
+    )  # fmt: skip

@@ -7,7 +7,6 @@ solution (a "#### " line) is read the same way when no solution column is named.
 the problem's meta.
 """
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +25,11 @@ from backend.importers.core import (
     check_storable,
     dataset_spec,
     gold_answer,
-    parse_rows,
     parse_solution,
     text_field,
 )
+from backend.importers.pipeline import import_rows
 from backend.importers.sources import csv_records, json_array_items, jsonl_records
-from backend.importers.store import write_problems
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,7 @@ def import_table(
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Import a JSONL/JSON/CSV file through `columns` into dataset `name` (default: the file's stem)."""
-    started, path = time.perf_counter(), Path(path)
+    path = Path(path)
     split = check_split(split, path.name)
     source = "csv" if path.suffix.lower() in (".csv", ".tsv") else "jsonl"
     spec = dataset_spec(
@@ -147,21 +145,10 @@ def import_table(
         description=f"imported from {path.name}",
         file=path.name,
     )
-    problems = parse_rows(
-        table_rows(path, columns),
+    return import_rows(
+        session, spec, table_rows(path, columns),
         lambda index, where, record: mapped_problem(
             index, where, record, columns=columns, split=split, answer_type=answer_type
         ),
-        file=path.name,
-        show_progress=show_progress,
-        on_progress=on_progress,
-    )
-    return write_problems(
-        session,
-        spec,
-        problems,
-        file=path.name,
-        started=started,
-        show_progress=show_progress,
-        on_progress=on_progress,
-    )
+        file=path.name, show_progress=show_progress, on_progress=on_progress,
+    )  # fmt: skip
