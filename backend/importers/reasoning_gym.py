@@ -7,7 +7,7 @@ CoT steps, no sub-questions). Other generators keep what they have in the proble
 
 import json
 import re
-import time
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -21,11 +21,10 @@ from backend.importers.core import (
     check_split,
     dataset_spec,
     gold_answer,
-    parse_rows,
     parse_solution,
     text_field,
 )
-from backend.importers.store import write_problems
+from backend.importers.pipeline import import_rows
 
 MAX_SIZE = 1_000_000
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -88,7 +87,7 @@ def import_reasoning_gym(
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Generate `size` items of `generator` with `seed` and import them (ids "seed-index": idempotent)."""
-    started, label = time.perf_counter(), f"reasoning-gym {generator}"
+    label = f"reasoning-gym {generator}"
     split = check_split(split, label)
     items = generate_items(generator, size=size, seed=seed)
     # Numeric when every answer is a plain number (gsm_symbolic, basic_arithmetic); otherwise exact text.
@@ -101,22 +100,8 @@ def import_reasoning_gym(
         description=f"reasoning-gym {generator} (generated offline)",
         file=label,
     )
-    problems = parse_rows(
-        ((index + 1, item) for index, item in enumerate(items)),
-        lambda index, where, item: parse_item(
-            index, where, item, seed=seed, split=split, answer_type=answer_type
-        ),
-        file=label,
-        show_progress=show_progress,
-        on_progress=on_progress,
-        total=len(items),
-    )
-    return write_problems(
-        session,
-        spec,
-        problems,
-        file=label,
-        started=started,
-        show_progress=show_progress,
-        on_progress=on_progress,
-    )
+    return import_rows(
+        session, spec, ((index + 1, item) for index, item in enumerate(items)),
+        partial(parse_item, seed=seed, split=split, answer_type=answer_type),
+        file=label, show_progress=show_progress, on_progress=on_progress, total=len(items),
+    )  # fmt: skip
