@@ -14,6 +14,8 @@ from sqlmodel import Session, col, select
 
 from backend.annotation import assign_rationales, review_rationale
 from backend.auth import require_role
+from backend.evaluation import contamination
+from backend.evaluation.contamination import evaluated_checkpoints
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
 from db.models import (
@@ -21,12 +23,10 @@ from db.models import (
     Dataset,
     EvalRun,
     EvalTrace,
-    ModelCheckpoint,
     Problem,
     Rationale,
     RationaleSource,
     Role,
-    TrainingRun,
     User,
     Verdict,
 )
@@ -84,6 +84,7 @@ def list_failures(
             if trace.first_divergent_step is None
             else trace.first_divergent_step + 1,
             "error_category": trace.error_category or "",
+            "seen_in_training": "" if trace.seen_in_training is None else trace.seen_in_training,
         }
         for trace, problem, dataset in rows
     ]
@@ -137,18 +138,9 @@ def trace_steps(trace: EvalTrace) -> list[StepText]:
 
 
 def training_set_ids(session: Session, *, eval_run: EvalRun) -> set[int]:
-    """The curated sets the run's checkpoints were trained on."""
-    checkpoint_ids = [
-        spec["checkpoint_id"] for spec in (eval_run.decomposer, eval_run.solver) if spec.get("checkpoint_id")
-    ]
-    if not checkpoint_ids:
-        return set()
-    rows = session.exec(
-        select(TrainingRun.set_id)
-        .join(ModelCheckpoint, col(ModelCheckpoint.training_run_id) == TrainingRun.id)
-        .where(col(ModelCheckpoint.id).in_(checkpoint_ids))
-    ).all()
-    return {int(set_id) for set_id in rows}
+    """The curated sets the run's checkpoints were trained on (and the checkpoints they started from)."""
+    checkpoints = evaluated_checkpoints((eval_run.decomposer, eval_run.solver))
+    return contamination.training_set_ids(session, checkpoint_ids=checkpoints)
 
 
 def related_rationales(session: Session, *, eval_run_id: int, problem_id: int) -> list[dict[str, Any]]:

@@ -307,7 +307,10 @@ class Train:
         "Started evaluation #{run_id} ({name}) as job {job_id}; see its failures in the Failures tab."
     )
     EVAL_RUNS = "Evaluation runs"
-    EVAL_HEADERS = ["id", "name", "method", "status", "problems", "correct", "accuracy"]
+    # seen_in_training: problems the evaluated students were trained on, numbers and names aside
+    # (backend.evaluation.contamination); clean_accuracy: accuracy on the others.
+    EVAL_HEADERS = ["id", "name", "method", "status", "problems", "correct", "accuracy",
+                    "seen_in_training", "clean_accuracy"]  # fmt: skip
 
 
 class StepThrough:
@@ -416,7 +419,7 @@ class Failures:
     NO_RUN = "Pick an evaluation run (Train tab: Evaluate a checkpoint)."
     SUMMARY = "Run **{name}** ({method}, {status}): {wrong} wrong of {total} evaluated; showing {shown}."
     HEADERS = ["trace_id", "problem_id", "dataset", "question", "gold", "answer", "steps",
-               "first_divergent_step", "error_category"]  # fmt: skip
+               "first_divergent_step", "error_category", "seen_in_training"]  # fmt: skip
     BY_STEPS = "Right and wrong by number of steps"
     BY_DATASET = "Right and wrong by dataset"
     BY_CATEGORY = "Error categories"

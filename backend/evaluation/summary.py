@@ -31,10 +31,22 @@ def contamination_note(block: dict[str, Any]) -> str:
             f"(compared with {block['training_problems']} training problems)."
         )
     return (
-        f"{flagged} of {n} problems were seen in training; on the {clean} others accuracy is "
+        f"{flagged} of {n} problems were seen in training; on the {clean} unseen, accuracy is "
         f"{block['clean_accuracy']:.1%} ({block['clean_correct']}/{clean}), beside {block['accuracy']:.1%} "
         "on the whole set."
     )
+
+
+def contamination_cells(summary: dict[str, Any]) -> tuple[str, str]:
+    """(problems seen in training, clean-subset accuracy) as short table cells, for any stored summary
+    (runs summarised before the check existed have no contamination block)."""
+    block = summary.get("contamination")
+    if not block or block["training_problems"] is None:
+        return "not checked", ""
+    flagged = f"{block['n_flagged']}/{block['n_checked']}"
+    if block["all_seen"]:
+        return flagged, "none: all seen in training"
+    return flagged, f"{block['clean_accuracy']:.1%} ({block['clean_correct']}/{block['n_clean']})"
 
 
 def contamination(traces: Sequence[EvalTrace], training_problems: int | None) -> dict[str, Any]:

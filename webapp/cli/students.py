@@ -4,7 +4,6 @@ Both run in the foreground (progress printed, the job row kept up to date as the
 or, with --background, in a detached worker process that `socratic-studio jobs list/show/cancel` follows.
 """
 
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -60,7 +59,7 @@ def train(
     set_name: str = typer.Option(..., "--set", help="Frozen curated set (name or id)."),
     background: bool = typer.Option(False, "--background", help="Run in a detached worker process."),
     prepare_only: bool = typer.Option(
-        False, "--prepare-only", help="Only record the run and write its config.json (for accelerate launch)."
+        False, "--prepare-only", help="Only record the run and its config (for accelerate launch --run-id)."
     ),
     **fields: Any,
 ) -> None:
@@ -80,11 +79,10 @@ def train(
     assert job.id is not None
     typer.echo(f"training run {run.id} {run.name!r} ({run.hyperparams['n_examples']} examples), job {job.id}")
     if prepare_only:
-        config_path = Path(run.output_dir) / "config.json"
-        typer.echo(f"config: {config_path}\nrun it on several GPUs with:")
+        typer.echo("run it on several GPUs with:")
         # The URL goes in the environment (a password on the command line shows in `ps` and history).
         typer.echo(f"  SOCRATIC_DATABASE_URL={engine.url.render_as_string(hide_password=True)!r} \\")
-        typer.echo(f"    accelerate launch -m backend.training.launch --config {config_path}")
+        typer.echo(f"    accelerate launch -m backend.training.launch --run-id {run.id}")
         typer.echo("  (put the database password in place of *** or export SOCRATIC_DATABASE_URL first)")
         return
     if _run(engine, job.id, background=background) == JobStatus.succeeded:
@@ -120,6 +118,7 @@ def evaluate(
     """Evaluate students (or teachers) on a dataset, storing a trace per problem (example below)."""
     from backend.curation import get_set, get_set_by_name
     from backend.evaluation.job import start_evaluation
+    from backend.evaluation.summary import contamination_cells
 
     engine = state(ctx).engine()
     try:
@@ -149,6 +148,9 @@ def evaluate(
                 "error_categories",
             ):
                 typer.echo(f"{key:>20}: {finished.summary.get(key)}")
+            seen, clean = contamination_cells(finished.summary)
+            typer.echo(f"{'seen in training':>20}: {seen}\n{'clean accuracy':>20}: {clean}")
+            typer.echo(finished.summary.get("contamination", {}).get("note", ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ import gradio as gr
 import pandas as pd
 
 from backend import activity, catalog
+from backend.evaluation.summary import contamination_cells
 from backend.paths import PathNotAllowed
 from db.models import Role
 from webapp import strings
@@ -72,7 +73,7 @@ class EvaluateHandlers:
             rows = []
             for run in catalog.list_eval_runs(session, limit=30):
                 accuracy = f"{run.n_correct / run.n_problems:.1%}" if run.n_problems else ""
-                rows.append(
-                    [run.id, run.name, run.method, str(run.status), run.n_problems, run.n_correct, accuracy]
-                )
+                seen, clean = contamination_cells(run.summary)
+                counts = [run.n_problems, run.n_correct, accuracy, seen, clean]
+                rows.append([run.id, run.name, run.method, str(run.status), *counts])
         return pd.DataFrame(rows, columns=S.EVAL_HEADERS)

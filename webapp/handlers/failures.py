@@ -89,6 +89,8 @@ class FailureHandlers:
             total=total,
             shown=len(rows),
         )
+        note = run.summary.get("contamination", {}).get("note")  # runs summarised before the check: none
+        summary = f"{summary} {note}" if note else summary
         by_category = {
             key: value["wrong"] for key, value in counts["by_category"].items() if key != "correct"
         }

@@ -13,7 +13,7 @@ from webapp.pages.widgets import action, readonly, text_table
 
 S = strings.Failures
 HIGHLIGHT = {S.DIVERGENT: "#fed7d7"}
-COLUMN_WIDTHS = ["6%", "6%", "8%", "36%", "7%", "8%", "6%", "10%", "13%"]
+COLUMN_WIDTHS = ["6%", "6%", "8%", "32%", "6%", "7%", "5%", "10%", "12%", "8%"]
 
 
 @dataclass

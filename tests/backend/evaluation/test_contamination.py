@@ -127,7 +127,7 @@ def test_summaries_report_clean_subset_accuracy_and_the_number_flagged(session: 
     ]
     assert (block["n_flagged"], block["n_clean"], block["clean_correct"]) == (3, 3, 1)
     assert block["clean_accuracy"] == 0.3333 and block["accuracy"] == 0.5 and not block["all_seen"]
-    expected = "3 of 6 problems were seen in training; on the 3 others accuracy is 33.3%"
+    expected = "3 of 6 problems were seen in training; on the 3 unseen, accuracy is 33.3%"
     assert block["note"].startswith(expected)
     low, high = block["clean_ci"]
     assert 0 < low < 0.3333 < high < 1

@@ -10,9 +10,17 @@ from typer.testing import CliRunner
 from backend.curation import create_set, freeze
 from backend.filters import RationaleFilter
 from db.engine import open_database
-from db.models import Dataset, EvalTrace, ModelCheckpoint, Problem, TrainingMetric, TrainingRun
+from db.models import (
+    Dataset,
+    EvalTrace,
+    ModelCheckpoint,
+    Problem,
+    StudentKind,
+    TrainingMetric,
+    TrainingRun,
+)
 from db.settings import get_settings
-from tests.backend.training.frozen_set import PROBLEMS
+from tests.backend.training.frozen_set import PROBLEMS, make_frozen_set
 from webapp.cli.main import app
 
 runner = CliRunner()
@@ -111,3 +119,21 @@ def test_done_when_import_curate_train_socratic_students_evaluate(cli_home, tiny
         assert sorted(t.problem_id for t in traces) == sorted(session.exec(select(Problem.id)).all())
         for trace in traces:  # every evaluated problem: its sub-questions and their answers
             assert trace.steps and all(step["sub_question"] and "answer" in step for step in trace.steps)
+
+
+def test_eval_says_which_problems_the_student_was_trained_on(cli_home, tiny_gpt2):
+    with Session(open_database(cli_home)) as session:
+        trained = make_frozen_set(session, name="toy-set")  # its problems: dataset "toy-set-data"
+        run = TrainingRun(
+            name="cot", set_id=trained.id or 0, student_kind=StudentKind.cot, base_model="default"
+        )
+        session.add(run)
+        session.commit()
+        session.add(
+            ModelCheckpoint(name="cot", role=StudentKind.cot, path=str(tiny_gpt2), training_run_id=run.id)
+        )
+        session.commit()
+    out = invoke(cli_home, "eval", "--method", "cot", "--model", "cot", "--dataset", "toy-set-data",
+                 "--max-tokens", "4")  # fmt: skip
+    assert "seen in training: 3/3" in out and "clean accuracy: none: all seen in training" in out
+    assert "All 3 problems were seen in training" in out

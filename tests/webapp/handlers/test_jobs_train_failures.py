@@ -188,3 +188,32 @@ def test_training_fields_left_empty_take_the_recipe_defaults(
     with pytest.raises(gr.Error, match="batch size must be a number"):
         TrainHandlers(auth_app).start(frozen.id, "cot", "default", "", "", None, None, "many", *empty[4:],
                                       as_user("alice"))  # fmt: skip
+
+
+def test_evaluation_runs_and_failures_show_what_was_seen_in_training(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    from backend.evaluation.summary import summarise
+    from db.models import EvalRun, EvalTrace
+    from webapp.handlers.evaluate import EvaluateHandlers
+
+    run = seed_eval_run(session, rationales)  # first trace right, two wrong
+    assert run.id is not None
+    traces = session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == run.id)).all()
+    for trace, seen in zip(sorted(traces, key=lambda t: t.id or 0), (True, True, False), strict=True):
+        trace.seen_in_training, trace.overlap = seen, 1.0 if seen else 0.1
+        session.add(trace)
+    run.training_problems = 40
+    session.add(run)
+    session.commit()
+    run.summary = summarise(session, eval_run_id=run.id, price_per_1k_tokens=0)
+    session.add(run)
+    session.add(EvalRun(name="teacher", method="cot"))  # no checkpoint, no summary: not checked
+    session.commit()
+    table = EvaluateHandlers(app).runs()
+    checked = table[table["id"] == run.id].iloc[0]
+    assert (checked["seen_in_training"], checked["clean_accuracy"]) == ("2/3", "0.0% (0/1)")
+    assert table[table["name"] == "teacher"].iloc[0]["seen_in_training"] == "not checked"
+    shown, summary, *_ = FailureHandlers(app).show(run.id, 0, 0, 0, "")
+    assert "2 of 3 problems were seen in training; on the 1 unseen, accuracy is 0.0%" in summary
+    assert list(shown["value"]["seen_in_training"]) == [True, False]
