@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backend.answers import grade
+from backend.evaluation.generate import Generated
 from backend.evaluation.socratic import (
     DEFAULT_MAX_STEPS,
     LoopParams,
@@ -124,6 +125,13 @@ def _finish(state: StepSession, reason: str) -> StepSession:
     return state
 
 
+def _raise_if_failed(generated: Generated) -> None:
+    """A refused prompt (too long) or a failed request ends the step with its reason, not an empty text
+    read as the decomposer's end."""
+    if generated.error:
+        raise RuntimeError(generated.error)
+
+
 def ask_next(
     state: StepSession, decomposer: TeacherBackend, *, params: LoopParams | None = None
 ) -> StepSession:
@@ -137,6 +145,7 @@ def ask_next(
         return _finish(state, "cap")
     generation = params.generation(params.question_tokens, len(answered))
     [generated] = propose(decomposer, [(state.question, answered)], generation)
+    _raise_if_failed(generated)
     sub_question, reason = decide(generated.text, [pair.sub_question for pair in answered])
     if sub_question is None:
         return _finish(state, reason or "end")
@@ -156,6 +165,7 @@ def answer_pending(
     generation = params.generation(params.answer_tokens, len(answered))
     items = [(state.question, answered, pending.sub_question)]
     [generated] = solver_answers(solver, items, generation, calculator=params.calculator)
+    _raise_if_failed(generated)
     answer = sub_answer(generated.text)
     if repeats_step(answer, [pair.text for pair in answered]):
         state.pairs = [pair for pair in state.pairs if pair is not pending]  # no new step, as in evaluation

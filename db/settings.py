@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_HOME = Path.home() / ".socratic-studio"
 ENDPOINT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+# Jobs of each kind (db.models.JobKind values) running at once. Training and evaluation take every core of
+# a CPU machine (and one GPU's memory), so one at a time; a teacher run may wait on a remote server.
+DEFAULT_MAX_RUNNING_JOBS = {"train": 1, "evaluate": 1, "generate": 2, "import": 2, "demo": 1}
 
 
 class TeacherEndpoint(BaseModel):
@@ -48,6 +51,18 @@ class Settings(BaseSettings):
         description="Memory allocator of job processes (backend.jobs.allocator): auto picks tcmalloc, "
         "else jemalloc, else glibc with mmap off; system leaves them as started.",
     )
+    max_prompt_tokens: int = Field(
+        2048,
+        ge=16,
+        description="Longest prompt, in tokens, a local model is given (step-through, evaluation); a longer "
+        "one is refused with a clear error (also when it would overflow the model's context).",
+    )
+    max_running_jobs: dict[str, int] = Field(
+        default_factory=dict,
+        description="Most jobs of a kind running at once, as JSON, e.g. "
+        '{"train": 1, "evaluate": 1, "generate": 2, "import": 2, "demo": 1} (the defaults); the rest wait '
+        "in line as queued and start when a running one ends.",
+    )
 
     @field_validator("teacher_endpoints")
     @classmethod
@@ -57,6 +72,22 @@ class Settings(BaseSettings):
         if duplicates:
             raise ValueError(f"teacher endpoint names must be unique: {duplicates}")
         return endpoints
+
+    @field_validator("max_running_jobs")
+    @classmethod
+    def _known_kinds(cls, caps: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(caps) - set(DEFAULT_MAX_RUNNING_JOBS))
+        if unknown:
+            raise ValueError(
+                f"max_running_jobs: unknown job kinds {unknown}; known: {list(DEFAULT_MAX_RUNNING_JOBS)}"
+            )
+        if any(cap < 1 for cap in caps.values()):
+            raise ValueError(f"max_running_jobs: each cap must be at least 1, got {caps}")
+        return caps
+
+    def running_job_cap(self, kind: str) -> int:
+        """How many jobs of `kind` may run at once (the setting, else the default)."""
+        return self.max_running_jobs.get(kind, DEFAULT_MAX_RUNNING_JOBS[kind])
 
     @property
     def resolved_database_url(self) -> str:

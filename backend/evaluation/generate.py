@@ -7,10 +7,16 @@ the model continues from there (plain equations need no stop string, so this wor
 backend, and a right equation costs nothing). Every paused or rewound text continues in one batch.
 Small students copy numbers well but multiply badly, so fixing the value *before* they go on writing is
 what makes the rest of the step (and the next steps) use the right number.
+
+A prompt longer than the `max_prompt_tokens` setting, or than the model's context leaves room for, is not
+sent: its text gets an error instead (the batch's other prompts go on). Refused rather than cut: the
+start of a Socratic prompt is the problem itself, so a left-truncated prompt would have the model answer
+another question while the score (or the step-through page) looked normal; and a local model reading a
+prompt of many thousand tokens holds the shared model worker for minutes.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -85,15 +91,78 @@ def _apply_calculator(result: Generated, completion_text: str, tokens_out: int, 
     return True
 
 
+def _local_model(backend: TeacherBackend) -> Any | None:
+    """The transformers backend that will read the prompts (the model worker wraps it), else None: a
+    server (vLLM, OpenAI-compatible) counts and refuses by its own context."""
+    from backend.model_worker.streaming import StreamingModel
+
+    inner = backend.inner if isinstance(backend, StreamingModel) else backend
+    return inner if inner.name == "transformers" else None
+
+
+def context_length(config: Any) -> int | None:
+    """The model's longest sequence (prompt + generation), where its config says (T5's relative positions
+    have none)."""
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length"):
+        value = getattr(config, name, None)  # names differ by architecture
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def prompt_token_cap(
+    backend: TeacherBackend, max_tokens: int, cap: int
+) -> tuple[Callable[[str], int], int] | None:
+    """(count a prompt's tokens, the most it may have) for a local model, else None."""
+    model = _local_model(backend)
+    if model is None:
+        return None
+    context = context_length(model.lm.config)
+    if context is not None and not model.seq2seq:  # a causal model's context holds the generation too
+        cap = min(cap, context - max_tokens)
+    # The backend's own encoding: the chat template and special tokens as generation will see them.
+    return (lambda prompt: len(model._encode(prompt))), max(1, cap)
+
+
+def refused_prompts(
+    backend: TeacherBackend, prompts: Sequence[str], params: GenerationParams, *, cap: int | None = None
+) -> dict[int, str]:
+    """The prompts over the token cap (`cap` or the max_prompt_tokens setting), each with its error."""
+    from db.settings import get_settings
+
+    limit = prompt_token_cap(backend, params.max_tokens, cap or get_settings().max_prompt_tokens)
+    if limit is None:
+        return {}
+    count, most = limit
+    refused = {}
+    for index, prompt in enumerate(prompts):
+        tokens = count(prompt)
+        if tokens > most:
+            refused[index] = (
+                f"the prompt is {tokens} tokens long and this model takes at most {most}: shorten the "
+                "question (or raise the max_prompt_tokens setting)"
+            )
+    return refused
+
+
 def generate_texts(
-    backend: TeacherBackend, prompts: Sequence[str], params: GenerationParams, *, calculator: bool = True
+    backend: TeacherBackend,
+    prompts: Sequence[str],
+    params: GenerationParams,
+    *,
+    calculator: bool = True,
+    max_prompt_tokens: int | None = None,
 ) -> list[Generated]:
-    """One text per prompt (params.n must be 1: repeat a prompt to sample it several times)."""
+    """One text per prompt (params.n must be 1: repeat a prompt to sample it several times). A prompt over
+    the token cap (`max_prompt_tokens`, else the setting) gets an error and no text."""
     if params.n != 1:
         raise ValueError("generate_texts makes one text per prompt; repeat prompts to draw several samples")
     stop = [*params.stop, ">>"] if calculator else list(params.stop)
     results = [Generated() for _ in prompts]
-    pending = list(range(len(prompts)))
+    refused = refused_prompts(backend, prompts, params, cap=max_prompt_tokens)
+    for index, error in refused.items():
+        results[index].error = error
+    pending = [index for index in range(len(prompts)) if index not in refused]
     for round_number in range(MAX_CALCULATOR_CALLS + 1):
         if not pending:
             break
