@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,15 @@ class Settings(BaseSettings):
         '"api_key_env": "VLLM_KEY"}]',
     )
     auth: bool = Field(False, description="Require login in the web app (off: one local admin user).")
+    public_origin: str = Field(
+        "",
+        description="The address browsers use to reach the app, as scheme://host[:port] (e.g. "
+        "https://studio.example.org behind a TLS proxy). Only pages from it may make logged-in calls; "
+        "empty means the address each request was sent to (the served host and port).",
+    )
+    session_idle_minutes: int = Field(
+        720, ge=1, description="A login session ends after this many minutes without a request."
+    )
     price_per_1k_tokens: float = Field(0.0, description="Estimated cost per 1K tokens for teacher runs.")
     allocator: Literal["auto", "tcmalloc", "jemalloc", "glibc", "system"] = Field(
         "auto",
@@ -72,6 +82,21 @@ class Settings(BaseSettings):
         if duplicates:
             raise ValueError(f"teacher endpoint names must be unique: {duplicates}")
         return endpoints
+
+    @field_validator("public_origin")
+    @classmethod
+    def _plain_origin(cls, origin: str) -> str:
+        """scheme://host[:port], lower case and without a default port: comparable with Origin headers."""
+        if not origin:
+            return ""
+        parts = urlsplit(origin.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+            raise ValueError(
+                f"public_origin must look like https://studio.example.org[:port], not {origin!r}"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"public_origin must be scheme://host[:port] only, not {origin!r}")
+        return plain_origin(parts.scheme, parts.netloc)
 
     @field_validator("max_running_jobs")
     @classmethod
@@ -112,6 +137,15 @@ class Settings(BaseSettings):
     @property
     def resolved_export_root(self) -> Path:
         return self.export_root or self.home / "exports"
+
+
+def plain_origin(scheme: str, netloc: str) -> str:
+    """An origin as browsers send it in the Origin header: lower case, default port left out."""
+    scheme, netloc = scheme.lower(), netloc.lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc.removesuffix(default)
+    return f"{scheme}://{netloc}"
 
 
 @lru_cache

@@ -1,7 +1,8 @@
 """The Gradio app: one tab per page, each built by its own `create_<page>_tab` in webapp.pages.
 
 `build_app` only builds the interface; `launch_options` gives what Gradio 6 takes at launch (CSS, the
-keyboard-shortcut script, login), and `webapp.cli.serve` starts it.
+keyboard-shortcut script, login, and the app object carrying the perimeter, webapp.perimeter), and
+`webapp.cli.serve` starts it.
 """
 
 from pathlib import Path
@@ -22,11 +23,14 @@ from webapp.pages.generate import create_generate_tab
 from webapp.pages.job_panel import POLL_SECONDS
 from webapp.pages.stepthrough import create_stepthrough_tab
 from webapp.pages.train import create_train_tab
+from webapp.perimeter import GRADIO_AUTH, PerimeterApp
 from webapp.roles import guard_events
 
 ASSETS = Path(__file__).resolve().parent
 STYLE = ASSETS / "style.css"
 SHORTCUTS = ASSETS / "shortcuts.js"
+# Logging out changes state, so it is a POST (webapp.signin refuses GET /logout); then show the login page.
+LOGOUT_JS = "async () => { await fetch('logout', {method: 'POST'}); window.location.reload(); }"
 
 
 def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
@@ -37,7 +41,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             gr.Markdown(f"## {strings.APP_TITLE}\n{strings.APP_SUBTITLE}", elem_id="app-title")
             who = gr.Markdown(elem_id="app-user")
             if settings.auth:
-                gr.Button(strings.LOGOUT, link="/logout", size="sm", scale=0, elem_id="app-logout")
+                logout = gr.Button(strings.LOGOUT, size="sm", scale=0, elem_id="app-logout")
+                logout.click(None, js=LOGOUT_JS)  # in the browser only: no server event to guard
         # Polling timers live outside the tabs (always mounted); each runs only while its tab is shown.
         timers = {tab_id: gr.Timer(POLL_SECONDS, active=False) for tab_id in ("generate", "train")}
         with gr.Tabs(elem_id="main-tabs") as tabs:
@@ -81,8 +86,11 @@ def launch_options(engine: Engine, settings: Settings) -> dict[str, Any]:
         "theme": gr.themes.Soft(),
         "allowed_paths": [str(settings.resolved_export_root)],  # exported files can be downloaded
         "footer_links": ["api"],
+        # Host and Origin checks, login, sessions and upload refusal, outside all of Gradio's own layers.
+        "_app": PerimeterApp(engine, settings),
+        "max_file_size": "1kb",  # no page takes a file; the perimeter refuses uploads, this is a second lock
     }
     if settings.auth:
-        options["auth"] = SessionHandlers(AppContext(engine=engine, settings=settings)).check_login
+        options["auth"] = GRADIO_AUTH  # turns Gradio's login page on; the perimeter answers /login
         options["auth_message"] = strings.LOGIN_MESSAGE
     return options

@@ -12,9 +12,28 @@ from sqlmodel import Session
 
 from backend import auth
 from backend.jobs.runner import spawn_job
+from backend.sessions import is_active
 from db.models import Role, User
 from db.settings import Settings
 from webapp import strings
+from webapp.signin import USER_ID_STATE
+
+
+def _signed_in(session: Session, request: gr.Request | None) -> User | None:
+    """The account a request acts as: the id its login session is bound to (webapp.signin puts it in the
+    request state), still active and still under the same name. A request that came over HTTP without
+    that binding acts as nobody; only a request built in-process (tests) is taken at its username."""
+    username = getattr(request, "username", None)
+    if request is None or not username:
+        return None
+    user_id = getattr(getattr(request, "state", None), USER_ID_STATE, None)
+    if user_id is not None:
+        user = session.get(User, user_id)
+        return user if user is not None and is_active(user) and user.username == username else None
+    if getattr(request, "request", None) is not None:
+        return None
+    user = auth.get_user(session, username=username)
+    return user if is_active(user) else None
 
 
 def user_error(message: str, *, title: str = strings.ERROR_TITLE) -> gr.Error:
@@ -57,8 +76,7 @@ class AppContext:
         with self.session() as session:
             if not self.settings.auth:
                 return auth.ensure_local_user(session)
-            username = getattr(request, "username", None)
-            return auth.get_user(session, username=username) if username else None
+            return _signed_in(session, request)
 
     def require(self, request: gr.Request | None, least: Role) -> User:
         """The acting user if their role allows `least`, else a gr.Error shown to them (server-side check)."""

@@ -1,11 +1,9 @@
-"""Who is acting: the header line, and the login check Gradio's `auth=` calls."""
+"""Who is acting: the header line (logins are answered by webapp.signin)."""
 
 from collections.abc import Callable
 
 import gradio as gr
-from sqlmodel import Session
 
-from backend import auth
 from db.models import Role
 from webapp import strings
 from webapp.context import AppContext
@@ -38,8 +36,3 @@ class SessionHandlers:
             return ""
         template = strings.SIGNED_IN_AS if self.app.settings.auth else strings.LOCAL_USER_NOTE
         return template.format(user=inert(user.username), role=inert(user.role))
-
-    def check_login(self, username: str, password: str) -> bool:
-        """Gradio's auth callable: True when the password matches the stored argon2 hash."""
-        with Session(self.app.engine) as session:
-            return auth.authenticate(session, username=username, password=password) is not None
