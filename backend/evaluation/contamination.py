@@ -172,7 +172,7 @@ def training_questions(session: Session, *, checkpoint_ids: Iterable[int]) -> di
         .where(col(CuratedItem.set_id).in_(sets))
         .distinct()
     )
-    return {int(problem_id): question for problem_id, question in session.exec(query).all()}
+    return {int(problem_id or 0): question for problem_id, question in session.exec(query).all()}
 
 
 @dataclass
