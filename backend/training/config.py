@@ -1,20 +1,17 @@
 """The one configuration object of a training run (TRL style: a typed model with help text per field).
 
-It is saved as JSON in the run directory before training starts, and the same file drives a multi-GPU
-run: `accelerate launch -m backend.training.launch --config RUN_DIR/config.json`.
+It is stored once, in the run's database row (TrainingRun.hyperparams), before training starts; the job
+worker and a multi-GPU run (`accelerate launch -m backend.training.launch --run-id N`) read it from there.
 """
 
-import json
+from collections.abc import Mapping
 from enum import StrEnum
-from pathlib import Path
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import Field, model_validator
 
 from backend.run_config import RunConfig
 from db.models import StudentKind
-
-CONFIG_FILE = "config.json"
 
 
 class FilterPolicy(StrEnum):
@@ -98,23 +95,9 @@ class TrainConfig(RunConfig):
                 raise ValueError(message)
         return self
 
-
-def write_run_file(config: TrainConfig, *, training_run_id: int) -> Path:
-    """Save `{"training_run_id", "train_config"}` into the run directory (before training starts)."""
-    run_dir = Path(config.output_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / CONFIG_FILE
-    payload = {"training_run_id": training_run_id, "train_config": config.to_json()}
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    return path
-
-
-def read_run_file(path: Path) -> tuple[int, TrainConfig]:
-    """The run id and config a run directory's config.json holds; a clear error if it is not one."""
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-        return int(payload["training_run_id"]), TrainConfig.from_json(payload["train_config"])
-    except FileNotFoundError as error:
-        raise ValueError(f"no training config at {path}") from error
-    except (KeyError, TypeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not a training run config ({error})") from error
+    @classmethod
+    def from_run(cls, hyperparams: Mapping[str, Any]) -> Self:
+        """The config a run was started with, from its row: TrainingRun.hyperparams holds the config's
+        fields beside what the run measured (examples, dropped rationales, precision), which are not
+        settings."""
+        return cls.from_json({key: value for key, value in hyperparams.items() if key in cls.model_fields})

@@ -13,7 +13,7 @@ from backend.curation import frozen_records, get_set, get_set_by_name
 from backend.jobs import store
 from backend.jobs.context import JobContext
 from backend.student_formats import Example
-from backend.training.config import CONFIG_FILE, TrainConfig, read_run_file, write_run_file
+from backend.training.config import TrainConfig
 from backend.training.data import ExampleBuild, build_training_examples
 from db.models import CuratedSet, Job, JobKind, JobStatus, ModelCheckpoint, TrainingRun
 from db.settings import get_settings
@@ -57,7 +57,8 @@ def _name_taken(session: Session, name: str) -> bool:
 def start_training(
     session: Session, *, config: TrainConfig, created_by_id: int | None = None
 ) -> tuple[Job, TrainingRun]:
-    """Validate the config against the set, create the TrainingRun and its queued Job, save config.json."""
+    """Validate the config against the set, create the TrainingRun (which stores the config)
+    and its queued Job."""
     curated_set = _resolve_set(session, config)
     config.set_id, config.set_name = curated_set.id, curated_set.name
     build = training_build(session, config)  # fail now, in the caller's hands, not in the worker
@@ -86,7 +87,6 @@ def start_training(
         session, kind=JobKind.train, run=run, param_name="training_run_id", created_by_id=created_by_id
     )
     assert run.id is not None
-    write_run_file(config, training_run_id=run.id)
     return job, run
 
 
@@ -181,8 +181,7 @@ def load_run_config(engine: Engine, run_id: int) -> TrainConfig:
         run = session.get(TrainingRun, run_id)
         if run is None:
             raise LookupError(f"no training run with id {run_id}")
-        _, config = read_run_file(Path(run.output_dir) / CONFIG_FILE)
-    return config
+        return TrainConfig.from_run(run.hyperparams)
 
 
 def run_training_job(ctx: JobContext) -> str:

@@ -41,7 +41,8 @@ def _run(engine: Engine, job_id: int, *, background: bool) -> JobStatus | None:
         url = engine.url.render_as_string(hide_password=False)
         process = spawn_job(job_id, database_url=url, logs_dir=logs_dir)
         log = logs_dir / f"job-{job_id}.log"
-        typer.echo(f"job {job_id} started in the background (pid {process.pid}); log: {log}")
+        where = f"started in the background (pid {process.pid})" if process else "waits for a free slot"
+        typer.echo(f"job {job_id} {where}; log: {log}")
         typer.echo(f"follow it with: socratic-studio jobs show {job_id}")
         return None
     status = run_job_in_foreground(engine, job_id)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from backend.training.config import FilterPolicy, TrainConfig, read_run_file, write_run_file
+from backend.training.config import FilterPolicy, TrainConfig
 from db.models import StudentKind
 
 
@@ -41,19 +41,10 @@ def test_unknown_fields_in_a_stored_config_are_refused():
         TrainConfig.from_json({"set_id": 1, "learning_rat": 1e-4})
 
 
-def test_run_file_is_written_and_read_back(tmp_path):
-    config = TrainConfig(set_id=3, output_dir=str(tmp_path / "run"), max_steps=4)
-    path = write_run_file(config, training_run_id=7)
-    assert path == tmp_path / "run" / "config.json"
-    assert read_run_file(path) == (7, config)
-
-
-def test_reading_something_that_is_not_a_run_file_says_so(tmp_path):
-    with pytest.raises(ValueError, match="no training config"):
-        read_run_file(tmp_path / "missing.json")
-    (tmp_path / "other.json").write_text('{"hello": 1}')
-    with pytest.raises(ValueError, match="not a training run config"):
-        read_run_file(tmp_path / "other.json")
+def test_a_runs_config_is_read_back_from_its_row_beside_what_the_run_measured():
+    config = TrainConfig(set_id=3, output_dir="/runs/train-7", max_steps=4)
+    hyperparams = config.to_json() | {"n_examples": 12, "dropped": {}, "precision": "fp32"}
+    assert TrainConfig.from_run(hyperparams) == config
 
 
 def test_skip_flagged_sub_questions_round_trips():

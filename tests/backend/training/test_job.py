@@ -40,10 +40,10 @@ def metrics(session: Session, run_id: int) -> list[TrainingMetric]:
 
 def test_start_training_saves_the_config_before_anything_trains(session, tiny_llama, tmp_path):
     run_id, _ = prepare(session, tiny_llama, tmp_path, name="my-run")
-    saved = json.loads((tmp_path / "run" / "config.json").read_text())
     run = session.get(TrainingRun, run_id)
     assert run is not None and run.status == JobStatus.queued and run.job_id is not None
-    assert saved["training_run_id"] == run_id and saved["train_config"]["name"] == "my-run"
+    assert TrainConfig.from_run(run.hyperparams).name == "my-run"  # the row holds the one copy
+    assert not (tmp_path / "run" / "config.json").exists()
     assert run.hyperparams["n_examples"] == 3 + 2 + 3  # one per step plus an END example per problem
     assert not (tmp_path / "run" / "model").exists()
 
