@@ -24,7 +24,11 @@ MAX_CALCULATOR_RECORDS = 32  # corrections the calculator recorded on one step-t
 
 # The work done on text already stored (it may predate these limits, or come from an import).
 CALCULATOR_SCAN_CHARS = 100_000  # the calculator reads equations in a text's first 100,000 characters
-WORD_DIFF_CHARS = 20_000  # longer texts are compared line by line (the word diff is quadratic)
+# difflib's matcher takes up to cubic time on repetitive input ("x " * 500 against "y " * 500: 10 s),
+# so it is given small pieces only: the worst case of each bound below is about 0.05 s.
+DIFF_WORD_TOKENS = 256  # words and spaces (both sides) compared word by word at once
+DIFF_WORD_BUDGET = 2_048  # words and spaces compared word by word in one diff, all pieces together
+DIFF_LINES = 256  # changed lines (both sides) aligned line by line; more are shown replaced whole
 
 # NUL ends a C string (the database driver refuses it); the bidi controls make a name read as another.
 _UNPRINTABLE = re.compile("[\x00\u202a-\u202e\u2066-\u2069]")

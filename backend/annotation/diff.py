@@ -1,10 +1,17 @@
-"""Word-level diffs between two texts, shaped for gr.HighlightedText ("+" added, "-" removed, None same)."""
+"""Word-level diffs between two texts, shaped for gr.HighlightedText ("+" added, "-" removed, None same).
+
+difflib's matcher takes up to cubic time on repetitive text, and any viewer may compare any stored
+revision, so the work is bounded (backend.limits): short texts are compared word by word; long ones line
+by line after their common first and last lines, with word-level detail inside changed lines while
+those are short and a budget lasts. Beyond that a changed block is shown removed and added whole.
+"""
 
 import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from backend.limits import DIFF_LINES, DIFF_WORD_BUDGET, DIFF_WORD_TOKENS
 from backend.student_formats import StepText
 
 Segment = tuple[str, str | None]
@@ -24,11 +31,9 @@ def _append(segments: list[Segment], text: str, label: str | None) -> None:
         segments.append((text, label))
 
 
-def word_diff(before: str, after: str) -> list[Segment]:
-    """Segments whose unlabelled and "-" parts rebuild `before`, and unlabelled and "+" parts `after`."""
-    old, new = _tokens(before), _tokens(after)
+def _matched(segments: list[Segment], old: Sequence[str], new: Sequence[str]) -> None:
+    """Append the diff of two token (or line) lists; each list must be small (see backend.limits)."""
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    segments: list[Segment] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             _append(segments, "".join(new[j1:j2]), None)
@@ -37,6 +42,56 @@ def word_diff(before: str, after: str) -> list[Segment]:
             _append(segments, "".join(old[i1:i2]), "-")
         if tag in ("insert", "replace"):
             _append(segments, "".join(new[j1:j2]), "+")
+
+
+def _common_ends(old: Sequence[str], new: Sequence[str]) -> tuple[int, int]:
+    """How many leading and trailing items the two lists share (never overlapping)."""
+    shortest = min(len(old), len(new))
+    head = 0
+    while head < shortest and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return head, tail
+
+
+def _line_diff(segments: list[Segment], before: str, after: str) -> None:
+    """Long texts: common first and last lines, then the changed lines aligned (a bounded number), with
+    word-level detail inside a changed block while it is short and the word budget lasts."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    head, tail = _common_ends(old, new)
+    _append(segments, "".join(new[:head]), None)
+    old_middle, new_middle = old[head : len(old) - tail], new[head : len(new) - tail]
+    if len(old_middle) + len(new_middle) <= DIFF_LINES:
+        opcodes = difflib.SequenceMatcher(a=old_middle, b=new_middle, autojunk=False).get_opcodes()
+    else:
+        opcodes = [("replace", 0, len(old_middle), 0, len(new_middle))]
+    budget = DIFF_WORD_BUDGET
+    for tag, i1, i2, j1, j2 in opcodes:
+        removed, added = "".join(old_middle[i1:i2]), "".join(new_middle[j1:j2])
+        if tag == "equal":
+            _append(segments, added, None)
+            continue
+        words = (_tokens(removed), _tokens(added)) if tag == "replace" else ([], [])
+        size = len(words[0]) + len(words[1])
+        if tag == "replace" and size <= min(DIFF_WORD_TOKENS, budget):
+            budget -= size
+            _matched(segments, *words)
+            continue
+        _append(segments, removed, "-")
+        _append(segments, added, "+")
+    _append(segments, "".join(new[len(new) - tail :]), None)
+
+
+def word_diff(before: str, after: str) -> list[Segment]:
+    """Segments whose unlabelled and "-" parts rebuild `before`, and unlabelled and "+" parts `after`."""
+    segments: list[Segment] = []
+    old, new = _tokens(before), _tokens(after)
+    if len(old) + len(new) <= DIFF_WORD_TOKENS:
+        _matched(segments, old, new)
+    else:
+        _line_diff(segments, before, after)
     return segments
 
 
