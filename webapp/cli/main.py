@@ -14,14 +14,15 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from backend.errors import describe_db_error
-from webapp.cli import data, demo, generate, jobs, serve, students, users
+from webapp.cli import data, demo, generate, jobs, serve, sets, students, users
 from webapp.cli.common import CliState
 
 app = typer.Typer(
     help="Socratic Studio: chain-of-thought distillation from teacher rationales to Socratic students.",
     no_args_is_help=True,
     epilog="Examples: socratic-studio serve · socratic-studio import gsm8k FILE · socratic-studio generate "
-    "--dataset NAME --mode rationalize · socratic-studio train --set SET --kind decomposer · socratic-studio "
+    "--dataset NAME --mode rationalize · socratic-studio sets create SET --filter-json JSON --freeze · "
+    "socratic-studio train --set SET --kind decomposer · socratic-studio "
     "eval --method socratic --decomposer A --solver B --dataset NAME · socratic-studio export SET --format "
     "processbench --out labels.jsonl · socratic-studio demo build · socratic-studio jobs list "
     "(each command's --help has its own example)",
@@ -47,6 +48,7 @@ def main(
 app.add_typer(users.app, name="users")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(demo.app, name="demo")
+app.add_typer(sets.app, name="sets")
 app.command("serve")(serve.serve)
 generate.register(app)
 students.register(app)
