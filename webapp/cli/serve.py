@@ -6,8 +6,11 @@ import typer
 from sqlmodel import Session
 
 from backend import auth
+from backend.jobs.runner import start_waiting
 from backend.jobs.store import reconcile_orphans
 from webapp.cli.common import fail, state
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _prepare_demo(engine: object) -> None:
@@ -54,6 +57,9 @@ def serve(
         orphans = reconcile_orphans(session)
     if orphans:
         typer.echo(f"Marked jobs whose worker had ended as failed: {orphans}")
+    started = start_waiting(engine, database_url=cli.url)  # jobs left in line by the last run
+    if started:
+        typer.echo(f"Started jobs that were waiting in line: {sorted(started)}")
     blocks = build_app(engine, settings)
     blocks.queue(default_concurrency_limit=4)
     try:
@@ -67,7 +73,15 @@ def serve(
     except OSError as error:
         fail(f"cannot listen on {host}:{port} ({error}); choose another one with --port")
     login = "login required (SOCRATIC_AUTH=1)" if settings.auth else "no login: you act as the local admin"
-    typer.secho(f"Socratic Studio is running at http://{host}:{port}  ({login}; Ctrl+C stops it)", bold=True)
+    address = settings.public_origin or f"http://{host}:{port}"
+    typer.secho(f"Socratic Studio is running at {address}  ({login}; Ctrl+C stops it)", bold=True)
+    if not settings.auth and host not in LOOPBACK_HOSTS:
+        # webapp.perimeter refuses every other Host name: a login-free app is the local admin's alone.
+        typer.secho(
+            f"Login is off, so only http://127.0.0.1:{port} and http://localhost:{port} are answered; "
+            "set SOCRATIC_AUTH=1 to serve other machines.",
+            fg=typer.colors.YELLOW,
+        )
     try:
         blocks.block_thread()
     finally:
