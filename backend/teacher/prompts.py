@@ -1,20 +1,24 @@
 """Prompt templates and few-shot examples for the four teacher modes.
 
-A template is plain text with `{placeholders}` (literal braces are doubled, as in str.format):
+A template is plain text with `{placeholders}` (literal braces are doubled: `{{` and `}}`):
 `{examples}` (the rendered few-shot block), `{question}`, `{hint}` (the gold answer when the run shows
-it: rationalization) and, for `rationalize` only, `{step}` (one reference solution step). Few-shot
+it: rationalization) and, for `rationalize` only, `{step}` (one reference solution step). Templates are
+typed by users, so they are filled by `fill_template`, which knows only those names and replaces them
+literally: str.format also evaluated format specs (`{question:>200000000}` built 200 MB) and attribute
+lookups (`{question.__class__.__mro__}`). Few-shot
 examples share one shape for every mode, so one list serves them all:
 `{"question": str, "steps": [{"sub_question": str, "text": str}], "answer": str}`.
 Both are copied onto the TeacherRun, so a run can always be reproduced and its prompt previewed.
 """
 
 import json
-import string
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from backend.calculator import strip_annotations
+from backend.limits import MAX_TEMPLATE_CHARS, check_length
 from backend.student_formats import ANSWER_PREFIX
 from db.models import Problem, TeacherMode
 
@@ -59,25 +63,61 @@ def default_few_shot() -> list[dict[str, Any]]:
     return examples
 
 
-def template_fields(template: str) -> set[str]:
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError as error:
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")  # {{, }}, {name}, or a stray brace
+_NAMES = frozenset(name for names in ALLOWED_FIELDS.values() for name in names)
+
+
+def _placeholders(template: str) -> list[re.Match[str]]:
+    """Every brace construct of a template; a stray brace or a placeholder that is not a plain known
+    name (a format spec, an attribute, an index) is a ValueError saying how to write it."""
+    found = []
+    for match in _PLACEHOLDER.finditer(template):
+        text = match.group()
+        if text in ("{{", "}}"):
+            found.append(match)
+            continue
+        name = match.group(1)
+        if name is None:
+            problem = f"a single {text!r} at character {match.start() + 1}"
+        elif not name.isidentifier():
+            shown = text if len(text) <= 40 else text[:37] + "...}"
+            problem = f"{shown} is not a placeholder (no format specs, attributes or indexes)"
+        else:
+            found.append(match)
+            continue
         raise ValueError(
-            f"prompt template is not valid: {error} (write a literal brace as {{{{ or }}}})"
-        ) from None
+            f"prompt template is not valid: {problem}; write a placeholder as {{question}} and a literal"
+            " brace as {{ or }}"
+        )
+    return found
+
+
+def template_fields(template: str) -> set[str]:
+    """The placeholder names a template uses (its braces checked: see `_placeholders`)."""
+    check_length("the prompt template", template, MAX_TEMPLATE_CHARS)
+    return {match.group(1) for match in _placeholders(template) if match.group(1) is not None}
+
+
+def fill_template(template: str, values: dict[str, str]) -> str:
+    """The template with each `{name}` replaced by `values[name]` as it is, and `{{`, `}}` by one brace:
+    one pass, nothing evaluated. Names must be checked first (`validate_template`)."""
+
+    def replacement(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return match.group()[0] if name is None else values[name]
+
+    return _PLACEHOLDER.sub(replacement, template)
 
 
 def validate_template(mode: TeacherMode | str, template: str) -> None:
-    """Refuse unknown or missing placeholders with a message naming them."""
+    """Refuse malformed, unknown or missing placeholders with a message naming them."""
     mode = TeacherMode(mode)
     names = template_fields(template)
     unknown = names - ALLOWED_FIELDS[mode]
     if unknown:
         allowed = ", ".join("{" + name + "}" for name in sorted(ALLOWED_FIELDS[mode]))
-        raise ValueError(
-            f"unknown placeholder(s) {sorted(unknown)} in the {mode} template; allowed: {allowed}"
-        )
+        shown = sorted(name if len(name) <= 40 else name[:37] + "..." for name in unknown)
+        raise ValueError(f"unknown placeholder(s) {shown[:5]} in the {mode} template; allowed: {allowed}")
     missing = REQUIRED_FIELDS[mode] - names
     if missing:
         raise ValueError(
@@ -159,12 +199,13 @@ def render_prompt(
     if mode == TeacherMode.rationalize and not (step or "").strip():
         raise ValueError("the rationalize mode needs a reference step")
     hint = f"Hint: the correct answer is {gold_answer.strip()}.\n" if gold_answer else ""
-    return template.format(
-        examples=render_examples(mode, default_few_shot() if few_shot is None else few_shot),
-        question=question.strip(),
-        hint=hint,
-        step=strip_annotations(step or "").strip(),
-    )
+    values = {
+        "examples": render_examples(mode, default_few_shot() if few_shot is None else few_shot),
+        "question": question.strip(),
+        "hint": hint,
+        "step": strip_annotations(step or "").strip(),
+    }
+    return fill_template(template, values)
 
 
 def reference_steps(problem: Problem) -> list[str]:

@@ -3,6 +3,7 @@
 import pytest
 from sqlmodel import Session
 
+from backend.limits import MAX_TEMPLATE_CHARS
 from backend.teacher.prompts import (
     default_few_shot,
     default_template,
@@ -117,3 +118,35 @@ def test_problem_prompts_one_per_reference_step_for_rationalize(session: Session
     bare = make_problem(session, dataset, external_id="p2")
     with pytest.raises(ValueError, match="no reference solution steps"):
         problem_prompts(TeacherMode.rationalize, bare, template=default_template("rationalize"), **options)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{question:>200000000}",  # issue 26: str.format built a 200 MB prompt
+        "{question:{question.__class__.__mro__}}",  # and evaluated the nested field
+        "{question.__class__.__mro__}",
+        "{question[0]}",
+        "{question!r}",
+        "{}",
+        "{ question }",
+        "{question} }",
+    ],
+)
+def test_format_specs_attributes_and_stray_braces_are_refused(template: str) -> None:
+    with pytest.raises(ValueError, match="not valid"):
+        validate_template(TeacherMode.cot, template)
+    with pytest.raises(ValueError, match="not valid"):
+        render_prompt(TeacherMode.cot, question=QUESTION, template=template)
+
+
+def test_placeholders_are_replaced_literally_and_doubled_braces_are_braces() -> None:
+    template = "{{question}} {{{question}}} {examples}{hint}"
+    question = "What is {hint} or {0:>9} in {{braces}}?"
+    prompt = render_prompt(TeacherMode.cot, question=question, template=template, few_shot=[])
+    assert prompt == "{question} {What is {hint} or {0:>9} in {{braces}}?} "
+
+
+def test_an_overlong_template_is_refused() -> None:
+    with pytest.raises(ValueError, match="prompt template is too long"):
+        validate_template(TeacherMode.cot, "{question}" + "x" * MAX_TEMPLATE_CHARS)
