@@ -10,7 +10,18 @@ from typing import Any
 from sqlalchemy import Select
 from sqlmodel import col, select
 
+from backend.limits import MAX_SEARCH_CHARS, check_length
 from db.models import Problem, Rationale
+
+
+def _checked_text(label: str, value: Any) -> Any:
+    """A filter's text (search, split) comes from the browser: at most MAX_SEARCH_CHARS, no NUL."""
+    return check_length(label, value, MAX_SEARCH_CHARS) if isinstance(value, str) else value
+
+
+def question_contains(search: str) -> Any:
+    """Questions holding `search` as typed, case-insensitively: `%` and `_` are matched literally."""
+    return col(Problem.question).icontains(search, autoescape=True)
 
 
 @dataclass
@@ -27,6 +38,10 @@ class RationaleFilter:
     max_steps: int | None = None
     search: str | None = None  # substring of the question
     include_duplicates: bool = True
+
+    def __post_init__(self) -> None:
+        self.search = _checked_text("the search text", self.search)
+        self.split = _checked_text("the split", self.split)
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, "")}
@@ -60,7 +75,7 @@ class RationaleFilter:
             query = query.where(col(Rationale.is_duplicate).is_(False))
         if self.search:
             # icontains: case-insensitive on every database (plain LIKE is case-sensitive on PostgreSQL)
-            problem_ids = select(Problem.id).where(col(Problem.question).icontains(self.search))
+            problem_ids = select(Problem.id).where(question_contains(self.search))
             query = query.where(col(Rationale.problem_id).in_(problem_ids))
         return query
 
@@ -73,6 +88,10 @@ class ProblemFilter:
     search: str | None = None
     limit: int | None = None
     offset: int = 0
+
+    def __post_init__(self) -> None:
+        self.search = _checked_text("the search text", self.search)
+        self.split = _checked_text("the split", self.split)
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, "", 0)}
@@ -95,7 +114,7 @@ class ProblemFilter:
         if self.ids:
             query = query.where(col(Problem.id).in_(self.ids))
         if self.search:
-            query = query.where(col(Problem.question).icontains(self.search))
+            query = query.where(question_contains(self.search))
         if self.offset:
             query = query.offset(self.offset)
         if self.limit is not None:

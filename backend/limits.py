@@ -30,8 +30,7 @@ DIFF_WORD_TOKENS = 256  # words and spaces (both sides) compared word by word at
 DIFF_WORD_BUDGET = 2_048  # words and spaces compared word by word in one diff, all pieces together
 DIFF_LINES = 256  # changed lines (both sides) aligned line by line; more are shown replaced whole
 
-# NUL ends a C string (the database driver refuses it); the bidi controls make a name read as another.
-_UNPRINTABLE = re.compile("[\x00\u202a-\u202e\u2066-\u2069]")
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class InputRefused(ValueError):
@@ -39,9 +38,12 @@ class InputRefused(ValueError):
 
 
 def check_length(label: str, text: str, limit: int) -> str:
-    """`text` unchanged when it has at most `limit` characters, else InputRefused naming `label`."""
+    """`text` unchanged when it has at most `limit` characters and no NUL, else InputRefused naming
+    `label` (PostgreSQL refuses NUL in text, and SQLite's text functions stop at it)."""
     if len(text) > limit:
         raise InputRefused(f"{label} is too long: {len(text):,} characters, at most {limit:,} allowed")
+    if "\x00" in text:
+        raise InputRefused(f"{label} may not contain the NUL character (U+0000); remove it")
     return text
 
 
@@ -52,16 +54,13 @@ def check_count(label: str, count: int, limit: int) -> int:
     return count
 
 
-def check_printable(label: str, text: str) -> str:
-    """Refuse NUL and the bidirectional control characters (U+202A-U+202E, U+2066-U+2069)."""
-    found = _UNPRINTABLE.search(text)
+def check_label(label: str, text: str, limit: int) -> str:
+    """A name or description: `check_length`, and no bidirectional control characters (U+202A-U+202E,
+    U+2066-U+2069), which make a name display as another."""
+    check_length(label, text, limit)
+    found = _BIDI_CONTROL.search(text)
     if found:
         raise InputRefused(
             f"{label} may not contain the control character U+{ord(found.group()):04X}; remove it"
         )
     return text
-
-
-def check_label(label: str, text: str, limit: int) -> str:
-    """A name or description: at most `limit` characters, and no NUL or bidi controls."""
-    return check_printable(label, check_length(label, text, limit))

@@ -218,3 +218,30 @@ def test_reviews_per_hour_per_annotator(session: Session, table: dict[str, int])
     assert set(rates) == {"ann", "ben"}
     assert rates["ann"]["reviews"] == 3 and rates["ann"]["per_hour"] == pytest.approx(30.0)
     assert rates["ben"]["reviews"] == 1 and rates["ben"]["per_hour"] == pytest.approx(100.0)
+
+
+def test_wildcards_are_literal_with_and_without_the_trigram_index(
+    engine: Engine, session: Session, table: dict[str, int]
+):
+    beta = session.get(Dataset, table["beta"])
+    assert beta is not None
+    for key, question in (
+        ("p1", "A 50% discount"),
+        ("p2", "A 500 discount"),
+        ("p3", "Name a_b"),
+        ("p4", "Name axb"),
+    ):
+        _store(session, make_problem(session, beta, external_id=key, question=question),
+               run_id=None, sample=0, verdict=Verdict.correct, steps=1)  # fmt: skip
+    session.commit()
+
+    def found(text: str) -> list[str]:
+        rows, _ = explore.page_rationales(session, rationale_filter=RationaleFilter(search=text))
+        return sorted(row["question"] for row in rows)
+
+    searches = ("%", "0%", "50% d", "_", "a_b", "Name a_")
+    scanned = {text: found(text) for text in searches}
+    assert scanned["50% d"] == scanned["%"] == scanned["0%"] == ["A 50% discount"]
+    assert scanned["_"] == scanned["a_b"] == scanned["Name a_"] == ["Name a_b"]
+    assert ensure_question_search(engine) and has_question_search(session.connection())
+    assert {text: found(text) for text in searches} == scanned

@@ -59,18 +59,21 @@ def filter_json(
     low, high = _steps(min_steps) or None, _steps(max_steps) or None
     if low is not None and high is not None and low > high:
         raise user_error(strings.Filter.BAD_STEPS.format(low=low, high=high))
-    rationale_filter = RationaleFilter(
-        dataset_id=_id(dataset_id),
-        split=_text(split),
-        run_id=_id(run_id),
-        source=_text(source),
-        verdict=_text(verdict),
-        review_status=_text(review_status),
-        reviewer_id=_id(reviewer_id),
-        min_steps=low,
-        max_steps=high,
-        search=_text(search),
-    )
+    try:  # the search text is checked by the filter (its length, no NUL)
+        rationale_filter = RationaleFilter(
+            dataset_id=_id(dataset_id),
+            split=_text(split),
+            run_id=_id(run_id),
+            source=_text(source),
+            verdict=_text(verdict),
+            review_status=_text(review_status),
+            reviewer_id=_id(reviewer_id),
+            min_steps=low,
+            max_steps=high,
+            search=_text(search),
+        )
+    except ValueError as error:
+        raise user_error(str(error)) from error
     return rationale_filter.to_json()
 
 
