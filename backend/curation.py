@@ -7,6 +7,7 @@ from sqlalchemy import delete, insert, literal, or_, true, update
 from sqlmodel import Session, col, func, select
 
 from backend.filters import RationaleFilter
+from backend.limits import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_label
 from backend.rationales import steps_from_content
 from backend.student_formats import StepText
 from db.models import CuratedItem, CuratedSet, Dataset, Problem, Rationale, Revision, utcnow
@@ -54,11 +55,13 @@ def create_set(
     created_by_id: int | None = None,
 ) -> CuratedSet:
     """A new (unfrozen) set holding every rationale the filter matches plus the manual picks."""
-    name = name.strip()
+    name = check_label("the set name", name.strip(), MAX_NAME_CHARS)
+    description = check_label("the set description", description, MAX_DESCRIPTION_CHARS)
     if not name:
         raise ValueError("a curated set needs a name")
-    if session.exec(select(CuratedSet).where(CuratedSet.name == name)).first() is not None:
-        raise ValueError(f"a curated set named {name!r} already exists")
+    taken = _same_name(session, name)
+    if taken is not None:
+        raise ValueError(f"a curated set named {taken!r} already exists (names ignore case)")
     curated_set = CuratedSet(
         name=name,
         description=description,
@@ -74,6 +77,13 @@ def create_set(
     session.commit()
     session.refresh(curated_set)
     return curated_set
+
+
+def _same_name(session: Session, name: str) -> str | None:
+    """An existing set's name equal to `name` but for case: `SET1` beside `set1` reads as the same set.
+    Compared in Python (casefold), since SQLite's lower() folds ASCII letters only."""
+    wanted = name.casefold()
+    return next((n for n in session.exec(select(CuratedSet.name)).all() if n.casefold() == wanted), None)
 
 
 def _check_picks(session: Session, picks: Sequence[int]) -> None:

@@ -1,5 +1,5 @@
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend import curation
 from backend.annotation import save_edit
@@ -7,7 +7,7 @@ from backend.auth import create_user
 from backend.filters import RationaleFilter
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
-from db.models import RationaleSource, Role, Verdict
+from db.models import CuratedSet, RationaleSource, Role, Verdict
 from tests.factories import make_dataset, make_problem, make_rationale
 
 
@@ -98,3 +98,29 @@ def test_freeze_refuses_empty_sets_and_rationales_without_revisions(session: Ses
     assert curation.get_set(session, set_id=curated.id).frozen_at is None  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not frozen"):
         curation.frozen_records(session, set_id=curated.id)  # type: ignore[arg-type]
+
+
+def test_set_names_are_unique_ignoring_case(session: Session, ids: list[int]):
+    curation.create_set(session, name="Set1", picks=[ids[0]])
+    for other in ("SET1", "set1", " sEt1 "):
+        with pytest.raises(ValueError, match="a curated set named 'Set1' already exists"):
+            curation.create_set(session, name=other, picks=[ids[0]])
+    assert curation.create_set(session, name="Set2", picks=[ids[0]]).name == "Set2"
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "message"),
+    [
+        ("n" * 101, "", "the set name is too long: 101 characters, at most 100"),
+        ("ok", "d" * 2_001, "the set description is too long"),
+        ("evil\x00", "", "NUL"),
+        ("invoice\u202etxt.exe", "", "U\\+202E"),
+        ("ok", "hidden \u2066text", "U\\+2066"),
+    ],
+)
+def test_set_names_and_descriptions_are_checked(
+    session: Session, ids: list[int], name: str, description: str, message: str
+):
+    with pytest.raises(ValueError, match=message):
+        curation.create_set(session, name=name, description=description, picks=[ids[0]])
+    assert session.exec(select(CuratedSet)).all() == []
