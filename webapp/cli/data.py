@@ -217,9 +217,9 @@ def export(
 ) -> None:
     """Write a curated set (or any filter) as training data for a student kind, or as step labels.
 
-    Examples:
-      socratic-studio export my-set --kind decomposer --format messages --out decomposer.jsonl
-      socratic-studio export my-set --format processbench --out my-set-labels.jsonl
+    Example: socratic-studio export my-set --kind decomposer --format messages --out decomposer.jsonl
+
+    Step labels: socratic-studio export my-set --format processbench --out my-set-labels.jsonl
     """
     from backend.curation import frozen_records, get_set_by_name
     from backend.filters import RationaleFilter
