@@ -45,3 +45,8 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(db_url: str) -> None:  #
     )
     assert "not frozen" in output and "is empty" in output
     assert "empty  0 rationales  draft" in cli(db_url, "sets", "list")
+
+
+def test_each_sets_command_has_an_example(db_url: str) -> None:  # noqa: F811
+    for command in ("list", "create", "freeze"):
+        assert f"Example: socratic-studio sets {command}" in cli(db_url, "sets", command, "--help")
