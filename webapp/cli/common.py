@@ -1,10 +1,13 @@
 """What every subcommand shares: the database chosen by --db / SOCRATIC_DATABASE_URL."""
 
+import json
 from dataclasses import dataclass
+from typing import NoReturn
 
 import typer
 from sqlalchemy.engine import Engine
 
+from backend.filters import RationaleFilter
 from db.engine import open_database
 from db.settings import Settings, get_settings
 
@@ -32,7 +35,18 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
-def fail(message: str, code: int = 1) -> None:
+def rationale_filter_option(text: str | None) -> RationaleFilter | None:
+    """The rationale filter `--filter-json` gives (None without one); a clear error for bad JSON, an
+    unknown field or a wrong value type."""
+    if text is None:
+        return None
+    try:
+        return RationaleFilter.from_json(json.loads(text))
+    except (ValueError, TypeError) as error:
+        fail(f"--filter-json: {error}")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error (no traceback) and exit non-zero."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)

@@ -1,6 +1,5 @@
 """`socratic-studio import ...` and `socratic-studio export`: datasets in, training files out."""
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +21,7 @@ from backend.importers import (
 )
 from backend.step_label_export import STEP_LABEL_FORMATS, StepLabelReport, export_step_labels
 from db.models import StudentKind
-from webapp.cli.common import fail, state
+from webapp.cli.common import fail, rationale_filter_option, state
 
 import_app = typer.Typer(
     help="Import problems from dataset files or generators.\n\n"
@@ -222,18 +221,12 @@ def export(
     Step labels: socratic-studio export my-set --format processbench --out my-set-labels.jsonl
     """
     from backend.curation import frozen_records, get_set_by_name
-    from backend.filters import RationaleFilter
 
     if (set_name is None) == (filter_json is None):
         fail("give either a set name or --filter-json (one of them)")
     if not out:
         fail("--out is required: a path below the export root (SOCRATIC_EXPORT_ROOT)")
-    rationale_filter = None
-    if filter_json is not None:
-        try:
-            rationale_filter = RationaleFilter.from_json(json.loads(filter_json))
-        except (ValueError, TypeError) as error:  # bad JSON, unknown field, wrong value type
-            fail(f"--filter-json: {error}")
+    rationale_filter = rationale_filter_option(filter_json)
     with Session(state(ctx).engine()) as session:
         try:
             if rationale_filter is not None:

@@ -4,15 +4,12 @@ A set holds the rationales a filter matches plus picked ids; freezing pins each 
 after which `train --set` and `export` can use it.
 """
 
-import json
-
 import typer
 from sqlmodel import Session
 
 from backend import catalog, curation
-from backend.filters import RationaleFilter
 from db.models import CuratedSet
-from webapp.cli.common import fail, state
+from webapp.cli.common import fail, rationale_filter_option, state
 
 app = typer.Typer(help="Curated sets: the rationales a student trains on, frozen before training.")
 
@@ -65,12 +62,7 @@ def create(
     """Create a set from a rationale filter and/or picked rationale ids, as the Curate page does."""
     if filter_json is None and not pick:
         fail("give --filter-json, --pick or both: a set needs rationales")
-    rationale_filter = None
-    if filter_json is not None:
-        try:
-            rationale_filter = RationaleFilter.from_json(json.loads(filter_json))
-        except (ValueError, TypeError) as error:  # bad JSON, unknown field, wrong value type
-            fail(f"--filter-json: {error}")
+    rationale_filter = rationale_filter_option(filter_json)
     with Session(state(ctx).engine()) as session:
         try:
             curated_set = curation.create_set(
