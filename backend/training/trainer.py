@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backend.student_formats import Dialogue, Example
+from backend.training.compact_head import LOSS_CHUNK
 from backend.training.config import FilterPolicy, TrainConfig
 from backend.training.data import to_dataset
 
@@ -31,6 +32,24 @@ class TrainOutcome:
     device: str
     is_main: bool  # the process that writes the database and the checkpoint (rank 0 under accelerate)
     settings: dict[str, Any]  # what the run used: precision, threads, packed sequences, tokens/s
+
+
+@dataclass(frozen=True)
+class CausalPath:
+    """How the app's CPU trainer batches a causal student and takes its loss (each run's record names it)."""
+
+    packed_rows: bool  # a batch's examples packed into rows with per-example attention, not padded rows
+    loss_chunk: int | None  # LM head + cross-entropy in chunks of this many trained positions; None: at once
+
+    def describe(self) -> str:
+        rows = "packed rows" if self.packed_rows else "padded rows"
+        head = f"head loss in chunks of {self.loss_chunk}" if self.loss_chunk else "head loss at once"
+        return f"{rows}, {head} (trained positions only)"
+
+
+# Both paths train the same model (same batches, same loss: tests/backend/training/test_fast_path.py).
+PADDED_PATH = CausalPath(packed_rows=False, loss_chunk=None)  # the trainer up to issue 22
+FAST_PATH = CausalPath(packed_rows=True, loss_chunk=LOSS_CHUNK)
 
 
 def resolve_base_model(base_model: str) -> str:
@@ -116,13 +135,15 @@ def _causal_trainer(
     examples: Sequence[Example] | Sequence[Dialogue],
     arguments: dict[str, Any],
     callbacks: list[Any],
+    path: CausalPath = FAST_PATH,
 ) -> Any:
+    """TRL's SFTTrainer; on CPUs with the compact head loss and, on `path`, packed rows."""
     import torch
     from transformers import AutoModelForCausalLM
     from trl import SFTConfig, SFTTrainer
 
     from backend.training.compact_head import compact_sft_trainer
-    from backend.training.packing import dialogue_dataset
+    from backend.training.packing import PackedRowsCollator, dialogue_dataset
 
     # fp32 master weights; with bf16 the trainer autocasts the matmuls (pure bf16 AdamW loses updates).
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
@@ -135,15 +156,21 @@ def _causal_trainer(
         else to_dataset(examples)  # type: ignore[arg-type]
     )
     # On CPUs TRL's fused LM head projects every position in fp32 (backend.training.compact_head).
-    trainer_class = compact_sft_trainer() if arguments["use_cpu"] else SFTTrainer
-    return trainer_class(
+    on_cpu = arguments["use_cpu"]
+    trainer_class = compact_sft_trainer() if on_cpu else SFTTrainer
+    packed_rows = on_cpu and path.packed_rows  # TRL's own loss would ignore the per-example attention
+    trainer = trainer_class(
         model=model,
         args=args,
         train_dataset=dataset,
+        data_collator=PackedRowsCollator(tokenizer.pad_token_id) if packed_rows else None,
         processing_class=tokenizer,
         peft_config=_lora_config(config, "CAUSAL_LM") if config.lora else None,
         callbacks=callbacks,
     )
+    if on_cpu:
+        trainer.loss_chunk = path.loss_chunk
+    return trainer
 
 
 def _seq2seq_dataset(examples: Sequence[Example], tokenizer: Any, max_length: int) -> Any:
@@ -199,6 +226,15 @@ def save_student(trainer: Any, config: TrainConfig, model_dir: Path) -> None:
     trainer.processing_class.save_pretrained(model_dir)
 
 
+def describe_path(device: str, seq2seq: bool) -> str:
+    """The training path a run took, for its record."""
+    if seq2seq:
+        return "transformers Seq2SeqTrainer"
+    if device != "cpu":
+        return "TRL SFTTrainer (its own loss)"
+    return f"TRL SFTTrainer, compact head: {FAST_PATH.describe()}"
+
+
 def train_student(
     config: TrainConfig,
     examples: Sequence[Example],
@@ -236,6 +272,7 @@ def train_student(
     settings = {
         "generation_budget": generation_budget(tokenizer, config.kind, examples, dialogues),
         "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
+        "training_path": describe_path(device, seq2seq),
         "threads": torch.get_num_threads(),
         "allocator": in_use(),
         "packed_sequences": len(dialogues) if packed else 0,
