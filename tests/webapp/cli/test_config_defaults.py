@@ -26,37 +26,28 @@ COMMANDS: dict[str, tuple[type[RunConfig], tuple[str, ...]]] = {
     "eval": (EvalConfig, EVAL_OWN_FIELDS),
     "generate": (GenerationConfig, GENERATE_OWN_FIELDS),
 }
-# Page field (elem_id) -> (config, field).
+# Page field (elem_id) -> the config field it shows. The pages' `limit` (10 problems, a quick first try)
+# is the page's own: the configs leave it unset (every problem).
 PAGE_FIELDS: dict[str, tuple[type[RunConfig], str]] = {
-    **{
-        f"train-{elem}": (TrainConfig, name)
-        for elem, name in {
-            "kind": "kind",
-            "base-model": "base_model",
-            "epochs": "epochs",
-            "max-steps": "max_steps",
-            "lr": "learning_rate",
-            "batch": "batch_size",
-            "max-length": "max_length",
-            "lora": "lora",
-            "lora-r": "lora_r",
-            "policy": "filter_policy",
-            "skip-flagged": "skip_flagged_sub_questions",
-            "device": "device",
-        }.items()
-    },
+    "train-kind": (TrainConfig, "kind"),
+    "train-base-model": (TrainConfig, "base_model"),
+    "train-epochs": (TrainConfig, "epochs"),
+    "train-max-steps": (TrainConfig, "max_steps"),
+    "train-lr": (TrainConfig, "learning_rate"),
+    "train-batch": (TrainConfig, "batch_size"),
+    "train-max-length": (TrainConfig, "max_length"),
+    "train-lora": (TrainConfig, "lora"),
+    "train-lora-r": (TrainConfig, "lora_r"),
+    "train-policy": (TrainConfig, "filter_policy"),
+    "train-skip-flagged": (TrainConfig, "skip_flagged_sub_questions"),
+    "train-device": (TrainConfig, "device"),
     "eval-method": (EvalConfig, "method"),
-    **{
-        f"gen-{elem}": (GenerationConfig, name)
-        for elem, name in {
-            "backend": "backend",
-            "model": "model",
-            "mode": "mode",
-            "samples": "samples",
-            "temperature": "temperature",
-            "show-gold": "show_gold",
-        }.items()
-    },
+    "gen-backend": (GenerationConfig, "backend"),
+    "gen-model": (GenerationConfig, "model"),
+    "gen-mode": (GenerationConfig, "mode"),
+    "gen-samples": (GenerationConfig, "samples"),
+    "gen-temperature": (GenerationConfig, "temperature"),
+    "gen-show-gold": (GenerationConfig, "show_gold"),
 }
 
 
