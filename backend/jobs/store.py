@@ -132,11 +132,13 @@ def mark_finished(
 
 
 def reset_for_resume(session: Session, *, job_id: int) -> Job:
-    """Put a failed or cancelled job back in the queue; its handler skips what is already stored."""
+    """Put a failed or cancelled job back, queued; its handler skips what is already stored. It is not in
+    line for a worker (backend.jobs.queue) until spawn_job puts it there; the CLI runs it itself."""
     job = get_job(session, job_id=job_id)
     if job.status in (JobStatus.running, JobStatus.queued):
         raise ValueError(f"job {job_id} is {job.status}; only finished jobs can be resumed")
     job.status, job.cancel_requested, job.error, job.finished_at = JobStatus.queued, False, None, None
+    job.pid, job.hostname = None, None  # out of any line: spawn_job puts it back in
     session.add(job)
     session.commit()
     session.refresh(job)
@@ -192,8 +194,8 @@ def fail_if_orphaned(session: Session, job: Job) -> bool:
         return False
     job.status = JobStatus.failed
     job.finished_at = utcnow()
-    tail = read_log_tail(job.log_path)
-    job.error = "the worker process ended without finishing (server or machine restart?)\n" + tail
+    # One line for viewers: the log file keeps what the worker wrote before it ended.
+    job.error = "the worker process ended without finishing (killed, or a server or machine restart)"
     session.add(job)
     _fail_linked_runs(session, job_id=job.id)
     return True

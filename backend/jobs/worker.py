@@ -11,7 +11,7 @@ import signal
 import sys
 from types import FrameType
 
-from backend.jobs.runner import run_job
+from backend.jobs.runner import run_job, start_waiting
 from backend.masking import mask_secrets
 from db.engine import open_database
 from db.models import JobStatus
@@ -32,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     url = get_settings().resolved_database_url
     print(f"job {args.job_id}: database {mask_secrets(url)}", flush=True)  # the log shows no password
     engine = open_database(url)
-    status = run_job(engine, args.job_id, log_path=args.log)
+    try:
+        status = run_job(engine, args.job_id, log_path=args.log)
+    finally:  # also when terminated: this job's slot is free, the next one in line starts
+        start_waiting(engine, database_url=url)
     print(f"job {args.job_id} ended: {status}", flush=True)
     return 0 if status != JobStatus.failed else 1
 

@@ -136,7 +136,7 @@ def test_sigkill_mid_import_stores_nothing_half_and_the_job_is_marked_failed(eng
         job = store.get_job(session, job_id=job_id)
         assert job.status == JobStatus.failed and job.error is not None
         assert job.error.startswith("the worker process ended without finishing")
-        assert store.read_log_tail(job.log_path).strip() in job.error
+        assert "\n" not in job.error  # one line for viewers: the log file keeps the worker's output
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from backend import activity
-from backend.jobs import store
+from backend import activity, auth
+from backend.jobs import failure, queue, runner, store
 from db.models import Job, JobKind, Role
 from webapp import strings
 from webapp.context import AppContext, user_error
@@ -21,9 +21,11 @@ def progress_text(job: Job) -> str:
     return f"{job.done}/{job.total} ({100 * job.done / job.total:.0f}%)"
 
 
-def job_row(job: Job) -> list[Any]:
+def job_row(job: Job, place: int | None = None) -> list[Any]:
+    """A table row; a job waiting for a free slot (backend.jobs.queue) shows its place in line."""
     created = f"{job.created_at:%Y-%m-%d %H:%M:%S}"
-    return [job.id, str(job.kind), str(job.status), progress_text(job), job.message[:120], created]
+    status = f"{job.status} (#{place} in line)" if place else str(job.status)
+    return [job.id, str(job.kind), status, progress_text(job), job.message[:120], created]
 
 
 def _job_id(value: Any) -> int:
@@ -42,8 +44,11 @@ class JobHandlers:
         with self.app.session() as session:
             jobs = [job for kind in self.kinds for job in store.list_jobs(session, kind=kind, limit=20)]
             store.fail_orphans_among(session, jobs)
+            if any(queue.is_waiting(job) for job in jobs):  # a killed worker started nobody's next job
+                runner.start_waiting(self.app.engine, database_url=self.app.database_url)
+            places = queue.places_in_line(session)
         jobs.sort(key=lambda job: job.id or 0, reverse=True)
-        return pd.DataFrame([job_row(job) for job in jobs[:20]], columns=S.HEADERS)
+        return pd.DataFrame([job_row(job, places.get(job.id or 0)) for job in jobs[:20]], columns=S.HEADERS)
 
     @needs(Role.viewer)
     def table(self) -> dict[str, Any]:
@@ -52,13 +57,15 @@ class JobHandlers:
         return gr.update(value=rows, label=f"{S.TABLE}: {S.TABLE_HINT}" if len(rows) else S.NO_JOBS)
 
     @needs(Role.viewer)
-    def select(self, event: gr.SelectData) -> tuple[int | None, str, Any]:
+    def select(self, event: gr.SelectData, request: gr.Request) -> tuple[int | None, str, Any]:
         """The clicked job: its id (for cancel and resume), its error or log tail, and the log opened."""
         row = event.row_value or []
         job_id = int(row[0]) if row and str(row[0]).isdigit() else None
-        return job_id, self.log(job_id), gr.update(open=job_id is not None)
+        admin = auth.has_role(self.app.current_user(request), Role.admin)
+        return job_id, self.log(job_id, admin=admin), gr.update(open=job_id is not None)
 
-    def log(self, job_id: Any) -> str:
+    def log(self, job_id: Any, *, admin: bool = False) -> str:
+        """An admin reads the error and the log's tail (tracebacks, paths); others one line, paths hidden."""
         if not job_id:
             return ""
         with self.app.session() as session:
@@ -66,7 +73,10 @@ class JobHandlers:
                 job = store.get_job(session, job_id=int(job_id))
             except LookupError as error:
                 raise user_error(str(error)) from error
-        return job.error or store.read_log_tail(job.log_path)
+        tail = store.read_log_tail(job.log_path)
+        if admin:
+            return "\n\n".join(part for part in (job.error, tail) if part)
+        return failure.for_viewers(job.error) if job.error else failure.hide_paths(tail)
 
     @needs(Role.annotator)
     def cancel(self, job_id: Any, request: gr.Request) -> tuple[str, dict[str, Any]]:

@@ -35,7 +35,7 @@ def test_run_job_records_progress_and_success(engine, session, test_handlers):
     assert job.started_at is not None and job.finished_at is not None
 
 
-def test_a_failing_handler_marks_the_job_failed_with_its_traceback(engine, session, test_handlers):
+def test_a_failing_handler_marks_the_job_failed_with_its_error(engine, session, test_handlers):
     job_id = _job(session, JobKind.train)
     assert runner.run_job(engine, job_id) == JobStatus.failed
     session.expire_all()

@@ -145,7 +145,7 @@ def test_clicking_a_job_opens_its_log_and_picks_it(app: AppContext, session: Ses
     handlers = JobHandlers(app, (JobKind.train,))
     row = handlers.rows().values.tolist()[0]
     job_id, text, box = handlers.select(
-        gr.SelectData(None, {"index": [0, 2], "value": row[2], "row_value": row})
+        gr.SelectData(None, {"index": [0, 2], "value": row[2], "row_value": row}), as_user(None)
     )
     assert job_id == job.id and "loss 1.5" in text and box["open"] is True
 
