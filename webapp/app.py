@@ -86,6 +86,7 @@ def launch_options(engine: Engine, settings: Settings) -> dict[str, Any]:
         "theme": gr.themes.Soft(),
         "allowed_paths": [str(settings.resolved_export_root)],  # exported files can be downloaded
         "footer_links": ["api"],
+        "run_history": False,  # no call history kept in browsers, no Hugging Face bucket routes
         # Host and Origin checks, login, sessions and upload refusal, outside all of Gradio's own layers.
         "_app": PerimeterApp(engine, settings),
         "max_file_size": "1kb",  # no page takes a file; the perimeter refuses uploads, this is a second lock

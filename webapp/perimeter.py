@@ -12,11 +12,12 @@ outermost (`PerimeterApp` builds it around Gradio's whole middleware stack), dec
 - /login and /logout (POST only) are answered by `webapp.signin`; each request's session cookie is
   checked there too before Gradio sees it.
 - Uploads are refused (no page takes a file), and the login page shown to anonymous clients carries no
-  description of the app's API.
+  description of the app's API (and shows why a login is refused for a while, login_notice.js).
 """
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,9 @@ UPLOAD_PATHS = frozenset({"/gradio_api/upload", "/gradio_api/process_recording"}
 # The anonymous page's embedded API description (Gradio escapes "<" in the JSON, so it cannot end early).
 API_INFO_SCRIPT = re.compile(rb"<script>window\.gradio_api_info = .*?;</script>", re.DOTALL)
 NO_API_INFO = b'<script>window.gradio_api_info = {"named_endpoints": {}, "unnamed_endpoints": {}};</script>'
+# Shown in its place: the notice for a throttled login (Gradio's form shows nothing for a 429).
+LOGIN_NOTICE = (Path(__file__).resolve().parent / "login_notice.js").read_bytes()
+ANONYMOUS_PAGE_SCRIPTS = NO_API_INFO + b"<script>" + LOGIN_NOTICE + b"</script>"
 
 
 def hostname(host_header: str) -> str | None:
@@ -82,7 +86,8 @@ class Boundary:
                 "address, set SOCRATIC_PUBLIC_ORIGIN (and SOCRATIC_AUTH=1 to serve the network)."
             )
         origin = headers.get("origin")
-        scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", ""), scope.get("scheme", "http"))
+        scheme = str(scope.get("scheme", "http"))
+        scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)  # a websocket's page is http(s)
         if origin is not None and not self.origin_allowed(origin, scheme=scheme, host_header=host_header):
             return f"Requests from pages at {origin!r} are refused: only this app's own pages may call it."
         return None
@@ -118,7 +123,7 @@ class Perimeter:
             await answer(scope, receive, send)
             return
         signed_in = await self.signin.admit(scope)
-        if self.boundary.login and not signed_in and method == "GET" and path == "/":
+        if self.boundary.login and not signed_in and method == "GET":
             await _without_api_info(self.app, scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -132,24 +137,36 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, message: str, *, s
 
 
 async def _without_api_info(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve the (login) page with its embedded API description emptied: anonymous clients get no map."""
-    # Ask for the page uncompressed, so its bytes can be edited here.
+    """An anonymous GET: an HTML page (the login page) is served with its embedded API description
+    emptied, so anonymous clients get no map of the app; anything else passes unchanged."""
+    # Ask for an uncompressed answer, so a page's bytes can be edited here.
     headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
     start: dict[str, Any] = {}
-    body = bytearray()
+    page = bytearray()
+    unchanged = False
 
-    async def collect(message: Message) -> None:
+    async def edit(message: Message) -> None:
+        nonlocal unchanged
         if message["type"] == "http.response.start":
             start.update(message)
-        elif message["type"] == "http.response.body":
-            body.extend(message.get("body", b""))
+            content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
+            unchanged = not content_type.startswith("text/html")
+            if unchanged:
+                await send(message)
+            return
+        if unchanged or message["type"] != "http.response.body":
+            await send(message)
+            return
+        page.extend(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        edited = API_INFO_SCRIPT.sub(lambda _: ANONYMOUS_PAGE_SCRIPTS, bytes(page), count=1)
+        raw = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({"type": "http.response.start", "status": start["status"],
+                    "headers": [*raw, (b"content-length", str(len(edited)).encode())]})  # fmt: skip
+        await send({"type": "http.response.body", "body": edited})
 
-    await app({**scope, "headers": headers}, receive, collect)
-    page = API_INFO_SCRIPT.sub(NO_API_INFO, bytes(body), count=1)
-    response_headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-    response_headers.append((b"content-length", str(len(page)).encode()))
-    await send({**start, "headers": response_headers})
-    await send({"type": "http.response.body", "body": page})
+    await app({**scope, "headers": headers}, receive, edit)
 
 
 def _refuse_all_passwords(username: str, password: str) -> bool:

@@ -114,6 +114,8 @@ class SignIn:
             return JSONResponse({"detail": INCORRECT}, status_code=400)
         self.guard.succeeded(username=username)
         token = self.sessions.open(user, self.clock())
+        for stale in [t for t in self.gradio.tokens if t not in self.sessions]:  # sessions gone idle
+            del self.gradio.tokens[stale]
         self.gradio.tokens[token] = user.username
         response = JSONResponse({"success": True})
         secure = scope.get("scheme") == "https" or self._host(scope) == self.https_host

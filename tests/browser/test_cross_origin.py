@@ -114,3 +114,17 @@ def test_the_log_out_button_ends_the_session(page: Page, auth_studio: Studio) ->
     page.reload()
     expect(page.get_by_label("username")).to_be_visible()
     assert httpx.get(f"{auth_studio.url}/gradio_api/login_check", cookies=cookies).status_code == 401
+
+
+def test_a_throttled_login_says_how_long_to_wait(page: Page, auth_studio: Studio) -> None:
+    page.goto(auth_studio.url)
+    statuses = []
+    for attempt in range(7):  # five free failures, the sixth closes the name, the seventh is refused
+        page.get_by_label("username").fill("nobody-by-this-name")
+        page.get_by_label("password").fill(f"guess-{attempt}")
+        with page.expect_response(lambda answer: answer.url.endswith("/login")) as answer:
+            page.get_by_role("button", name="Login").click()
+        statuses.append(answer.value.status)
+    assert statuses == [400] * 6 + [429]
+    expect(page.locator("#login-throttled")).to_contain_text("Too many failed logins")
+    expect(page.locator("#login-throttled")).to_contain_text("try again in")

@@ -148,6 +148,7 @@ def test_the_anonymous_login_page_carries_no_api_description(team: Served) -> No
     anonymous = httpx.get(team.url + "/")
     assert anonymous.status_code == 200 and "gradio_config" in anonymous.text
     assert "create_set" not in anonymous.text
+    assert "login-throttled" in anonymous.text  # in its place: the notice for a throttled login
     assert "create_set" in _client(team, "alice").get("/").text  # signed in: the page is whole
 
 
