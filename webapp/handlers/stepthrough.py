@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from backend import activity, auth, model_ref, stepthrough
 from backend.auth import PermissionDenied
+from backend.limits import MAX_QUESTION_CHARS, check_length
 from backend.model_worker.client import WorkerClient, WorkerGone, options_from_env
 from backend.model_worker.protocol import ModelLoad
 from backend.paths import PathNotAllowed
@@ -29,6 +30,7 @@ from webapp.context import AppContext, user_error
 from webapp.handlers.stepthrough_view import (
     Live,
     apply_edits,
+    check_state,
     live_html,
     presenter_html,
     revealable,
@@ -49,7 +51,15 @@ def _session(state: dict[str, Any] | None) -> StepSession:
     if not state:
         raise user_error(S.NOT_STARTED)
     try:
-        return StepSession.from_json(state)
+        return check_state(StepSession.from_json(state))
+    except ValueError as error:
+        raise user_error(str(error)) from error
+
+
+def _edited(state: dict[str, Any] | None, table: Any) -> StepSession:
+    """The checked session with the user's table edits (themselves checked: backend.limits)."""
+    try:
+        return apply_edits(_session(state), table)
     except ValueError as error:
         raise user_error(str(error)) from error
 
@@ -151,7 +161,7 @@ class StepThroughHandlers:
                 state = stepthrough.start(
                     session, decomposer=specs[0], solver=specs[1],
                     problem_id=None if (typed or "").strip() else (int(problem_id) if problem_id else None),
-                    question=typed,
+                    question=check_length("the question", typed or "", MAX_QUESTION_CHARS),
                 )  # fmt: skip
                 reference, teacher, gold = stepthrough.companions(session, problem_id=state.problem_id)
         except USER_MISTAKES as error:
@@ -167,7 +177,7 @@ class StepThroughHandlers:
     ) -> Iterator[Update]:
         """The sub-question, then its answer, streamed as the worker generates them."""
         user = self.app.require(request, Role.viewer)
-        state = apply_edits(_session(state_data), table)
+        state = _edited(state_data, table)
         shown = int(revealed or 0)
         try:
             with self.app.session() as session:
@@ -233,7 +243,7 @@ class StepThroughHandlers:
     @needs(Role.annotator)
     def save(self, state_data: dict[str, Any], table: Any, request: gr.Request) -> str:
         user = self.app.require(request, Role.annotator)
-        state = apply_edits(_session(state_data), table)
+        state = _edited(state_data, table)
         with self.app.session() as session:
             try:
                 rationale = stepthrough.save_trace(session, state, author=user)
@@ -243,7 +253,7 @@ class StepThroughHandlers:
 
     def export(self, state_data: dict[str, Any], table: Any, fmt: str) -> dict[str, Any]:
         """A downloadable file (Markdown or HTML) of the trace as it stands, edits included."""
-        state = apply_edits(_session(state_data), table)
+        state = _edited(state_data, table)
         text = stepthrough.trace_html(state) if fmt == "html" else stepthrough.trace_markdown(state)
         folder = Path(tempfile.mkdtemp(prefix="socratic-trace-"))
         path = folder / f"trace.{'html' if fmt == 'html' else 'md'}"

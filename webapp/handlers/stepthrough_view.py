@@ -12,6 +12,14 @@ from typing import Any
 import pandas as pd
 
 from backend import stepthrough
+from backend.limits import (
+    MAX_CALCULATOR_RECORDS,
+    MAX_QUESTION_CHARS,
+    MAX_STEP_CHARS,
+    MAX_STEPS,
+    check_count,
+    check_length,
+)
 from backend.step_checks import step_check
 from backend.stepthrough import StepSession
 from webapp import strings
@@ -38,6 +46,26 @@ def revealable(state: StepSession) -> int:
     return sum(1 + (pair.answer is not None) for pair in state.pairs)
 
 
+def check_state(state: StepSession) -> StepSession:
+    """The browser's copy of a session, bounded before the calculator or a page reads it: the question,
+    each sub-question and answer, the calculator's records (InputRefused, a ValueError, names the part)."""
+    check_length("the question", state.question, MAX_QUESTION_CHARS)
+    check_count("steps in the trace", len(state.pairs), MAX_STEPS)
+    check_count("reference values", len(state.reference_values), MAX_STEPS)
+    for value in state.reference_values:
+        check_length("a reference value", value, MAX_STEP_CHARS)
+    for number, pair in enumerate(state.pairs, start=1):
+        check_length(f"sub-question {number}", pair.sub_question, MAX_STEP_CHARS)
+        check_length(f"answer {number}", pair.answer or "", MAX_STEP_CHARS)
+        check_count(f"calculator records of step {number}", len(pair.calculator), MAX_CALCULATOR_RECORDS)
+        for record in pair.calculator:
+            if not {"expression", "claimed", "computed"} <= record.keys():
+                raise ValueError("the step-through state is not valid; press Start again")
+            for key in ("expression", "claimed", "computed"):
+                check_length(f"a calculator record of step {number}", str(record[key]), MAX_STEP_CHARS)
+    return state
+
+
 def trace_frame(
     state: StepSession, *, reveal_mode: bool, revealed: int, live: Live | None = None
 ) -> pd.DataFrame:
@@ -59,17 +87,21 @@ def trace_frame(
 
 
 def apply_edits(state: StepSession, table: Any) -> StepSession:
-    """Take the user's edits from the table; hidden cells and empty answer cells keep their stored value."""
+    """Take the user's edits from the table; hidden cells and empty answer cells keep their stored value.
+    A table over the limits is an InputRefused (a ValueError)."""
     if table is None:
         return state
     rows = table.values.tolist() if isinstance(table, pd.DataFrame) else list(table)
+    check_count("steps in the trace", len(rows), MAX_STEPS)
     edited: list[tuple[str, str | None]] = []
     for index, row in enumerate(rows):
         stored = state.pairs[index] if index < len(state.pairs) else None
         sub_question = str(row[0] if row[0] is not None else "").removesuffix(CURSOR)
+        check_length(f"sub-question {index + 1}", sub_question, MAX_STEP_CHARS)
         if sub_question == S.HIDDEN_QUESTION:
             sub_question = stored.sub_question if stored else ""
         typed = str(row[1]) if len(row) > 1 and row[1] not in (None, "") else None
+        check_length(f"answer {index + 1}", typed or "", MAX_STEP_CHARS)
         stored_answer = stored.answer if stored else None
         edited.append((sub_question, stored_answer if typed in (None, S.HIDDEN) else typed))
     return stepthrough.edit_pairs(state, edited)

@@ -5,10 +5,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from backend.limits import MAX_QUESTION_CHARS, MAX_STEPS
 from backend.stepthrough import Pair, StepSession
 from db.models import ModelCheckpoint, Rationale, StudentKind, User
 from tests.webapp.conftest import as_user, make_settings
@@ -157,3 +159,36 @@ def test_a_fresh_install_has_a_dataset_and_the_default_teacher_picked(
     assert decomposer["value"] == solver["value"] == "default" and empty["visible"]
     datasets, decomposer, _, _ = handlers.choices("7", None, 99)
     assert decomposer["value"] == "7" and datasets["value"] == 99
+
+
+def test_browser_held_state_and_edits_over_the_limits_are_refused_before_any_check(
+    handlers: StepThroughHandlers, users: dict[str, User]
+) -> None:
+    """Issue 26: a 48 KB "1 + 1 + ..." answer in the state sent to Reveal held the server for 37 s."""
+    model = {"checkpoint_id": 1}
+    hostile = StepSession("q", model, model, pairs=[Pair("Sum?", "1 + " * 12_000 + "1 = 2")]).to_json()
+    with pytest.raises(gr.Error, match="answer 1 is too long: 48,005 characters, at most 4,000"):
+        handlers.reveal(hostile, 0, False, as_user("victor"))
+    state = StepSession("q", model, model, pairs=[Pair("Sum?", "1 + 1 = 2")]).to_json()
+    tampered = [
+        ({**state, "question": "q" * (MAX_QUESTION_CHARS + 1)}, "the question is too long"),
+        ({**state, "pairs": [{"sub_question": "s"}] * (MAX_STEPS + 1)}, "too many steps in the trace"),
+        ({**state, "pairs": [{"sub_question": "s", "calculator": [{"expression": "1"}]}]}, "not valid"),
+        ({**state, "reference_values": ["1"] * 1_000}, "too many reference values"),
+    ]
+    for data, message in tampered:
+        with pytest.raises(gr.Error, match=message):
+            handlers.reveal(data, 0, False, as_user("victor"))
+    table = pd.DataFrame([["Sum?", "9" * 5_000, ""]], columns=S.TRACE_HEADERS)
+    with pytest.raises(gr.Error, match="answer 1 is too long"):
+        handlers.export_markdown(state, table, as_user("victor"))
+    with pytest.raises(gr.Error, match="too many steps"):
+        next(handlers.next_step(state, [["s", "a", ""]] * (MAX_STEPS + 1), False, 0, as_user("victor")))
+
+
+def test_a_typed_question_has_a_length_limit(
+    handlers: StepThroughHandlers, users: dict[str, User], checkpoint: ModelCheckpoint
+) -> None:
+    long_question = "How many? " * 500
+    with pytest.raises(gr.Error, match="the question is too long: 5,000 characters"):
+        handlers.start(None, long_question, str(checkpoint.id), str(checkpoint.id), as_user("victor"))
