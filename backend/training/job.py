@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 from backend.curation import frozen_records, get_set, get_set_by_name
 from backend.jobs import store
 from backend.jobs.context import JobContext
-from backend.student_formats import Example
 from backend.training.config import TrainConfig
 from backend.training.data import ExampleBuild, build_training_examples
 from db.models import CuratedSet, Job, JobKind, JobStatus, ModelCheckpoint, TrainingRun
@@ -42,10 +41,6 @@ def training_build(session: Session, config: TrainConfig) -> ExampleBuild:
         seed=config.seed,
         skip_flagged_sub_questions=config.skip_flagged_sub_questions,
     )
-
-
-def training_examples(session: Session, config: TrainConfig) -> list[Example]:
-    return training_build(session, config).examples
 
 
 def _name_taken(session: Session, name: str) -> bool:
