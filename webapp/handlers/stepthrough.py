@@ -7,9 +7,7 @@ shared by every user, requests served in arrival order). A model is checked (bac
 every step, since the state comes back from the browser; a viewer may use only offered models.
 """
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, TypeAlias
 
 import gradio as gr
@@ -18,6 +16,7 @@ from sqlmodel import Session
 
 from backend import activity, auth, model_ref, stepthrough
 from backend.auth import PermissionDenied
+from backend.download_files import ExportTooLarge, write_download
 from backend.limits import MAX_QUESTION_CHARS, check_length
 from backend.model_worker.client import WorkerClient, WorkerGone, options_from_env
 from backend.model_worker.protocol import ModelLoad
@@ -45,6 +44,7 @@ Update: TypeAlias = tuple[
     dict[str, Any], Frame, str, str, str, str
 ]  # state, trace, final, status, live, presenter
 USER_MISTAKES = (ValueError, LookupError, PathNotAllowed, PermissionDenied)
+EXPORT_FOLDER = ".step-through-downloads"  # under the export root, which Gradio may serve files from
 
 
 def _session(state: dict[str, Any] | None) -> StepSession:
@@ -255,9 +255,11 @@ class StepThroughHandlers:
         """A downloadable file (Markdown or HTML) of the trace as it stands, edits included."""
         state = _edited(state_data, table)
         text = stepthrough.trace_html(state) if fmt == "html" else stepthrough.trace_markdown(state)
-        folder = Path(tempfile.mkdtemp(prefix="socratic-trace-"))
-        path = folder / f"trace.{'html' if fmt == 'html' else 'md'}"
-        path.write_text(text, encoding="utf-8")
+        folder = self.app.settings.resolved_export_root / EXPORT_FOLDER
+        try:  # size-capped, in one folder, deleted soon after (backend.download_files)
+            path = write_download(folder, text, stem="trace", suffix="html" if fmt == "html" else "md")
+        except ExportTooLarge as error:
+            raise user_error(str(error)) from error
         return gr.update(value=str(path), visible=True)
 
     def _recorded(self, user: User, shown: dict[str, Any], what: str) -> dict[str, Any]:
