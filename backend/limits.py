@@ -13,7 +13,7 @@ import re
 MAX_QUESTION_CHARS = 4_000  # a question typed in Step through (and the trace state's copy of it)
 MAX_STEP_CHARS = 4_000  # one step's text or sub-question (Annotate's table, a step-through pair)
 MAX_STEPS = 64  # steps in one rationale or step-through trace
-MAX_ANSWER_CHARS = 500  # a final answer typed in Annotate
+MAX_ANSWER_CHARS = 2_000  # a final answer typed in Annotate
 MAX_COMMENT_CHARS = 4_000  # an annotator's review or edit comment
 MAX_NAME_CHARS = 100  # a curated set's or a teacher run's name
 MAX_DESCRIPTION_CHARS = 2_000  # a curated set's description

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from backend import annotation
 from backend.auth import PermissionDenied
+from backend.limits import MAX_ANSWER_CHARS, MAX_COMMENT_CHARS, check_length
 from backend.student_formats import StepText
 from db.models import Role, User
 from webapp import strings
@@ -66,6 +67,12 @@ def _same_content(view: annotation.RationaleView, steps: list[StepText], final_a
     stored = [(s.sub_question or "", s.text.strip()) for s in view.steps]
     typed = [(s.sub_question or "", s.text.strip()) for s in steps]
     return stored == typed and (view.final_answer or "") == (final_answer or "").strip()
+
+
+def _check_texts(final_answer: str | None, comment: str | None) -> None:
+    """The typed final answer and comment, bounded (InputRefused, a ValueError, names which)."""
+    check_length("the final answer", final_answer or "", MAX_ANSWER_CHARS)
+    check_length("the comment", comment or "", MAX_COMMENT_CHARS)
 
 
 def _opened_at(current: dict[str, Any]) -> float | None:
@@ -153,6 +160,7 @@ class AnnotateHandlers:
         comment: str,
     ) -> annotation.RationaleView:
         steps = parse_steps(table)
+        _check_texts(answer, comment)
         return annotation.save_edit(
             session,
             rationale_id=rationale_id,
@@ -206,6 +214,7 @@ class AnnotateHandlers:
         """Save pending edits (if any), then record the review of what is now stored."""
         rationale_id = rationale_id_of(current)
         steps = parse_steps(form.table)
+        _check_texts(form.final_answer, form.comment)
         view = annotation.get_rationale_view(session, rationale_id=rationale_id)
         version = current["version"]
         labels = _labels(form.labels, len(steps), form.stop_at_error)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from backend.limits import MAX_STEP_CHARS, MAX_STEPS, InputRefused, check_count, check_length
 from backend.student_formats import StepText
 from db.models import Role
 from webapp import strings
@@ -29,11 +30,17 @@ def _rows(table: Any, *, keep_blank: bool = False) -> list[list[str]]:
         return []
     values = table.values.tolist() if isinstance(table, pd.DataFrame) else list(table)
     rows = []
-    for row in values:
-        cells = [_cell(v) for v in list(row)[: len(HEADERS)]]
-        cells += [""] * (len(HEADERS) - len(cells))
-        if keep_blank or any(cells):
-            rows.append(cells)
+    try:  # the table comes from the browser: bounded before anything reads it (backend.limits)
+        check_count("steps", len(values), MAX_STEPS)
+        for number, row in enumerate(values, start=1):
+            cells = [_cell(v) for v in list(row)[: len(HEADERS)]]
+            cells += [""] * (len(HEADERS) - len(cells))
+            for header, cell in zip(HEADERS, cells, strict=True):
+                check_length(f"the {header} of step {number}", cell, MAX_STEP_CHARS)
+            if keep_blank or any(cells):
+                rows.append(cells)
+    except InputRefused as error:
+        raise user_error(str(error)) from error
     return rows
 
 

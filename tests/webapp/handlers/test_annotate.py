@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from backend import annotation
+from backend.limits import MAX_STEPS
 from db.models import Rationale, Review, Revision, User
 from tests.webapp.conftest import as_user
 from webapp.context import AppContext
@@ -296,3 +297,34 @@ def test_annotation_api_helpers_stay_in_sync(
         "version": view.version,
     }
     assert abs(screen.current["opened_at"] - time.time()) < 60
+
+
+def test_step_text_answers_and_comments_over_the_limits_are_refused_and_nothing_is_stored(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    """Issue 26: an annotator could save a 12 KB step (then every viewer's compare took 8 s)."""
+    handlers = AnnotateHandlers(app)
+    screen = handlers.open(rationales[0].id)
+    steps, user = screen.steps, as_user(None)
+    long_step = _edited(screen, 0, "text", "x " * 6_000)
+    long_question = _edited(screen, 1, "sub_question", "why? " * 1_000)
+    too_many = pd.DataFrame([["q", "a"]] * (MAX_STEPS + 1), columns=["sub_question", "text"])
+    saves = [
+        ((long_step, "10", ""), "the text of step 1 is too long: 11,999 characters, at most 4,000"),
+        ((long_question, "10", ""), "the sub_question of step 2 is too long"),
+        ((too_many, "10", ""), "too many steps: 65"),
+        ((steps, "1" * 3_000, ""), "the final answer is too long"),
+        ((steps, "9", "c" * 5_000), "the comment is too long"),
+    ]
+    for (table, answer, comment), message in saves:
+        with pytest.raises(gr.Error, match=message):
+            handlers.save(screen.current, table, answer, comment, user)
+    review = (_labels([]), [], "\x00", False, "unreviewed", False)  # labels, tags, comment, options
+    with pytest.raises(gr.Error, match="the comment may not contain the NUL"):
+        handlers.reject({}, screen.current, steps, "10", *review, user)
+    with pytest.raises(gr.Error, match="the text of step 1 is too long"):
+        handlers.accept(
+            {}, screen.current, long_step, "10", _labels([]), [], "", False, "unreviewed", False, user
+        )
+    assert len(_revisions(session, rationales[0].id or 0)) == 1
+    assert session.exec(select(Review)).all() == []
