@@ -75,13 +75,13 @@ class Boundary:
         sent_from = plain_origin(parts.scheme, parts.netloc)
         return sent_from in (self.public_origin, plain_origin(scheme, host_header))
 
-    def refusal(self, scope: Scope) -> str | None:
-        """Why this request may not pass (None: it may)."""
+    def refusal(self, scope: Scope) -> tuple[int, str] | None:
+        """The status and reason that stop this request (None: it may pass)."""
         headers = Headers(scope=scope)
         host_header = headers.get("host", "")
         if not self.host_allowed(hostname(host_header)):
             where = "loopback addresses (login is off)" if not self.login else "its public origin's host"
-            return (
+            return 400, (
                 f"This server answers only at {where}, not at {host_header!r}. If this is the app's "
                 "address, set SOCRATIC_PUBLIC_ORIGIN (and SOCRATIC_AUTH=1 to serve the network)."
             )
@@ -89,7 +89,7 @@ class Boundary:
         scheme = str(scope.get("scheme", "http"))
         scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)  # a websocket's page is http(s)
         if origin is not None and not self.origin_allowed(origin, scheme=scheme, host_header=host_header):
-            return f"Requests from pages at {origin!r} are refused: only this app's own pages may call it."
+            return 403, f"Requests from pages at {origin!r} are refused: only the app's pages may call it."
         return None
 
 
@@ -107,9 +107,10 @@ class Perimeter:
             return
         refusal = self.boundary.refusal(scope)
         if refusal is not None:
-            await _refuse(scope, receive, send, refusal, status=400 if "answers only" in refusal else 403)
+            await _refuse(scope, receive, send, *refusal)
             return
         if scope["type"] == "websocket":
+            await self.signin.admit(scope)  # Gradio reads the same cookie there
             await self.app(scope, receive, send)
             return
         path, method = scope["path"], scope["method"]
@@ -129,7 +130,7 @@ class Perimeter:
         await self.app(scope, receive, send)
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, message: str, *, status: int) -> None:
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
         return

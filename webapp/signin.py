@@ -17,6 +17,7 @@ import anyio
 from gradio.routes import App
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -83,7 +84,7 @@ class SignIn:
         return f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"
 
     def _tokens(self, scope: Scope) -> set[str]:
-        cookies = cookie_parser(Request(scope).headers.get("cookie", ""))
+        cookies = cookie_parser(Headers(scope=scope).get("cookie", ""))
         return {cookies[name] for name in self._cookie_names() if cookies.get(name)}
 
     def _end(self, token: str) -> None:
@@ -104,14 +105,16 @@ class SignIn:
         address = scope["client"][0] if scope.get("client") else "unknown"
         if self._checks is None:
             self._checks = anyio.CapacityLimiter(PASSWORD_CHECKS_AT_ONCE)
-        async with self._checks:  # the wait is read again here: attempts queued meanwhile may have failed
+        # The wait is read inside the slot, and a failure counted before leaving it, so attempts queued
+        # behind a failing one see its back-off instead of all reaching argon2.
+        async with self._checks:
             wait = self.guard.wait(username=username, address=address, now=self.clock())
             if wait > 0:
                 return _too_many(wait)
             user = await anyio.to_thread.run_sync(self._check_password, username, password)
-        if user is None:
-            self.guard.failed(username=username, address=address, now=self.clock())
-            return JSONResponse({"detail": INCORRECT}, status_code=400)
+            if user is None:
+                self.guard.failed(username=username, address=address, now=self.clock())
+                return JSONResponse({"detail": INCORRECT}, status_code=400)
         self.guard.succeeded(username=username)
         token = self.sessions.open(user, self.clock())
         for stale in [t for t in self.gradio.tokens if t not in self.sessions]:  # sessions gone idle
@@ -132,7 +135,7 @@ class SignIn:
 
     @staticmethod
     def _host(scope: Scope) -> str | None:
-        return urlsplit(f"//{Request(scope).headers.get('host', '')}").hostname
+        return urlsplit(f"//{Headers(scope=scope).get('host', '')}").hostname
 
     async def logout(self, scope: Scope, receive: Receive, send: Send) -> None:
         for token in self._tokens(scope):

@@ -22,6 +22,7 @@ from db.settings import Settings
 from tests.webapp.conftest import make_settings
 from tests.webapp.seed import PASSWORD, make_users
 from webapp.app import build_app, launch_options
+from webapp.perimeter import Boundary, hostname
 
 EVIL = "https://evil.example"
 
@@ -84,6 +85,25 @@ def _client(served: Served, username: str) -> httpx.Client:
 
 def _signed_in(client: httpx.Client) -> bool:
     return client.get("/gradio_api/login_check").status_code == 200
+
+
+def test_the_boundary_decides_by_host_name_and_exact_origin(tmp_path: Path) -> None:
+    local = Boundary(make_settings(tmp_path, auth=False))
+    assert all(local.host_allowed(hostname(h)) for h in ("localhost:7860", "127.0.0.1", "[::1]:7860"))
+    assert not any(local.host_allowed(hostname(h)) for h in ("10.0.0.5:7860", "evil.example", "", "a:b:c"))
+    own = {"scheme": "http", "host_header": "localhost:7860"}
+    assert local.origin_allowed("http://LOCALHOST:7860", **own)
+    assert not local.origin_allowed("http://localhost:7861", **own)  # another port is another origin
+    assert not local.origin_allowed("https://localhost:7860", **own)
+    assert not local.origin_allowed("null", **own)
+    public = Boundary(
+        make_settings(tmp_path, auth=True).model_copy(update={"public_origin": "https://studio.example.org"})
+    )
+    assert public.host_allowed("studio.example.org") and not public.host_allowed("other.example.org")
+    behind_proxy = {"scheme": "http", "host_header": "127.0.0.1:7860"}
+    assert public.origin_allowed("https://studio.example.org:443", **behind_proxy)
+    assert not public.origin_allowed("https://studio.example.org.evil.example", **behind_proxy)
+    assert Boundary(make_settings(tmp_path, auth=True)).host_allowed("studio.lan")  # no public origin set
 
 
 def test_a_preflight_or_call_from_another_origin_is_refused(team: Served, local: Served) -> None:
