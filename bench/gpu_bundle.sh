@@ -2,13 +2,20 @@
 # Build what the `gpu` ladder preset carries to the lent GPU machine (device tool: Python 3.12 with
 # torch, transformers, accelerate, peft, pyarrow; 64 MiB carried per call). Writes two ignored folders:
 #   .gpu-carry/a  the wheels the device lacks (cp312) and half of SmolLM2's GGUF
-#   .gpu-carry/b  the other half of the GGUF (93 MB in all: it cannot travel in one call), GSM8K, SVAMP
-# The sequence of device calls is in docs/lab-notes/gpu-preset.md. Run from anywhere:
-#   bench/gpu_bundle.sh
+#   .gpu-carry/b  the other half of the GGUF (93 MB in all: it cannot travel in one call), and under
+#                 datasets/ GSM8K and SVAMP in the layout the ladder reads (bench/ladder_bundle.py)
+# The sequence of device calls is in bench/gpu_run.sh. Run from anywhere:
+#   bench/gpu_bundle.sh                   the whole bundle
+#   bench/gpu_bundle.sh --datasets DEST   only the datasets, into DEST (what the CPU rehearsal reads)
+# SOCRATIC_DATASETS names another source of the datasets than ../shared/datasets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source_datasets="${SOCRATIC_DATASETS:-../shared/datasets}"
+if [ "${1:-}" = "--datasets" ]; then
+  exec .venv/bin/python bench/ladder_bundle.py gpu "$source_datasets" "$2"
+fi
 out=.gpu-carry
-rm -rf "$out" && mkdir -p "$out/a/wheels" "$out/b/datasets"
+rm -rf "$out" && mkdir -p "$out/a/wheels" "$out/b"
 # Pinned to what this project's venv runs; --no-deps: each dependency the device image lacks is listed
 # here (it has scipy, fsspec, xxhash, httpx, typer, pandas, pyarrow: ../.library/device/KINDS.md).
 wheels=(
@@ -22,8 +29,7 @@ wheels=(
   --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_24_x86_64 \
   --platform manylinux_2_26_x86_64 --platform manylinux_2_28_x86_64 \
   --implementation cp -d "$out/a/wheels" "${wheels[@]}"
-cp ../shared/datasets/gsm8k/train.jsonl ../shared/datasets/gsm8k/test.jsonl "$out/b/datasets/"
-cp ../shared/datasets/svamp/SVAMP.json "$out/b/datasets/"
+.venv/bin/python bench/ladder_bundle.py gpu "$source_datasets" "$out/b/datasets"
 gguf="$(.venv/bin/python -c 'from backend.teacher.default_model import gguf_location as g; d, n = g(); print(d / n)')"
 split -n 2 -d "$gguf" "$out/part"
 mv "$out/part00" "$out/a/smollm2.gguf.part00" && mv "$out/part01" "$out/b/smollm2.gguf.part01"

@@ -1,239 +1,199 @@
 """The distillation ladder: students trained from one base (SmolLM2-135M-Instruct) on the same training
-problems, scored on held-out problems with 95% Wilson intervals and exact McNemar tests.
+problems, scored on held-out sets with 95% Wilson intervals and exact McNemar tests.
 
-Training problems: reasoning-gym gsm_symbolic at the training seed, curated to the templates whose every
-reference step states its arithmetic (`a op b = c`); never a GSM8K test row. Sub-questions for their steps
-are written by this app's teacher in `rationalize` mode and checked with backend.subquestion_checks.
-Evaluation sets: gsm_symbolic at a seed never used for training (questions also seen in training
-removed), and a fixed random subset of GSM8K test (all of it in the gpu preset, plus SVAMP).
-Arms: floor (untrained base, few-shot CoT), answer_only, cot, socratic (decomposer + solver trained on the
-rationales whose sub-questions all pass the checks), socratic_masked (all rationales, flagged sub-questions
-left out of the loss), socratic_unfiltered, unified(_masked) (one model asks and answers) and
-divide_conquer (a decompose-only student, the untrained base with the floor's shots as solver); each preset
-names its arms.
+Presets (bench/ladder_presets.py): `cpu` trains on reasoning-gym gsm_symbolic, `gsm8k-cpu` and `gpu` on
+GSM8K train's gold solutions. Held-out sets (bench/ladder_data.py): seen and unseen gsm_symbolic templates,
+GSM8K test and its contamination-clean subset, SVAMP; a development split only with --dev. Arms: the
+floor (untrained base, chat template, worked shots), answer_only, cot, the Socratic pair and its variants;
+each arm's rows say what trained it. Trained arms run with the calculator on and off; headline arms once
+per seed. Stages (bench/ladder_stages.py) cut a preset into device calls.
 
 Run from the project root (a fresh database under --work; the prepared SmolLM2 folder is reused):
-    nohup .venv/bin/python bench/ladder.py --preset cpu --work /tmp/ladder > /tmp/ladder.log 2>&1 &
-    .venv/bin/python bench/ladder.py --dry-run --work /tmp/ladder-dry   # the same code path, tiny sizes
-Writes WORK/results.json after every evaluation and prints the Markdown table (bench/ladder_report.py).
+    nohup .venv/bin/python bench/ladder.py --preset gsm8k-cpu --work /tmp/ladder > /tmp/ladder.log 2>&1 &
+    .venv/bin/python bench/ladder.py --preset gpu --stage list --work /tmp/ladder-gpu     # the stages
+    .venv/bin/python bench/ladder.py --preset gsm8k-cpu --dry-run --base-model DIR --work /tmp/dry
+The dry run shrinks the preset, and reads the datasets from a bundle laid out under WORK/datasets as
+bench/gpu_bundle.sh lays out the carried one. WORK/results.json is written after every evaluation.
 """
 
+import argparse
+import gzip
+import json
 import os
-import random
-import re
+import shutil
+import sqlite3
+import subprocess
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# The shared datasets beside the project; on the GPU machine the carried copies (bench/gpu_bundle.sh).
-DATASETS = Path(os.environ.get("SOCRATIC_DATASETS", ROOT.parent / "shared" / "datasets"))
-TRAIN_DATASET = "ladder-train"
-TRAIN_SEED, EVAL_SEED = 1, 1000  # reasoning-gym seeds: disjoint generators; duplicates removed by text
+
+from bench.ladder_bundle import bundle_datasets  # noqa: E402
+from bench.ladder_presets import PRESETS, STUDENTS, Preset, datasets_root, log, tiny  # noqa: E402
+from bench.ladder_report import table  # noqa: E402
+from bench.ladder_run import result_key, run_stage, save, without_students  # noqa: E402
+from bench.ladder_stages import Stage, describe, plan  # noqa: E402
 
 
-@dataclass(frozen=True)
-class Preset:
-    n_train: int  # training problems (every arm)
-    pool: int  # gsm_symbolic items generated at the training seed, curated down to n_train
-    n_eval_symbolic: int
-    n_eval_gsm8k: int  # 0 = all 1,319; -1 = no GSM8K test evaluation
-    n_svamp: int  # 0 = no SVAMP evaluation
-    epochs: float
-    learning_rate: float
-    batch_size: int
-    few_shot: int  # shots for the floor
-    teacher_backend: str
-    arms: tuple[str, ...]
-    device: str = "auto"
-    train_source: str = "gsm_symbolic"
-    # Sequences decoded together in an evaluation: on a CPU decoding is memory-bound, so 64 at once cost
-    # little more per step than 16 (the first cpu run, at 16, took 13 min per 64 floor problems).
-    eval_batch: int = 64  # or "gsm8k": GSM8K train.jsonl rows [0, pool), every one kept
+def overridden(preset: Preset, *, epochs: float | None, arms: str | None, seeds: str | None = None) -> Preset:
+    """The preset with the command line's epochs, arms and seeds (recorded in results.json's config)."""
+    if epochs is not None:
+        if not 0 < epochs <= 20:
+            raise ValueError(f"--epochs must be above 0 and at most 20, not {epochs}")
+        preset = replace(preset, epochs=epochs)
+    if arms is not None:
+        known = (*STUDENTS, "floor")
+        chosen = tuple(arm.strip() for arm in arms.split(",") if arm.strip())
+        unknown = [arm for arm in chosen if arm not in known]
+        if unknown or not chosen:
+            raise ValueError(
+                f"--arms takes arms among {', '.join(known)}; not {', '.join(unknown) or 'nothing'}"
+            )
+        preset = replace(preset, arms=chosen)
+    if seeds is not None:
+        parts = [part.strip() for part in seeds.split(",") if part.strip()]
+        if not parts or not all(part.isdigit() and int(part) < 10_000 for part in parts):
+            raise ValueError(f"--seeds takes comma-separated seeds from 0 to 9999, not {seeds!r}")
+        preset = replace(preset, seeds=tuple(dict.fromkeys(int(part) for part in parts)))
+    return preset
 
 
-# The gpu preset's arms: the pair and the single model with flagged sub-questions masked (the curation that
-# did best on CPU, `cpu-socratic` runs 4-6), the unfiltered pair beside them, and Divide-or-Conquer.
-GPU_ARMS = (
-    *("floor", "answer_only", "cot", "socratic_masked"),
-    *("socratic_unfiltered", "unified_masked", "divide_conquer"),
-)
-CPU = Preset(
-    600, 900, 150, 150, 0, 3, 2e-4, 8, 1, "transformers", ("answer_only", "cot", "socratic_masked", "floor")
-)
-PRESETS = {
-    # The gpu preset's path (GSM8K train, SVAMP) plus the held-out gsm_symbolic set, at a tiny size.
-    "dry-run": Preset(8, 8, 4, 4, 4, 1, 1e-4, 4, 1, "transformers", GPU_ARMS, "auto", "gsm8k"),
-    # 600 problems x 3 epochs (the first run, 240 problems x 1 epoch: 30 optimizer steps, learned nothing).
-    # Run 8 trained run 7's arms a third epoch on the same data: CoT 46.7% -> 61.3% held out. About 1.3M
-    # training tokens over the four students, about 30 minutes at the 590-770 tokens/s of run 9 (2 AMX
-    # cores, tcmalloc); 61 minutes in all. The Socratic pair is the step-curated one (`cpu-socratic`
-    # runs 4-6: all 600 rationales, flagged sub-questions left out of the loss).
-    "cpu": CPU,
-    # The other arms at the same size: the unfiltered pair (every sub-question learned, the same solver)
-    # measures the curation, the single model asks and answers, Divide-or-Conquer plans for the untrained
-    # base. Run 7 ran the unfiltered pair and Divide-or-Conquer at 2 epochs beside the base arms.
-    "cpu-extra": replace(
-        CPU, arms=("socratic_masked", "socratic_unfiltered", "unified_masked", "divide_conquer", "floor")
-    ),
-    # Step-level curation of the Socratic pair, paired with CoT and the floor on held-out gsm_symbolic (run 2
-    # trained the pair on the 406 rationales with every sub-question clean: shorter problems, since a
-    # rationale's chance of a flag grows with its steps). Here the pair trains on all 600 and only the
-    # flagged sub-questions are left out of the decomposer's loss; socratic_unfiltered (all 600, every
-    # sub-question learned, the same solver) separates keeping the rationales from masking the flags;
-    # unified_masked is one model trained on both the pair's targets, flags masked the same way.
-    "cpu-socratic": Preset(
-        600,
-        900,
-        150,
-        -1,
-        0,
-        2,
-        2e-4,
-        8,
-        1,
-        "transformers",
-        ("cot", "socratic_masked", "socratic_unfiltered", "unified_masked", "floor"),
-    ),
-    "gpu": Preset(7473, 7473, 1000, 0, 1000, 2, 1e-4, 32, 4, "transformers", GPU_ARMS, "cuda", "gsm8k"),
-}
+def pick_stages(stages: list[Stage], wanted: str, payload: dict[str, Any]) -> list[Stage]:
+    """`all`, `next` (the first stage not finished) or one stage by name."""
+    done = {result_key(row) for row in payload["results"]}
+
+    def finished(stage: Stage) -> bool:
+        if stage.arm is None:
+            return "splits" in payload
+        if {set_name for _, set_name in STUDENTS.get(stage.arm, [])} - set(payload["sets"]):
+            return True  # its set is empty: the arm cannot train (run_stage logs why)
+        return all(e.key() in done or not payload["splits"].get(e.dataset) for e in stage.evaluations)
+
+    if wanted == "all":
+        return stages
+    if wanted == "next":
+        return [stage for stage in stages if not finished(stage)][:1]
+    named = [stage for stage in stages if stage.name == wanted]
+    if not named:
+        raise ValueError(f"no stage {wanted!r}; `--stage list` names them")
+    if named[0].arm is not None and "splits" not in payload:
+        raise ValueError("run the data stage first (`--stage data` or `--stage next`)")
+    return named
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+def snapshot(work: Path, dest: Path) -> None:
+    """results.json and the database, gzipped, for the next device call: traces are dropped from the copy
+    (their outputs are in results.json) so the state fits what a call carries."""
+    dest.mkdir(parents=True, exist_ok=True)
+    copy = work / "snapshot.db"
+    copy.unlink(missing_ok=True)
+    with sqlite3.connect(work / "ladder.db") as source:
+        source.execute("VACUUM INTO ?", (str(copy),))
+    with sqlite3.connect(copy) as lean:
+        lean.execute("DELETE FROM evaltrace")
+    with sqlite3.connect(copy) as lean:
+        lean.execute("VACUUM")
+    for path, name in ((copy, "ladder.db.gz"), (work / "results.json", "results.json.gz")):
+        with path.open("rb") as raw, gzip.open(dest / name, "wb") as packed:
+            shutil.copyfileobj(raw, packed)
+    copy.unlink()
 
 
-def question_key(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
+def restore(work: Path, source: Path) -> None:
+    """A snapshot's database and results into a fresh work folder (nothing there is overwritten)."""
+    for name in ("ladder.db", "results.json"):
+        if (source / f"{name}.gz").exists() and not (work / name).exists():
+            with gzip.open(source / f"{name}.gz", "rb") as packed, (work / name).open("wb") as raw:
+                shutil.copyfileobj(packed, raw)
 
 
-def curated_for_training(problem: Any) -> bool:
-    """Templates whose every reference step states its arithmetic: a step is one calculation."""
-    steps = problem.gold_steps or []
-    return 2 <= len(steps) <= 8 and all("=" in (step.get("text") or "") for step in steps)
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="The distillation ladder (see bench/ladder.py).")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    p.add_argument("--dry-run", action="store_true", help="the preset at a tiny size, datasets from a bundle")
+    p.add_argument("--base-model", help="students' base, floor and teacher: a model folder (tiny for tests)")
+    p.add_argument("--work", type=Path, required=True, help="folder for the database, runs and results")
+    p.add_argument("--resume", action="store_true", help="keep WORK's students and finished evaluations")
+    p.add_argument("--retrain", action="store_true", help="with --resume: train and evaluate again, "
+                   "keeping WORK's data, teacher and floor")  # fmt: skip
+    p.add_argument("--epochs", type=float, help="train this many epochs instead of the preset's")
+    p.add_argument("--arms", help="comma-separated arms to run instead of the preset's")
+    p.add_argument("--seeds", help="comma-separated training seeds of the headline arms (e.g. 0,1)")
+    p.add_argument("--stage", default="all", help="all, next, list, or a stage's name (resumes WORK)")
+    p.add_argument("--dev", action="store_true", help="evaluate the development split only")
+    p.add_argument("--restore", type=Path, help="start from a snapshot's database and results")
+    p.add_argument("--snapshot", type=Path, help="after the stage, write a snapshot here for the next call")
+    return p
 
 
-def import_data(session: Any, preset: Preset) -> dict[str, list[int]]:
-    """Problem ids of the training problems and of each evaluation set (disjoint by question text)."""
-    from sqlmodel import col, select
-
-    from backend.importers.gsm8k import import_gsm8k
-    from backend.importers.reasoning_gym import import_reasoning_gym
-    from db.models import Problem
-
-    def ids_of(dataset_id: int) -> list[Problem]:
-        query = select(Problem).where(Problem.dataset_id == dataset_id).order_by(col(Problem.id))
-        return list(session.exec(query).all())
-
-    if preset.train_source == "gsm8k":  # all of GSM8K train, as the papers train
-        pool = import_gsm8k(
-            session, DATASETS / "gsm8k" / "train.jsonl", name=TRAIN_DATASET, show_progress=False
-        )
-        train = ids_of(pool.dataset_id)[: preset.n_train]
-    else:
-        pool = import_reasoning_gym(
-            session, "gsm_symbolic", size=preset.pool, seed=TRAIN_SEED, split="train",
-            name=TRAIN_DATASET, show_progress=False,
-        )  # fmt: skip
-        train = [p for p in ids_of(pool.dataset_id) if curated_for_training(p)][: preset.n_train]
-    seen = {question_key(p.question) for p in ids_of(pool.dataset_id)}
-    heldout: list[Any] = []
-    if preset.n_eval_symbolic:
-        held = import_reasoning_gym(
-            session, "gsm_symbolic", size=preset.n_eval_symbolic * 2, seed=EVAL_SEED, split="test",
-            name="gsm_symbolic-heldout", show_progress=False,
-        )  # fmt: skip
-        heldout = [p for p in ids_of(held.dataset_id) if question_key(p.question) not in seen]
-    gsm = import_gsm8k(
-        session, DATASETS / "gsm8k" / "test.jsonl", split="test", name="gsm8k-test", show_progress=False
-    )
-    gsm_ids = [p.id for p in ids_of(gsm.dataset_id)]
-    if preset.n_eval_gsm8k > 0:
-        gsm_ids = sorted(random.Random(0).sample(gsm_ids, preset.n_eval_gsm8k))
-    splits = {"train": [p.id for p in train]}
-    if preset.n_eval_gsm8k >= 0:
-        splits["gsm8k_test"] = gsm_ids
-    if heldout:
-        splits["gsm_symbolic"] = [p.id for p in heldout[: preset.n_eval_symbolic]]
-    if preset.n_svamp:
-        from backend.importers.svamp import import_svamp
-
-        svamp = import_svamp(session, DATASETS / "svamp" / "SVAMP.json", name="svamp", show_progress=False)
-        splits["svamp"] = [p.id for p in ids_of(svamp.dataset_id)][: preset.n_svamp]
-    dropped = preset.n_eval_symbolic * 2 - len(heldout)
-    log(f"data: {len(train)} training problems, held-out gsm_symbolic {len(splits.get('gsm_symbolic', []))} "
-        f"({dropped} generated questions also in training removed), gsm8k test {len(gsm_ids)}")  # fmt: skip
-    return splits
+def load_payload(work: Path, name: str, preset: Preset, *, resume: bool, retrain: bool) -> dict[str, Any]:
+    payload: dict[str, Any] = {"preset": name, "config": asdict(preset), "results": []}
+    previous = work / "results.json"
+    if resume and previous.exists():
+        payload = json.loads(previous.read_text()) | {"config": asdict(preset)}
+        if retrain:
+            payload = without_students(payload)
+        kept = f"{len(payload.get('students', {}))} students, {len(payload['results'])} evaluations"
+        log(f"resuming: {kept} kept")
+    return payload
 
 
-def frozen_set(session: Any, name: str, rationale_ids: list[int]) -> int:
-    from backend.curation import create_set, freeze
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.retrain and not args.resume:
+        parser().error("--retrain reuses a finished run's data: give --resume too")
+    try:
+        preset = overridden(PRESETS[args.preset], epochs=args.epochs, arms=args.arms, seeds=args.seeds)
+    except ValueError as error:
+        parser().error(str(error))
+    if args.dry_run:
+        preset = tiny(preset, args.base_model)
+    elif args.base_model:
+        preset = replace(preset, base_model=args.base_model)
+    stages = plan(preset, dev=args.dev)
+    work: Path = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    if args.restore:
+        restore(work, args.restore)
+    resume = args.resume or args.stage != "all"
+    if args.stage == "list":
+        previous = load_payload(work, args.preset, preset, resume=True, retrain=False)
+        print(describe(stages, {result_key(row) for row in previous["results"]}))
+        return 0
+    if args.dry_run:  # read the datasets as laid out for the device, never ../shared itself
+        bundle_datasets(preset, datasets_root(), work / "datasets")
+        os.environ["SOCRATIC_DATASETS"] = str(work / "datasets")
+    if not resume:
+        (work / "ladder.db").unlink(missing_ok=True)
+    os.environ["SOCRATIC_RUNS_DIR"] = str(work / "runs")  # the model cache stays where SmolLM2 is prepared
+    from db.engine import open_database
+    from db.settings import get_settings
 
-    curated = create_set(session, name=name, picks=rationale_ids)
-    assert curated.id is not None
-    freeze(session, set_id=curated.id)
-    return curated.id
-
-
-def reference_rationales(session: Any, problem_ids: list[int]) -> list[int]:
-    from sqlmodel import col, select
-
-    from db.models import Rationale, RationaleSource
-
-    query = select(Rationale.id).where(
-        col(Rationale.problem_id).in_(problem_ids), Rationale.source == RationaleSource.reference
-    )
-    return list(session.exec(query.order_by(col(Rationale.id))).all())
-
-
-def teacher_sub_questions(engine: Any, preset: Preset, train_ids: list[int]) -> dict[str, Any]:
-    """The app's teacher writes a sub-question for every reference step (rationalize); checked after."""
-    from sqlmodel import Session, col, select
-
-    from backend.filters import ProblemFilter
-    from backend.jobs.runner import run_job
-    from backend.rationales import steps_from_content
-    from backend.subquestion_checks import issue_counts, rationale_issues
-    from backend.teacher.job import GenerationConfig, start_generation
-    from db.models import Problem, Rationale, Revision, TeacherRun
-
-    started = time.monotonic()
-    with Session(engine) as session:
-        config = GenerationConfig(
-            backend=preset.teacher_backend, mode="rationalize", dataset=TRAIN_DATASET,
-            problem_filter=ProblemFilter(ids=train_ids), name="ladder-rationalize",
-        )  # fmt: skip
-        job = start_generation(session, config=config)
-    assert job.id is not None
-    if run_job(engine, job.id) != "succeeded":
-        raise RuntimeError(f"the rationalize run failed; see `socratic-studio jobs show {job.id}`")
-    with Session(engine) as session:
-        rows = session.exec(
-            select(Rationale, Problem.question, Revision.content)
-            .join(Problem, col(Problem.id) == Rationale.problem_id)
-            .join(Revision, (col(Revision.rationale_id) == Rationale.id) & (col(Revision.number) == 1))
-            .join(TeacherRun, col(TeacherRun.id) == Rationale.run_id)
-            .where(TeacherRun.name == "ladder-rationalize")
-            .order_by(col(Rationale.id))
-        ).all()
-    rationales = [(r.id, q, steps_from_content(content)) for r, q, content in rows if r.num_steps]
-    clean = [rid for rid, q, steps in rationales if not any(rationale_issues(q, steps))]
-    counts = issue_counts([(q, steps) for _, q, steps in rationales])
-    log(
-        f"teacher: {len(rationales)} rationalized, {len(clean)} with every sub-question clean; {dict(counts)}"
-    )
-    return {
-        "all": [rid for rid, _, _ in rationales],
-        "clean": clean,
-        "issue_counts": dict(counts),
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    get_settings.cache_clear()
+    engine = open_database(f"sqlite:///{work / 'ladder.db'}")
+    payload = load_payload(work, args.preset, preset, resume=resume, retrain=args.retrain)
+    try:
+        chosen = pick_stages(stages, args.stage, payload)
+    except ValueError as error:
+        parser().error(str(error))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    payload["commit"] = head.stdout.strip()
+    log(f"preset {args.preset}{' (dry run)' if args.dry_run else ''}: stages {[s.name for s in chosen]}")
+    for stage in chosen:
+        started = time.monotonic()
+        run_stage(engine, work, preset, payload, stage)
+        payload.setdefault("stage_seconds", {})[stage.name] = round(time.monotonic() - started)
+        save(work, payload)
+        log(f"stage {stage.name} done in {payload['stage_seconds'][stage.name]} s")
+    if args.snapshot:
+        snapshot(work, args.snapshot)
+    print(table(payload))
+    return 0
 
 
 if __name__ == "__main__":
-    from bench.ladder_run import main
-
     sys.exit(main())

@@ -20,23 +20,27 @@ def _paired(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[bool], list[bool
     return [a["per_problem"][p] for p in shared], [b["per_problem"][p] for p in shared]
 
 
+def row_key(row: dict[str, Any]) -> tuple[str, str, bool, int]:
+    """An evaluation's identity: arm, set, calculator on or off, training seed (older runs: on, 0)."""
+    return (row["arm"], row["dataset"], row.get("calculator", True), row.get("seed", 0))
+
+
 def compare(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every arm against cot and against floor, per evaluation set (what exists so far)."""
+    """Every arm against cot and against floor on the same set, calculator setting and seed (the floor:
+    calculator on, its only setting)."""
     from backend.evaluation.stats import mcnemar_exact, wilson_interval
 
-    by_key = {(r["arm"], r["dataset"]): r for r in results}
+    by_key = {row_key(r): r for r in results}
     rows = []
     for result in results:
         interval = wilson_interval(result["n_correct"], result["n_problems"])
-        row = {
-            "arm": result["arm"],
-            "dataset": result["dataset"],
-            "ci_low": interval.low,
-            "ci_high": interval.high,
-        }
-        for reference in ("cot", "floor"):
-            other = by_key.get((reference, result["dataset"]))
-            if other is not None and reference != result["arm"]:
+        arm, dataset, calculator, seed = row_key(result)
+        row = {"arm": arm, "dataset": dataset, "calculator": calculator, "seed": seed,
+               "ci_low": interval.low, "ci_high": interval.high}  # fmt: skip
+        references = {"cot": (("cot", dataset, calculator, seed)), "floor": ("floor", dataset, True, 0)}
+        for reference, key in references.items():
+            other = by_key.get(key)
+            if other is not None and reference != arm:
                 test = mcnemar_exact(*_paired(result, other))
                 row[f"vs_{reference}"] = {"only_this": test.only_a, f"only_{reference}": test.only_b,
                                           "p": test.p_value}  # fmt: skip
@@ -51,9 +55,15 @@ def _p(row: dict[str, Any], reference: str) -> str:
     return f"{test['p']:.3g} (+{test['only_this']}/-{test[f'only_{reference}']})"
 
 
+def label(row: dict[str, Any]) -> str:
+    """ "cot", "cot s1", "cot, calc off"."""
+    _, _, calculator, seed = row_key(row)
+    return row["arm"] + (f" s{seed}" if seed else "") + ("" if calculator else ", calc off")
+
+
 def table(payload: dict[str, Any]) -> str:
-    comparisons = {(c["arm"], c["dataset"]): c for c in payload.get("comparisons", [])}
-    seconds = {k.split("/")[0]: 0.0 for k in payload.get("students", {})}
+    comparisons = {row_key(c): c for c in payload.get("comparisons", [])}
+    seconds: dict[str, float] = {}
     for key, student in payload.get("students", {}).items():
         arm = key.split("/")[0]
         seconds[arm] = seconds.get(arm, 0.0) + float(student["seconds"])
@@ -63,30 +73,40 @@ def table(payload: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in payload["results"]:
-        c = comparisons.get((r["arm"], r["dataset"]), {"ci_low": float("nan"), "ci_high": float("nan")})
+        c = comparisons.get(row_key(r), {"ci_low": float("nan"), "ci_high": float("nan")})
         lines.append(
-            f"| {r['arm']} | {r['dataset']} | {r['accuracy']:.1%} | {c['ci_low']:.1%}-{c['ci_high']:.1%} | "
+            f"| {label(r)} | {r['dataset']} | {r['accuracy']:.1%} | {c['ci_low']:.1%}-{c['ci_high']:.1%} | "
             f"{r['n_correct']} / {r['n_problems']} | {_p(c, 'cot')} | {_p(c, 'floor')} | "
             f"{r.get('truncation_rate', 0):.0%} | {r['tokens_per_problem']:.0f} | "
             f"{seconds.get(r['arm'], 0):.0f} | {r['eval_seconds']:.0f} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + trained_by(payload))
+
+
+def trained_by(payload: dict[str, Any]) -> list[str]:
+    """What trained each arm's students, as the run recorded it (older runs recorded nothing)."""
+    from bench.ladder_presets import TRAINED_BY
+
+    arms = dict.fromkeys(r["arm"] for r in payload["results"])
+    recorded = payload.get("arm_training") or {}
+    known = {arm: recorded.get(arm) or TRAINED_BY.get(arm, "unknown") for arm in arms}
+    return ["", "What trained each arm:"] + [f"- {arm}: {text}" for arm, text in known.items()]
 
 
 def compare_runs(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[str]:
     """Each arm and evaluation set found in both runs: new against old, exact McNemar on shared problems."""
     from backend.evaluation.stats import mcnemar_exact
 
-    before = {(r["arm"], r["dataset"]): r for r in old}
+    before = {row_key(r): r for r in old}
     lines = ["| arm | eval set | new | old | shared problems | +wins / -losses | exact p |", "|---" * 7 + "|"]
     for result in new:
-        other = before.get((result["arm"], result["dataset"]))
+        other = before.get(row_key(result))
         if other is None:
             continue
         new_correct, old_correct = _paired(result, other)
         test = mcnemar_exact(new_correct, old_correct)
         lines.append(
-            f"| {result['arm']} | {result['dataset']} | {sum(new_correct)} | {sum(old_correct)} | "
+            f"| {label(result)} | {result['dataset']} | {sum(new_correct)} | {sum(old_correct)} | "
             f"{len(new_correct)} | +{test.only_a} / -{test.only_b} | {test.p_value:.2g} |"
         )
     return lines

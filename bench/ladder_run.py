@@ -1,46 +1,38 @@
-"""The ladder's training, evaluation and command line (bench/ladder.py has the presets and the data)."""
+"""The ladder's training and evaluation: students trained once per recipe and seed, each evaluation stored in
+results.json (summary, per-problem correctness and every output) before the next starts.
 
-import argparse
+bench/ladder.py is the command line; bench/ladder_data.py the problems; bench/ladder_stages.py the stages.
+"""
+
 import json
-import os
-import subprocess
 import time
-from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from bench.ladder import (
-    PRESETS,
-    ROOT,
-    Preset,
-    frozen_set,
-    import_data,
-    log,
-    reference_rationales,
-    teacher_sub_questions,
-)
-from bench.ladder_report import compare, table
-
-# arm -> (student kinds it trains, set it trains on)
-STUDENTS = {
-    "answer_only": [("answer_only", "reference")],
-    "cot": [("cot", "reference")],
-    "socratic": [("decomposer", "clean"), ("solver", "clean")],
-    "socratic_unfiltered": [("decomposer", "all"), ("solver", "all")],
-    "socratic_masked": [("decomposer", "all"), ("solver", "all")],
-    "unified": [("unified", "clean")],
-    "unified_masked": [("unified", "all")],
-    "divide_conquer": [("decompose_only", "clean")],
-}
+from bench.ladder_data import frozen_set, import_data, reference_rationales, teacher_sub_questions
+from bench.ladder_presets import SKIP_FLAGGED, STUDENTS, TRAINED_BY, Preset, log
+from bench.ladder_report import compare
+from bench.ladder_stages import Evaluation, Stage, seeds_of
 
 
-# Arms whose asking students leave flagged sub-questions out of the loss (step-level curation).
-SKIP_FLAGGED = ("socratic_masked", "unified_masked")
+def student_key(arm: str, kind: str, seed: int = 0) -> str:
+    """ "cot", "socratic_masked/solver", "cot@1" (a second seed)."""
+    base = kind if arm in ("answer_only", "cot") else f"{arm}/{kind}"
+    return base if seed == 0 else f"{base}@{seed}"
 
 
-def train(
-    engine: Any, preset: Preset, set_id: int, kind: str, name: str, *, skip_flagged: bool = False
-) -> dict[str, Any]:
+def recipe(key: str) -> tuple[str, str, bool, int]:
+    """(kind, set, flagged sub-questions skipped, seed) of a student key."""
+    key, _, seed = key.partition("@")
+    arm, _, kind = key.rpartition("/")
+    arm = arm or key
+    set_name = dict(STUDENTS[arm])[kind]
+    from backend.training.data import ASKING_KINDS  # the kinds the option applies to, in one place
+
+    return kind, set_name, arm in SKIP_FLAGGED and kind in ASKING_KINDS, int(seed or 0)
+
+
+def train(engine: Any, preset: Preset, set_id: int, key: str, name: str) -> dict[str, Any]:
     """Train one student to the end in this process: its checkpoint id and what the run recorded."""
     from sqlmodel import Session, select
 
@@ -49,6 +41,7 @@ def train(
     from backend.training.job import start_training
     from db.models import JobStatus, ModelCheckpoint, TrainingRun
 
+    kind, _, skip_flagged, seed = recipe(key)
     with Session(engine) as session:  # a run stopped mid-training left its name taken: retry as name-2
         taken = set(session.exec(select(TrainingRun.name)).all())
         taken |= set(session.exec(select(ModelCheckpoint.name)).all())
@@ -57,8 +50,8 @@ def train(
     # Socratic sets hold the reference steps with teacher sub-questions (rationalize: no stated answer).
     policy = "all_correct" if kind in ("cot", "answer_only") else "all"
     config = TrainConfig(
-        set_id=set_id, kind=kind, base_model="default", name=name, epochs=preset.epochs,  # type: ignore[arg-type]
-        learning_rate=preset.learning_rate, batch_size=preset.batch_size, seed=0, warmup=0.1,
+        set_id=set_id, kind=kind, base_model=preset.base_model, name=name, epochs=preset.epochs,  # type: ignore[arg-type]
+        learning_rate=preset.learning_rate, batch_size=preset.batch_size, seed=seed, warmup=0.1,
         filter_policy=policy, device=preset.device, skip_flagged_sub_questions=skip_flagged,  # type: ignore[arg-type]
     )  # fmt: skip
     with Session(engine) as session:
@@ -73,170 +66,209 @@ def train(
         ).one()
         assert finished is not None and checkpoint.id is not None
         params = dict(finished.hyperparams)
-    log(
-        f"trained {name}: {params.get('n_examples')} examples "
-        f"({params.get('untrained_sub_questions', 0)} flagged sub-questions untrained), "
-        f"{params.get('tokens_seen')} tokens in "
-        f"{finished.train_seconds:.0f} s ({params.get('tokens_per_second')} tok/s, {params.get('precision')})"
-    )
+    speed = f"{params.get('tokens_per_second')} tok/s, {params.get('precision')}"
+    log(f"trained {name}: {params.get('n_examples')} examples, {params.get('tokens_seen')} tokens in "
+        f"{finished.train_seconds:.0f} s ({speed})")  # fmt: skip
     return {"checkpoint_id": checkpoint.id, "seconds": finished.train_seconds, "hyperparams": params}
 
 
-def evaluate(engine: Any, name: str, ids: list[int], spec: dict[str, Any], batch: int) -> dict[str, Any]:
-    """One evaluation over these problems: its summary, wall time and per-problem correctness."""
+def outputs_of(engine: Any, run_id: int) -> dict[str, dict[str, Any]]:
+    """Every trace of an evaluation, per problem: what the model wrote, so grading can be audited."""
     from sqlmodel import Session, col, select
+
+    from db.models import EvalTrace
+
+    with Session(engine) as session:
+        traces = session.exec(
+            select(EvalTrace).where(EvalTrace.eval_run_id == run_id).order_by(col(EvalTrace.problem_id))
+        ).all()
+    return {
+        str(trace.problem_id): {
+            "correct": bool(trace.correct),
+            "answer": trace.final_answer,
+            "text": trace.raw_text,
+            "steps": [[step.get("sub_question"), step.get("answer")] for step in trace.steps or []],
+        }
+        for trace in traces
+    }
+
+
+def evaluate(engine: Any, name: str, ids: list[int], spec: dict[str, Any], batch: int) -> dict[str, Any]:
+    """One evaluation over these problems: its summary, wall time, per-problem correctness and outputs."""
+    from sqlmodel import Session
 
     from backend.evaluation.config import EvalConfig
     from backend.evaluation.job import start_evaluation
     from backend.jobs.runner import run_job
-    from db.models import EvalRun, EvalTrace, JobStatus
+    from db.models import EvalRun, JobStatus
 
     config = EvalConfig(name=name, problem_ids=ids, chunk_size=max(64, batch), batch_size=batch, **spec)
     with Session(engine) as session:
         job, run = start_evaluation(session, config=config)
     started = time.monotonic()
-    assert job.id is not None
+    assert job.id is not None and run.id is not None
     if run_job(engine, job.id) != JobStatus.succeeded:
         raise RuntimeError(f"evaluation {name} failed; see `socratic-studio jobs show {job.id}`")
     with Session(engine) as session:
         finished = session.get(EvalRun, run.id)
         assert finished is not None
-        rows = session.exec(
-            select(EvalTrace.problem_id, EvalTrace.correct)
-            .where(EvalTrace.eval_run_id == run.id)
-            .order_by(col(EvalTrace.problem_id))
-        ).all()
-    summary = dict(finished.summary) | {"eval_seconds": round(time.monotonic() - started, 1)}
+        summary = dict(finished.summary) | {"eval_seconds": round(time.monotonic() - started, 1)}
     log(f"{name}: {summary['n_correct']}/{summary['n_problems']} ({summary['accuracy']:.1%}), "
         f"{summary['tokens_per_problem']} tokens/problem, {summary['eval_seconds']} s")  # fmt: skip
-    return summary | {"per_problem": {str(pid): bool(ok) for pid, ok in rows}}
+    outputs = outputs_of(engine, run.id)
+    per_problem = {pid: out["correct"] for pid, out in outputs.items()}
+    return summary | {"per_problem": per_problem, "outputs": outputs}
 
 
 def budget_of(trained: dict[str, Any]) -> dict[str, int]:
     return dict(trained["hyperparams"].get("generation_budget") or {})
 
 
-def arm_specs(preset: Preset, students: dict[str, dict[str, Any]], sets: dict[str, int]) -> dict[str, Any]:
-    """Evaluation settings per arm; token limits and the step cap from each student's training data."""
-    base = {"backend": "transformers", "model": "default"}
+def base_spec(preset: Preset) -> dict[str, Any]:
+    """The untrained base through its chat template: the format it was instruction-tuned on."""
+    return {"backend": "transformers", "model": preset.base_model, "options": {"chat": True}}
 
-    def checkpoint(name: str) -> dict[str, int]:
-        return {"checkpoint_id": students[name]["checkpoint_id"]}
 
-    specs: dict[str, Any] = {}
-    cot_budget = budget_of(students["cot"]) if "cot" in students else {"max_tokens": 256}
-    if "answer_only" in students:
-        specs["answer_only"] = {"method": "answer_only", "solver": checkpoint("answer_only")} | budget_of(
-            students["answer_only"]
-        )
-    if "cot" in students:
-        specs["cot"] = {"method": "cot", "solver": checkpoint("cot")} | cot_budget
-    for arm in ("socratic", "socratic_unfiltered", "socratic_masked"):
-        if f"{arm}/decomposer" in students and f"{arm}/solver" in students:
-            decomposer, solver = students[f"{arm}/decomposer"], students[f"{arm}/solver"]
-            pair = {"decomposer": checkpoint(f"{arm}/decomposer"), "solver": checkpoint(f"{arm}/solver")}
-            specs[arm] = {"method": "socratic"} | pair | budget_of(decomposer) | budget_of(solver)
-    for arm in ("unified", "unified_masked"):  # one model asks and answers
-        if f"{arm}/unified" in students:
-            one = checkpoint(f"{arm}/unified")
-            specs[arm] = {"method": "socratic", "decomposer": one, "solver": one} | budget_of(
-                students[f"{arm}/unified"]
-            )
-    # The untrained base solves with the same shots as the floor, so the two differ only in the plan.
+def arm_spec(preset: Preset, arm: str, seed: int, students: dict[str, Any], sets: dict[str, int]) -> dict:
+    """Evaluation settings of one arm at one seed; token limits and the step cap from its training data."""
+    spec = _arm_spec(preset, arm, seed, students, sets)
+    if preset.decode_cap:  # a tiny untrained model writes to every limit: keep the dry run short
+        limits = ("max_tokens", "question_tokens", "answer_tokens")
+        spec |= {key: min(spec.get(key) or preset.decode_cap, preset.decode_cap) for key in limits}
+        spec["max_steps"] = 2
+    return spec
+
+
+def _arm_spec(preset: Preset, arm: str, seed: int, students: dict[str, Any], sets: dict[str, int]) -> dict:
+
+    def student(kind: str) -> dict[str, Any]:
+        return students[student_key(arm, kind, seed)]
+
+    def checkpoint(kind: str) -> dict[str, int]:
+        return {"checkpoint_id": student(kind)["checkpoint_id"]}
+
+    cot_key = student_key("cot", "cot", seed if seed in seeds_of(preset, "cot") else 0)
+    cot_budget = budget_of(students[cot_key]) if cot_key in students else {"max_tokens": 256}
+    # The untrained base solves with the floor's shots, so the floor and Divide-or-Conquer differ in the plan.
     shots = {"few_shot_set_id": sets["reference"], "few_shot": preset.few_shot}
-    if "divide_conquer/decompose_only" in students:
-        specs["divide_conquer"] = {"method": "divide_conquer",
-                                   "decomposer": checkpoint("divide_conquer/decompose_only"),
-                                   "solver": base} | shots | cot_budget  # fmt: skip
-    # The floor last: the untrained base writes to its token limit and its wrong sums are rewound one by
-    # one, so it is the slowest arm; a run cut short still has every trained arm.
-    if "floor" in preset.arms:
-        specs["floor"] = {"method": "cot", "solver": base} | shots | cot_budget
-    return specs
+    if arm == "floor":
+        return {"method": "cot", "solver": base_spec(preset)} | shots | cot_budget
+    if arm in ("answer_only", "cot"):
+        return {"method": arm, "solver": checkpoint(arm)} | budget_of(student(arm))
+    if arm.startswith("socratic"):
+        pair = {"decomposer": checkpoint("decomposer"), "solver": checkpoint("solver")}
+        return {"method": "socratic"} | pair | budget_of(student("decomposer")) | budget_of(student("solver"))
+    if arm.startswith("unified"):  # one model asks and answers
+        one = checkpoint("unified")
+        return {"method": "socratic", "decomposer": one, "solver": one} | budget_of(student("unified"))
+    assert arm == "divide_conquer", arm
+    return {"method": "divide_conquer", "decomposer": checkpoint("decompose_only"),
+            "solver": base_spec(preset)} | shots | cot_budget  # fmt: skip
 
 
-def prepare_students(engine: Any, work: Path, preset: Preset, payload: dict[str, Any]) -> dict[str, int]:
-    """Data, teacher sub-questions and trained students (the frozen sets by name)."""
+def usable(engine: Any, student: dict[str, Any]) -> bool:
+    """A student whose checkpoint is on this machine (a fresh device machine has none: train again)."""
+    from sqlmodel import Session
+
+    from db.models import ModelCheckpoint
+
+    with Session(engine) as session:
+        checkpoint = session.get(ModelCheckpoint, student["checkpoint_id"])
+        return checkpoint is not None and Path(checkpoint.path).exists()
+
+
+def prepare_data(engine: Any, work: Path, preset: Preset, payload: dict[str, Any]) -> None:
+    """The data stage: problems, the reference set, and the teacher's sub-questions where an arm asks."""
     from sqlmodel import Session
 
     with Session(engine) as session:
-        splits = import_data(session, preset)
-        sets = {
-            "reference": frozen_set(
-                session, "ladder-reference", reference_rationales(session, splits["train"])
-            )
-        }
+        splits = {name: ids for name, ids in import_data(session, preset).items() if ids}
+        reference = reference_rationales(session, splits["train"])
+        sets = {"reference": frozen_set(session, "ladder-reference", reference)}
     payload["splits"] = splits
-    needs_teacher = any(arm in STUDENTS and arm not in ("answer_only", "cot") for arm in preset.arms)
-    if needs_teacher:
+    if any(arm not in ("floor", "answer_only", "cot") for arm in preset.arms):
         teacher = teacher_sub_questions(engine, preset, splits["train"])
         payload["teacher"] = teacher
+        needed = {set_name for arm in preset.arms for _, set_name in STUDENTS.get(arm, [])}
         with Session(engine) as session:
-            sets["clean"] = frozen_set(session, "ladder-socratic-clean", teacher["clean"])
-            sets["all"] = frozen_set(session, "ladder-socratic-all", teacher["all"])
+            for key in sorted(needed & {"clean", "all"}):
+                if teacher[key]:  # an empty set cannot be frozen; its arms are skipped below
+                    sets[key] = frozen_set(session, f"ladder-socratic-{key}", teacher[key])
     payload["sets"] = sets
-    train_missing(engine, work, preset, payload, sets)
-    return sets
+    payload["arm_training"] = {arm: TRAINED_BY[arm] for arm in preset.arms}
+    save(work, payload)
 
 
-def train_missing(
-    engine: Any, work: Path, preset: Preset, payload: dict[str, Any], sets: dict[str, int]
-) -> None:
-    """Every arm's students not yet in `payload` (a run stopped mid-training resumes at the next one)."""
+def train_arm(engine: Any, work: Path, preset: Preset, payload: dict[str, Any], arm: str, seed: int) -> None:
+    """The arm's students at this seed not yet trained here (arms that share a recipe share the student)."""
     students: dict[str, dict[str, Any]] = payload.setdefault("students", {})
-    for arm in preset.arms:
-        for kind, _ in STUDENTS.get(arm, []):
-            key = kind if arm in ("answer_only", "cot") else f"{arm}/{kind}"
-            if key in students:
-                continue
-            # Arms that differ in one student share the other (socratic_unfiltered and socratic_masked train
-            # the same solver: masking changes only what an asking student learns); never train it twice.
-            same = [other for other in students if recipe(other) == recipe(key)]
-            if same:
-                students[key] = students[same[0]]
-                log(f"{key}: the same student as {same[0]} (checkpoint {students[key]['checkpoint_id']})")
-            else:
-                _, set_name, skip_flagged = recipe(key)
-                name = f"ladder-{arm}-{kind}"
-                students[key] = train(engine, preset, sets[set_name], kind, name, skip_flagged=skip_flagged)
-            save(work, payload)
+    for kind, _ in STUDENTS.get(arm, []):
+        key = student_key(arm, kind, seed)
+        if key in students and usable(engine, students[key]):
+            continue
+        # socratic_unfiltered and socratic_masked train the same solver: masking changes only what an
+        # asking student learns; never train it twice.
+        same = [k for k in students if k != key and recipe(k) == recipe(key) and usable(engine, students[k])]
+        if same:
+            students[key] = students[same[0]]
+            log(f"{key}: the same student as {same[0]} (checkpoint {students[key]['checkpoint_id']})")
+        else:
+            set_name = recipe(key)[1]
+            name = f"ladder-{arm}-{kind}" + (f"-s{seed}" if seed else "")
+            students[key] = train(engine, preset, payload["sets"][set_name], key, name)
+        save(work, payload)
 
 
-def recipe(key: str) -> tuple[str, str, bool]:
-    """(kind, set, flagged sub-questions skipped) of a student key ("cot" or "arm/kind")."""
-    arm, _, kind = key.rpartition("/")
-    arm = arm or key
-    set_name = dict(STUDENTS[arm])[kind]
-    from backend.training.data import ASKING_KINDS  # the kinds the option applies to, in one place
-
-    return kind, set_name, arm in SKIP_FLAGGED and kind in ASKING_KINDS
+def result_key(row: dict[str, Any]) -> tuple[str, str, bool, int]:
+    return (row["arm"], row["dataset"], row.get("calculator", True), row.get("seed", 0))
 
 
-def sets_by_name(engine: Any) -> dict[str, int]:
-    """The frozen sets of a run whose results.json predates recording them."""
-    from sqlmodel import Session
+def run_stage(engine: Any, work: Path, preset: Preset, payload: dict[str, Any], stage: Stage) -> None:
+    """One stage: the data, or one arm's students and the evaluations of the stage not yet done."""
+    if stage.arm is None:
+        if "splits" not in payload:
+            prepare_data(engine, work, preset, payload)
+        return
+    done = {result_key(row) for row in payload["results"]}
+    todo = [e for e in stage.evaluations if e.key() not in done and payload["splits"].get(e.dataset)]
+    missing = {set_name for _, set_name in STUDENTS.get(stage.arm, [])} - set(payload["sets"])
+    if missing:  # the teacher left no rationale for it (a tiny dry-run teacher writes no clean one)
+        log(f"{stage.arm}: not trained, the teacher left the {', '.join(sorted(missing))} set empty")
+        return
+    if not todo:
+        return
+    train_arm(engine, work, preset, payload, stage.arm, stage.seed)
+    spec = arm_spec(preset, stage.arm, stage.seed, payload["students"], payload["sets"])
+    for evaluation in todo:
+        run_evaluation(engine, work, preset, payload, evaluation, spec)
 
-    from backend.curation import get_set_by_name
 
-    names = {"reference": "ladder-reference", "clean": "ladder-socratic-clean", "all": "ladder-socratic-all"}
-    with Session(engine) as session:
-        return {key: get_set_by_name(session, name=name).id or 0 for key, name in names.items()}
+def run_evaluation(
+    engine: Any, work: Path, preset: Preset, payload: dict[str, Any], evaluation: Evaluation, spec: dict
+) -> None:
+    ids = payload["splits"][evaluation.dataset]
+    ids = ids[: evaluation.limit] if evaluation.limit else ids
+    name = f"ladder-{evaluation.arm}-s{evaluation.seed}-{evaluation.dataset}"
+    name += "" if evaluation.calculator else "-nocalc"
+    summary = evaluate(engine, name, ids, spec | {"calculator": evaluation.calculator}, preset.eval_batch)
+    row = {"arm": evaluation.arm, "dataset": evaluation.dataset, "calculator": evaluation.calculator,
+           "seed": evaluation.seed, "trained_by": TRAINED_BY[evaluation.arm]} | summary  # fmt: skip
+    payload["results"].append(row)
+    clean = payload["splits"].get(f"{evaluation.dataset}_clean")
+    if clean is not None:  # the clean subset, read off the same outputs
+        payload["results"].append(subset_row(row, f"{evaluation.dataset}_clean", clean))
+    save(work, payload)
 
 
-def run_ladder(engine: Any, work: Path, preset: Preset, payload: dict[str, Any]) -> None:
-    """Everything not yet in `payload` (a resumed run keeps its students and finished evaluations)."""
-    sets = payload.get("sets") or (
-        sets_by_name(engine) if payload.get("students") else prepare_students(engine, work, preset, payload)
-    )
-    train_missing(engine, work, preset, payload, sets)
-    done = {(r["arm"], r["dataset"]) for r in payload["results"]}
-    for arm, spec in arm_specs(preset, payload["students"], sets).items():
-        for dataset, ids in payload["splits"].items():
-            if dataset == "train" or (arm, dataset) in done:
-                continue
-            summary = evaluate(engine, f"ladder-{arm}-{dataset}", ids, spec, preset.eval_batch)
-            payload["results"].append({"arm": arm, "dataset": dataset} | summary)
-            save(work, payload)
+def subset_row(row: dict[str, Any], dataset: str, ids: list[int]) -> dict[str, Any]:
+    """A row restricted to some of its problems (the contamination-clean subset of an evaluated set)."""
+    keep = {str(pid) for pid in ids} & set(row["per_problem"])
+    per_problem = {pid: ok for pid, ok in row["per_problem"].items() if pid in keep}
+    n, correct = len(per_problem), sum(per_problem.values())
+    return {key: row[key] for key in ("arm", "calculator", "seed", "trained_by", "tokens_per_problem")} | {
+        "dataset": dataset, "n_problems": n, "n_correct": correct, "accuracy": correct / n if n else 0.0,
+        "eval_seconds": 0.0, "per_problem": per_problem, "subset_of": row["dataset"],
+    }  # fmt: skip
 
 
 def save(work: Path, payload: dict[str, Any]) -> None:
@@ -252,74 +284,3 @@ def without_students(payload: dict[str, Any]) -> dict[str, Any]:
     training changes nothing in them (a paired rerun of the trained arms on the very same problems)."""
     floor = [result for result in payload["results"] if result["arm"] == "floor"]
     return payload | {"students": {}, "results": floor, "retrained_from": payload.get("commit")}
-
-
-def overridden(preset: Preset, *, epochs: float | None, arms: str | None) -> Preset:
-    """The preset with the command line's epochs and arms (recorded in results.json's config)."""
-    if epochs is not None:
-        if not 0 < epochs <= 20:
-            raise ValueError(f"--epochs must be above 0 and at most 20, not {epochs}")
-        preset = replace(preset, epochs=epochs)
-    if arms is not None:
-        known = (*STUDENTS, "floor")
-        chosen = tuple(arm.strip() for arm in arms.split(",") if arm.strip())
-        unknown = [arm for arm in chosen if arm not in known]
-        if unknown or not chosen:
-            raise ValueError(
-                f"--arms takes arms among {', '.join(known)}; not {', '.join(unknown) or 'nothing'}"
-            )
-        preset = replace(preset, arms=chosen)
-    return preset
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="The distillation ladder (see bench/ladder.py).")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
-    parser.add_argument("--dry-run", action="store_true", help="the dry-run preset: same code, tiny sizes")
-    parser.add_argument("--work", type=Path, required=True, help="folder for the database, runs and results")
-    parser.add_argument("--resume", action="store_true", help="keep WORK's students and finished evaluations")
-    parser.add_argument(
-        "--retrain",
-        action="store_true",
-        help="with --resume: keep WORK's data, teacher and floor; train and evaluate the rest again",
-    )
-    parser.add_argument("--epochs", type=float, help="train this many epochs instead of the preset's")
-    parser.add_argument("--arms", help="comma-separated arms to run instead of the preset's")
-    args = parser.parse_args(argv)
-    if args.retrain and not args.resume:
-        parser.error("--retrain reuses a finished run's data: give --resume too")
-    name = "dry-run" if args.dry_run else args.preset
-    try:
-        preset = overridden(PRESETS[name], epochs=args.epochs, arms=args.arms)
-    except ValueError as error:
-        parser.error(str(error))
-    work: Path = args.work.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    previous = work / "results.json"
-    if not args.resume:
-        (work / "ladder.db").unlink(missing_ok=True)
-    os.environ["SOCRATIC_RUNS_DIR"] = str(work / "runs")  # the model cache stays where SmolLM2 is prepared
-    from db.engine import open_database
-    from db.settings import get_settings
-
-    get_settings.cache_clear()
-    engine = open_database(f"sqlite:///{work / 'ladder.db'}")
-    log(f"preset {name}: {asdict(preset)}")
-    started = time.monotonic()
-    payload: dict[str, Any] = {"preset": name, "config": asdict(preset), "results": []}
-    if args.resume and previous.exists():
-        payload = json.loads(previous.read_text()) | {"config": asdict(preset)}
-        if args.retrain:
-            payload = without_students(payload)
-        log(
-            f"resuming: {len(payload.get('students', {}))} students, "
-            f"{len(payload['results'])} evaluations kept"
-        )
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
-    payload["commit"] = head.stdout.strip()
-    run_ladder(engine, work, preset, payload)
-    payload["total_seconds"] = round(time.monotonic() - started)
-    save(work, payload)
-    log(f"done in {payload['total_seconds'] / 60:.1f} min")
-    print(table(payload))
-    return 0

@@ -5,58 +5,78 @@ from typing import Any
 
 import pytest
 
-from bench import ladder_run
-from bench.ladder import PRESETS
+from bench import ladder, ladder_run
+from bench.ladder_presets import PRESETS, TRAINED_BY
 
 
 def test_arms_that_share_a_student_train_it_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    trained: list[tuple[str, int, bool]] = []
+    trained: list[tuple[str, int]] = []
 
-    def fake_train(
-        engine: Any, preset: Any, set_id: int, kind: str, name: str, *, skip_flagged: bool
-    ) -> dict:
-        trained.append((kind, set_id, skip_flagged))
+    def fake_train(engine: Any, preset: Any, set_id: int, key: str, name: str) -> dict:
+        trained.append((key, set_id))
         return {"checkpoint_id": len(trained), "hyperparams": {}}
 
     monkeypatch.setattr(ladder_run, "train", fake_train)
     monkeypatch.setattr(ladder_run, "save", lambda work, payload: None)
-    payload: dict[str, Any] = {"students": {"cot": {"checkpoint_id": 99, "hyperparams": {}}}}
-    sets = {"reference": 1, "clean": 2, "all": 3}
-    ladder_run.train_missing(None, tmp_path, PRESETS["cpu-socratic"], payload, sets)
-    # cot was there; the masked decomposer skips flags, the unfiltered one does not; one solver for both;
-    # the unified model skips flags like the masked decomposer.
-    assert trained == [
-        ("decomposer", 3, True), ("solver", 3, False), ("decomposer", 3, False), ("unified", 3, True)
-    ]  # fmt: skip
+    monkeypatch.setattr(ladder_run, "usable", lambda engine, student: True)
+    payload: dict[str, Any] = {"students": {}, "sets": {"reference": 1, "clean": 2, "all": 3}}
+    preset = PRESETS["cpu-socratic"]
+    for arm in ("socratic_masked", "socratic_unfiltered", "unified_masked"):
+        ladder_run.train_arm(None, tmp_path, preset, payload, arm, 0)
+    # one solver for both pairs; the unified model skips flags like the masked decomposer
+    assert trained == [("socratic_masked/decomposer", 3), ("socratic_masked/solver", 3),
+                       ("socratic_unfiltered/decomposer", 3), ("unified_masked/unified", 3)]  # fmt: skip
     students = payload["students"]
     assert students["socratic_unfiltered/solver"] is students["socratic_masked/solver"]
-    assert students["socratic_unfiltered/decomposer"]["checkpoint_id"] == 3
 
 
-def test_recipes_name_kind_set_and_masking() -> None:
-    assert ladder_run.recipe("cot") == ("cot", "reference", False)
-    assert ladder_run.recipe("socratic/decomposer") == ("decomposer", "clean", False)
-    assert ladder_run.recipe("socratic_masked/decomposer") == ("decomposer", "all", True)
+def test_a_student_whose_checkpoint_is_gone_is_trained_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(ladder_run, "train", lambda *args: {"checkpoint_id": 2, "hyperparams": {}})
+    monkeypatch.setattr(ladder_run, "save", lambda work, payload: None)
+    monkeypatch.setattr(ladder_run, "usable", lambda engine, student: student["checkpoint_id"] != 1)
+    payload: dict[str, Any] = {"students": {"cot": {"checkpoint_id": 1}}, "sets": {"reference": 1}}
+    ladder_run.train_arm(None, tmp_path, PRESETS["cpu"], payload, "cot", 0)  # a fresh device machine
+    assert payload["students"]["cot"]["checkpoint_id"] == 2
+
+
+def test_recipes_name_kind_set_masking_and_seed() -> None:
+    assert ladder_run.recipe("cot") == ("cot", "reference", False, 0)
+    assert ladder_run.recipe("socratic/decomposer") == ("decomposer", "clean", False, 0)
+    assert ladder_run.recipe("socratic_masked/decomposer@1") == ("decomposer", "all", True, 1)
     assert ladder_run.recipe("socratic_masked/solver") == ladder_run.recipe("socratic_unfiltered/solver")
+    assert ladder_run.student_key("cot", "cot", 1) == "cot@1"
 
 
-def test_a_unified_arm_is_evaluated_as_one_model_asking_and_answering() -> None:
+def test_arms_are_evaluated_as_their_students_and_the_floor_through_the_chat_template() -> None:
     students = {
         "unified_masked/unified": {"checkpoint_id": 7, "hyperparams": {"generation_budget": {"max_steps": 6}}}
     }
-    specs = ladder_run.arm_specs(PRESETS["cpu-socratic"], students, {"reference": 1})
-    assert specs["unified_masked"] == {"method": "socratic", "decomposer": {"checkpoint_id": 7},
-                                       "solver": {"checkpoint_id": 7}, "max_steps": 6}  # fmt: skip
+    preset = PRESETS["cpu-socratic"]
+    spec = ladder_run.arm_spec(preset, "unified_masked", 0, students, {"reference": 1})
+    assert spec == {"method": "socratic", "decomposer": {"checkpoint_id": 7},
+                    "solver": {"checkpoint_id": 7}, "max_steps": 6}  # fmt: skip
+    floor = ladder_run.arm_spec(preset, "floor", 0, students, {"reference": 1})
+    assert floor["solver"]["options"] == {"chat": True} and floor["few_shot"] == 5
 
 
-def test_the_command_line_overrides_epochs_and_arms_and_refuses_unknown_ones() -> None:
-    preset = ladder_run.overridden(PRESETS["cpu"], epochs=4, arms="cot, floor")
-    assert (preset.epochs, preset.arms, preset.n_train) == (4, ("cot", "floor"), PRESETS["cpu"].n_train)
-    assert ladder_run.overridden(PRESETS["cpu"], epochs=None, arms=None) == PRESETS["cpu"]
+def test_every_arm_says_what_trained_it() -> None:
+    assert TRAINED_BY["cot"] == TRAINED_BY["answer_only"] == "supervised on reference solutions"
+    assert "distilled from a teacher" in TRAINED_BY["socratic_masked"]
+    assert all(arm in TRAINED_BY for preset in PRESETS.values() for arm in preset.arms)
+
+
+def test_the_command_line_overrides_epochs_arms_and_seeds_and_refuses_unknown_ones() -> None:
+    preset = ladder.overridden(PRESETS["cpu"], epochs=4, arms="cot, floor", seeds="0,3")
+    assert (preset.epochs, preset.arms, preset.seeds) == (4, ("cot", "floor"), (0, 3))
+    assert ladder.overridden(PRESETS["cpu"], epochs=None, arms=None) == PRESETS["cpu"]
     with pytest.raises(ValueError, match="not socratic_everything"):
-        ladder_run.overridden(PRESETS["cpu"], epochs=None, arms="cot,socratic_everything")
+        ladder.overridden(PRESETS["cpu"], epochs=None, arms="cot,socratic_everything")
     with pytest.raises(ValueError, match="--epochs"):
-        ladder_run.overridden(PRESETS["cpu"], epochs=0, arms=None)
+        ladder.overridden(PRESETS["cpu"], epochs=0, arms=None)
+    with pytest.raises(ValueError, match="--seeds"):
+        ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, seeds="0,-1")
 
 
 def test_a_retrained_run_keeps_its_data_and_floor_and_drops_every_student() -> None:
@@ -72,3 +92,10 @@ def test_a_retrained_run_keeps_its_data_and_floor_and_drops_every_student() -> N
     assert (kept["splits"], kept["sets"]) == (payload["splits"], payload["sets"])
     assert kept["retrained_from"] == "abc"
     assert payload["students"] == {"cot": {"checkpoint_id": 4}}  # the caller's payload is left as it was
+
+
+def test_a_clean_subset_is_read_off_its_parents_outputs() -> None:
+    row = {"arm": "cot", "dataset": "gsm8k_test", "calculator": True, "seed": 0, "trained_by": "x",
+           "tokens_per_problem": 9, "per_problem": {"1": True, "2": False, "3": True}}  # fmt: skip
+    clean = ladder_run.subset_row(row, "gsm8k_test_clean", [2, 3])
+    assert (clean["n_correct"], clean["n_problems"], clean["subset_of"]) == (1, 2, "gsm8k_test")
