@@ -21,6 +21,8 @@ MAX_SEARCH_CHARS = 200  # Explore's question search
 MAX_TEMPLATE_CHARS = 20_000  # a teacher prompt template (Generate); the defaults are about 200
 MAX_OPTIONS_CHARS = 4_000  # a teacher run's backend options (JSON)
 MAX_CALCULATOR_RECORDS = 32  # corrections the calculator recorded on one step-through step
+MAX_PICKS_CHARS = 100_000  # rationale ids typed or pasted into Curate (about 15,000 ids)
+MAX_PATH_CHARS = 1_000  # an export path typed in Curate
 
 # The work done on text already stored (it may predate these limits, or come from an import).
 CALCULATOR_SCAN_CHARS = 100_000  # the calculator reads equations in a text's first 100,000 characters

@@ -8,6 +8,7 @@ import pandas as pd
 from plotly.graph_objects import Figure
 
 from backend import activity, catalog, curation, set_preview
+from backend.limits import MAX_PATH_CHARS, MAX_PICKS_CHARS, InputRefused, check_length
 from db.models import CuratedSet, Role, StudentKind, User
 from webapp import charts, strings
 from webapp.context import AppContext, user_error
@@ -23,6 +24,10 @@ KIND_CHOICES = [kind.value for kind in StudentKind]
 
 def parse_picks(text: str | None) -> list[int]:
     """Rationale ids typed as "3, 7 12"; a clear error naming the first bad value."""
+    try:
+        check_length("the list of picked ids", text or "", MAX_PICKS_CHARS)
+    except InputRefused as error:
+        raise user_error(str(error)) from error
     picks = []
     for value in re.split(r"[\s,;]+", (text or "").strip()):
         if not value:
@@ -196,6 +201,7 @@ class CurateHandlers:
         user = self.app.require(request, Role.annotator)
         root = self.app.settings.resolved_export_root
         try:
+            check_length("the export path", out_path or "", MAX_PATH_CHARS)
             records = self._export_records(source, set_id, filter_data)
             report: Any
             if fmt in STEP_LABEL_FORMATS:

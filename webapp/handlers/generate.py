@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from backend import activity, catalog, model_ref
 from backend.filters import ProblemFilter
+from backend.limits import MAX_NAME_CHARS, MAX_OPTIONS_CHARS, InputRefused, check_label, check_length
 from db.models import Role, TeacherRun
 from webapp import strings
 from webapp.context import AppContext, notify, user_error
@@ -20,7 +21,10 @@ S = strings.Generate
 
 def _options(text: str | None) -> dict[str, Any]:
     try:
+        check_length("the backend options text", text or "", MAX_OPTIONS_CHARS)
         options = json.loads(text or "{}") if (text or "").strip() else {}
+    except InputRefused as error:
+        raise user_error(str(error)) from error
     except json.JSONDecodeError as error:
         raise user_error(S.BAD_OPTIONS.format(error=error)) from error
     if not isinstance(options, dict):
@@ -120,7 +124,7 @@ class GenerateHandlers:
                 temperature=float(temperature or 0.0),
                 show_gold=bool(show_gold),
                 template=template if (template or "").strip() else None,
-                name=name or "",
+                name=check_label("the run name", name or "", MAX_NAME_CHARS),
                 backend_options=ref.options,
             )
             with self.app.session() as session:

@@ -194,3 +194,39 @@ def test_clicking_a_run_row_filters_explore_to_it(app: AppContext, rationales: l
         filter_json(dataset["value"], "", run["value"], "", "", "", 0, None, None, ""), "id", False, 1, 50
     )
     assert "12 matching" in summary and set(shown["value"]["run"]) == {"teacher-a"}
+
+
+def test_set_names_descriptions_and_picks_over_the_limits_are_refused(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    """Issue 26: a 1 MB set name made every Curate load 12 MB; SET1 could sit beside set1."""
+    handlers = CurateHandlers(auth_app)
+    alice = as_user("alice")
+    handlers.create({}, "", True, "set1", "", alice)
+    attempts = [
+        (("SET1", ""), "a curated set named &#x27;set1&#x27; already exists"),
+        (("n" * 1_000_000, ""), "the set name is too long: 1,000,000 characters"),
+        (("ok", "d" * 10_000), "the set description is too long"),
+        (("evil\u202e", ""), "U\\+202E"),
+        (("nul\x00", ""), "NUL"),
+    ]
+    for (name, description), message in attempts:
+        with pytest.raises(gr.Error, match=message):
+            handlers.create({}, "", True, name, description, alice)
+    with pytest.raises(gr.Error, match="the list of picked ids is too long"):
+        handlers.create({}, "1 " * 60_000, False, "picked", "", alice)
+    assert session.exec(select(CuratedSet.name)).all() == ["set1"]
+    set_id = session.exec(select(CuratedSet.id)).one()
+    with pytest.raises(gr.Error, match="the export path is too long"):
+        handlers.export({}, set_id, "cot", "messages", "p" * 5_000, "set", alice)
+
+
+def test_a_nul_or_an_overlong_search_is_a_clear_error(app: AppContext, rationales: list[Rationale]) -> None:
+    with pytest.raises(gr.Error, match="NUL"):
+        filter_json(0, "", 0, "", "", "", 0, 0, 0, "pens\x00")
+    with pytest.raises(gr.Error, match="the search text is too long: 50,000 characters"):
+        filter_json(0, "", 0, "", "", "", 0, 0, 0, "x" * 50_000)
+    with pytest.raises(gr.Error, match="the search text is too long"):  # a filter forged in the browser
+        ExploreHandlers(app).page({"search": "x" * 50_000}, "id", False, 1, 50)
+    shown, _, _ = ExploreHandlers(app).page({"search": "%"}, "id", False, 1, 50)
+    assert shown["value"].empty  # no question holds a "%": matched literally, not as a wildcard
