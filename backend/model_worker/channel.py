@@ -16,12 +16,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from multiprocessing.connection import Connection, Listener, answer_challenge, deliver_challenge
 
 SERVER_HANDSHAKE_S = 5.0  # a local client answers in milliseconds; anything slower is not our web app
 CLIENT_CONNECT_S = 5.0
 CLIENT_HANDSHAKE_S = 15.0  # the worker may be busy with model work (its threads share one interpreter)
-MAX_PENDING_HANDSHAKES = 16  # a flood of idle connections costs at most this many short-lived threads
+MAX_PENDING_HANDSHAKES = 64  # a flood of idle connections costs at most this many short-lived threads
 ACCEPT_RETRY_S = 0.1
 
 
@@ -60,22 +61,49 @@ def connect(address: tuple[str, int], authkey: bytes) -> Connection:
     return conn
 
 
+class PendingHandshakes:
+    """The connections still proving the key. Beyond `limit`, the one that has waited longest is cut off:
+    a client that knows the key answers in milliseconds, so a flood of idle connections pushes out only
+    its own, never the app's next request (refusing new connections instead would let the flood win)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.lock = limit, threading.Lock()
+        self.connections: dict[int, Connection] = {}  # in arrival order
+
+    def add(self, conn: Connection) -> None:
+        with self.lock:
+            self.connections[id(conn)] = conn
+            while len(self.connections) > self.limit:
+                oldest = self.connections.pop(next(iter(self.connections)))
+                _cut_off(oldest)  # under the lock: its thread cannot close it meanwhile (done() waits)
+
+    def done(self, conn: Connection) -> None:
+        with self.lock:
+            self.connections.pop(id(conn), None)
+
+
+def _cut_off(conn: Connection) -> None:
+    """End a connection another thread is reading: its blocked read returns at once (EOFError)."""
+    with suppress(OSError), socket.socket(fileno=os.dup(conn.fileno())) as view:
+        view.shutdown(socket.SHUT_RDWR)
+
+
 def serve_forever(listener: Listener, authkey: bytes, handle: Callable[[Connection], None]) -> None:
     """Accept connections for ever, never waiting on one: each is authenticated and handled in its own
-    thread; beyond MAX_PENDING_HANDSHAKES unauthenticated ones, a new connection is closed at once.
+    thread (at most MAX_PENDING_HANDSHAKES still unauthenticated: PendingHandshakes).
     `listener` must be made without an authkey (its accept would run the handshake in this loop)."""
-    pending = threading.BoundedSemaphore(MAX_PENDING_HANDSHAKES)
+    pending = PendingHandshakes(MAX_PENDING_HANDSHAKES)
 
     def authenticated_then_handled(conn: Connection) -> None:
         try:
             authenticate(conn, authkey)
             set_receive_timeout(conn, SERVER_HANDSHAKE_S)  # the request follows the handshake at once
-        except Exception as error:  # AuthenticationError, a timeout, a reset
+        except Exception as error:  # AuthenticationError, a timeout, a reset, cut off (EOFError)
             _log(f"refused a connection: {type(error).__name__}: {error}")
+            pending.done(conn)  # before close: a closed descriptor's number may be reused at once
             conn.close()
             return
-        finally:
-            pending.release()
+        pending.done(conn)
         handle(conn)
 
     while True:
@@ -87,10 +115,7 @@ def serve_forever(listener: Listener, authkey: bytes, handle: Callable[[Connecti
             _log(f"accept failed: {error}")  # a reset before accept, or out of file descriptors
             time.sleep(ACCEPT_RETRY_S)
             continue
-        if not pending.acquire(blocking=False):
-            _log("refused a connection: too many connections waiting for their handshake")
-            conn.close()
-            continue
+        pending.add(conn)
         threading.Thread(target=authenticated_then_handled, args=(conn,), daemon=True).start()
 
 

@@ -91,7 +91,7 @@ class WorkerClient:
     def _connect(self) -> Connection:
         """A connection to the worker, started on demand. A worker that cannot be reached (killed but not
         yet reaped, so it still looks alive) is replaced once before giving up."""
-        error: OSError | AuthenticationError | None = None
+        error: OSError | EOFError | AuthenticationError | None = None
         for attempt in range(2):
             with self.lock:
                 if attempt:
@@ -102,7 +102,7 @@ class WorkerClient:
             assert address is not None
             try:
                 return channel.connect(address, authkey)
-            except (OSError, AuthenticationError) as failed:  # connect or handshake failed or timed out
+            except (OSError, EOFError, AuthenticationError) as failed:  # refused, cut off or timed out
                 error = failed
         raise WorkerGone(f"the model worker cannot be reached ({error})") from error
 
