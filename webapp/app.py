@@ -22,6 +22,7 @@ from webapp.pages.failures import create_failures_tab
 from webapp.pages.generate import create_generate_tab
 from webapp.pages.job_panel import POLL_SECONDS
 from webapp.pages.stepthrough import create_stepthrough_tab
+from webapp.pages.team import create_team_tab
 from webapp.pages.train import create_train_tab
 from webapp.perimeter import GRADIO_AUTH, PerimeterApp
 from webapp.roles import guard_events
@@ -60,10 +61,13 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 create_stepthrough_tab(app, blocks, step_tab)
             with gr.Tab(strings.TAB_FAILURES, id="failures", elem_id="tab-failures") as failures_tab:
                 failures = create_failures_tab(app, blocks, failures_tab)
+            with gr.Tab(strings.Team.TAB, id="team", elem_id="tab-team", visible=False) as team_tab:
+                create_team_tab(app, blocks, team_tab)  # shown to admins only, on page load
         # Clicking a rationale's row in Explore or Failures opens it in Annotate (no id to type).
         annotate.open_from(explore.picked.success, explore.selected, tabs)
         annotate.open_from(failures.picked.success, failures.rationale_id, tabs)
-        every_tab = [explore_tab, annotate_tab, curate_tab, generate_tab, train_tab, step_tab, failures_tab]
+        every_tab = [explore_tab, annotate_tab, curate_tab, generate_tab, train_tab, step_tab, failures_tab,
+                     team_tab]  # fmt: skip
         _switch_timers(every_tab, timers)
         blocks.load(session_handlers.header, None, who, api_visibility="private", show_progress="hidden")
     guard_events(blocks, app)  # every event checks its declared role on the server (webapp.roles)
