@@ -8,6 +8,7 @@ Whether the account may still act (exists, same name, not disabled or removed) i
 database on every use by `active_account`.
 """
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ class Binding:
     username: str
     created_at: datetime  # with the id: SQLite may give a deleted account's id to the next one made
     last_seen: float
+    credential: str = ""  # a digest of the password hash at sign-in: a new password ends older sessions
 
 
 class SessionBook:
@@ -37,7 +39,11 @@ class SessionBook:
         self._forget_idle(now)
         token = secrets.token_urlsafe(32)
         self._sessions[token] = Binding(
-            user_id=user.id, username=user.username, created_at=user.created_at, last_seen=now
+            user_id=user.id,
+            username=user.username,
+            created_at=user.created_at,
+            last_seen=now,
+            credential=credential_digest(user),
         )
         return token
 
@@ -63,16 +69,26 @@ class SessionBook:
             del self._sessions[token]
 
 
+def credential_digest(user: User) -> str:
+    # argon2 hashes carry a fresh salt, so any password change (or reset) gives a new digest.
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()
+
+
 def is_active(user: User | None) -> bool:
     return user is not None and not user.disabled and user.removed_at is None
 
 
 def active_account(session: Session, binding: Binding) -> User | None:
-    """The bound account if it may still act: the same one (id, name, creation), not disabled or removed."""
+    """The bound account if it may still act: the same one (id, name, creation, password), not disabled
+    or removed."""
     user = session.get(User, binding.user_id)
     if user is None or not is_active(user):
         return None
-    same = user.username == binding.username and user.created_at == binding.created_at
+    same = (
+        user.username == binding.username
+        and user.created_at == binding.created_at
+        and credential_digest(user) == binding.credential
+    )
     return user if same else None
 
 

@@ -50,3 +50,14 @@ def test_sign_in_needs_the_password_and_an_active_account(session: Session) -> N
     session.add(user)
     session.commit()
     assert sign_in(session, username="alice", password=PASSWORD) is None
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old_one(session: Session) -> None:
+    user = auth.create_user(session, username="alice", role=Role.annotator, password=PASSWORD)
+    book = SessionBook(idle_seconds=60)
+    binding = book.use(book.open(user, now=0.0), now=1.0)
+    assert binding is not None and active_account(session, binding) == user
+    auth.set_password(session, username="alice", password="another-long-password", by=None)
+    assert active_account(session, binding) is None
+    fresh = book.use(book.open(session.get(type(user), user.id), now=2.0), now=3.0)
+    assert fresh is not None and active_account(session, fresh) is not None
