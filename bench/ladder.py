@@ -126,7 +126,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", default="all", help="all, next, list, or a stage's name (resumes WORK)")
     p.add_argument("--dev", action="store_true", help="evaluate the development split only")
     p.add_argument("--restore", type=Path, help="start from a snapshot's database and results")
-    p.add_argument("--snapshot", type=Path, help="after the stage, write a snapshot here for the next call")
+    p.add_argument("--snapshot", type=Path, help="afterwards, write a snapshot here for the next call")
     return p
 
 
@@ -162,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     resume = args.resume or args.stage != "all"
     if args.stage == "list":
         previous = load_payload(work, args.preset, preset, resume=True, retrain=False)
-        print(describe(stages, {result_key(row) for row in previous["results"]}))
+        done = {result_key(row) for row in previous["results"]}
+        print(describe(stages, done, data_done="splits" in previous))
+        if args.snapshot and (work / "ladder.db").exists():
+            snapshot(work, args.snapshot)
         return 0
     if args.dry_run:  # read the datasets as laid out for the device, never ../shared itself
         bundle_datasets(preset, datasets_root(), work / "datasets")

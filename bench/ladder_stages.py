@@ -150,11 +150,11 @@ def _stage(arm: str, seed: int, batch: list[Evaluation], seconds: float, number:
     return Stage(f"{number:02d}-{arm}-s{seed}", arm, seed, tuple(batch), round(seconds))
 
 
-def describe(stages: list[Stage], done: set[Any]) -> str:
+def describe(stages: list[Stage], done: set[Any], *, data_done: bool) -> str:
     lines = ["| stage | evaluations | estimated device s | status |", "|---|---|---|---|"]
     for stage in stages:
         names = ", ".join(f"{e.dataset}{'' if e.calculator else ' (calc off)'}" for e in stage.evaluations)
-        finished = all(e.key() in done for e in stage.evaluations) if stage.arm else "data" in done
+        finished = all(e.key() in done for e in stage.evaluations) if stage.arm else data_done
         lines.append(f"| {stage.name} | {names or 'data, teacher'} | {stage.seconds:.0f} | "
                      f"{'done' if finished else 'to do'} |")  # fmt: skip
     total = sum(stage.seconds for stage in stages)
