@@ -40,7 +40,7 @@ SUPERVISED = "supervised on reference solutions"
 _PAIR = "decomposer distilled from a teacher's sub-questions; solver supervised on reference solutions"
 _ONE_MODEL = "one model: sub-questions distilled from a teacher, answers supervised on reference steps"
 TRAINED_BY = {
-    "floor": "untrained base (chat template, worked shots)",
+    "floor": "untrained base, few-shot (no training)",
     "answer_only": SUPERVISED,
     "cot": SUPERVISED,
     "socratic": _PAIR,
