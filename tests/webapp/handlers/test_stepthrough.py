@@ -166,8 +166,8 @@ def test_browser_held_state_and_edits_over_the_limits_are_refused_before_any_che
 ) -> None:
     """Issue 26: a 48 KB "1 + 1 + ..." answer in the state sent to Reveal held the server for 37 s."""
     model = {"checkpoint_id": 1}
-    hostile = StepSession("q", model, model, pairs=[Pair("Sum?", "1 + " * 12_000 + "1 = 2")]).to_json()
-    with pytest.raises(gr.Error, match="answer 1 is too long: 48,005 characters, at most 4,000"):
+    hostile = StepSession("q", model, model, pairs=[Pair("Sum?", "1 + " * 12_000)]).to_json()
+    with pytest.raises(gr.Error, match="answer 1 is too long: 48,000 characters, at most 4,000"):
         handlers.reveal(hostile, 0, False, as_user("victor"))
     state = StepSession("q", model, model, pairs=[Pair("Sum?", "1 + 1 = 2")]).to_json()
     tampered = [
