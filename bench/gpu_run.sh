@@ -20,9 +20,10 @@
 #      While the session has 10 device minutes left and the machine is warm, repeat 3-4; then give_back.
 # A later session starts again at 1 with the state this one brought back; `next` picks the first unfinished
 # stage. Sized from FLOPs and decode steps (bench/ladder_stages.py; `bench/ladder.py --preset gpu --stage
-# list` prints it): a data and teacher stage of about 9 minutes, then 14 arm stages of 3-9 minutes each,
-# about 105 device minutes when every stage trains its arm afresh, about 85 when an arm's stages share a
-# warm machine: 7-10 sessions of 15 device minutes.
+# list` prints it): a data and teacher stage of about 3 minutes, then 14 arm stages of 3-9 minutes each,
+# about 99 device minutes when every stage trains its arm afresh, about 83 when an arm's stages share a
+# warm machine. With 15 device minutes a session, machine starts and the two carries included, that is
+# one or two stages a session: 10-15 sessions.
 #   5. Here: .venv/bin/python bench/ladder.py --preset gpu --stage list --restore .gpu-carry/state --work
 #      /tmp/ladder-gpu-here, then bench/ladder_report.py /tmp/ladder-gpu-here/results.json (scipy is here).
 #

@@ -211,6 +211,7 @@ def teacher_sub_questions(engine: Any, preset: Preset, train_ids: list[int]) -> 
         config = GenerationConfig(
             backend=preset.teacher_backend, model=preset.base_model, mode="rationalize",
             dataset=TRAIN_DATASET, problem_filter=ProblemFilter(ids=train_ids), name="ladder-rationalize",
+            batch_size=preset.teacher_batch, backend_options={"batch_size": preset.teacher_sequences},
         )  # fmt: skip
         job = start_generation(session, config=config)
     assert job.id is not None

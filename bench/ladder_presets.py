@@ -65,6 +65,10 @@ class Preset:
     arms: tuple[str, ...]
     few_shot: int = 5  # worked shots for the floor, inside the chat template: its fair chance
     teacher_backend: str = "transformers"
+    # The teacher's problems per stored batch and sequences decoded together (rationalize asks one
+    # sub-question per reference step: about 3.6 per GSM8K problem, so 64 problems fill about 230 of 256).
+    teacher_batch: int = 8
+    teacher_sequences: int = 16
     device: str = "auto"
     train_source: str = "gsm_symbolic"  # or "gsm8k": GSM8K train.jsonl rows [0, n_train)
     # Sequences decoded together in an evaluation: on a CPU decoding is memory-bound, so 64 at once cost
@@ -160,6 +164,8 @@ PRESETS = {
         arms=GPU_ARMS,
         device="cuda",
         train_source="gsm8k",
+        teacher_batch=64,
+        teacher_sequences=256,
         eval_batch=256,
         n_dev=300,
     ),

@@ -10,10 +10,13 @@ The estimates are for one H100/H200 and SmolLM2-135M, and are meant to fail safe
              keeps a Hopper far from its 790 TFLOP/s): 40,000 tokens/s
   decoding   one step of a 256-sequence batch costs about 30 ms whatever the model's size at 135M (kernel
              launches dominate); a batch runs to its longest member, so steps = the method's token limit
-  teacher    one sub-question per reference step (GSM8K train: 3.6 steps a problem), 40 tokens each, in
-             batches of 64
-On those figures the gpu preset is about 55 device minutes: data and teacher about 9, each trained arm
-5-15 (the pair and the single model decode a turn per step), the second seed of the headline arms again.
+  teacher    one sub-question per reference step (GSM8K train: 3.6 steps a problem), 40 tokens each;
+             64 problems a batch, their sub-questions decoded together (one wave of 256 sequences)
+On those figures the gpu preset is about 83 device minutes when each arm trains once (data and teacher 3;
+answer-only 3, CoT 7 per seed, the pair 12.5 per seed, the single model 10.5, Divide-or-Conquer 12.5, the
+floor 2.5), and about 99 as planned, where every stage of an arm counts its training for a fresh machine.
+The issue's 40-70 minutes had one seed and the calculator on only: the second seed of CoT and the pair and
+every calculator-off evaluation add about 30.
 """
 
 import math
@@ -25,7 +28,7 @@ from bench.ladder_presets import STUDENTS, Preset
 TRAIN_TOKENS_PER_S = 40_000.0
 DECODE_STEP_S = 0.03
 LOAD_S = 15.0  # per evaluation: models loaded, few-shot prefix encoded
-TEACHER_BATCH, TEACHER_TOKENS, STEPS_PER_PROBLEM = 64, 40, 3.6
+TEACHER_TOKENS, STEPS_PER_PROBLEM = 40, 3.6
 # Training tokens per problem per epoch, from cpu run 9's students (gsm_symbolic: answer-only 87, CoT 170,
 # decomposer and solver 225 each; the single model, packed, 225) with GSM8K's longer solutions rounded up.
 TOKENS_PER_PROBLEM = {"answer_only": 90, "cot": 200, "decomposer": 250, "solver": 250, "unified": 250,
@@ -101,8 +104,11 @@ def train_seconds(preset: Preset, arm: str) -> float:
 
 def data_seconds(preset: Preset) -> float:
     needs_teacher = any(arm not in ("floor", "answer_only", "cot") for arm in preset.arms)
-    batches = math.ceil(preset.n_train * STEPS_PER_PROBLEM / TEACHER_BATCH) if needs_teacher else 0
-    return 60.0 + batches * TEACHER_TOKENS * DECODE_STEP_S
+    if not needs_teacher:
+        return 60.0
+    batches = math.ceil(preset.n_train / preset.teacher_batch)
+    waves = math.ceil(preset.teacher_batch * STEPS_PER_PROBLEM / preset.teacher_sequences)
+    return 60.0 + batches * waves * TEACHER_TOKENS * DECODE_STEP_S
 
 
 def nominal_sizes(preset: Preset) -> dict[str, int]:
