@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Integer, and_, func, literal_column, table
+from sqlalchemy import ColumnElement, Integer, and_, func, literal_column, table
 from sqlalchemy import select as sql_select  # more than four columns: SQLModel's select() stops at four
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -41,6 +41,7 @@ def _indexed_question_ids(session: Session, search: str) -> Any | None:
         return None
     if pending(connection):  # index new problems now if the database is free (else they are scanned)
         catch_up(session.get_bind().engine, wait_ms=200)
+    condition: ColumnElement[bool]
     if len(search) >= 3:
         # A trigram phrase query: the same case-insensitive substring match (every character literal,
         # % and _ included), several times faster than LIKE through the same index.
