@@ -113,7 +113,7 @@ def restore(work: Path, source: Path) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="The distillation ladder (see bench/ladder.py).")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="default: cpu; with --dry-run, gpu")
     p.add_argument("--dry-run", action="store_true", help="the preset at a tiny size, datasets from a bundle")
     p.add_argument("--base-model", help="students' base, floor and teacher: a model folder (tiny for tests)")
     p.add_argument("--work", type=Path, required=True, help="folder for the database, runs and results")
@@ -144,6 +144,7 @@ def load_payload(work: Path, name: str, preset: Preset, *, resume: bool, retrain
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.preset = args.preset or ("gpu" if args.dry_run else "cpu")  # a bare dry run rehearses the device
     if args.retrain and not args.resume:
         parser().error("--retrain reuses a finished run's data: give --resume too")
     try:

@@ -57,3 +57,23 @@ def test_the_gsm8k_cpu_dry_run_runs_end_to_end(
     assert outputs and all({"answer", "text", "steps", "correct"} <= set(output) for output in outputs)
     assert payload["arm_training"]["cot"] == "supervised on reference solutions"
     assert "What trained each arm:" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_gpu_stage_is_rehearsed_with_the_device_command_on_the_carried_bundle(
+    tmp_path: Path, tiny_llama: Path, shared_datasets: Path
+) -> None:
+    carry, out = tmp_path / "carry", tmp_path / "out"
+    env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "2", "SOCRATIC_DATASETS": str(shared_datasets)}
+    bundle = ["bash", "bench/gpu_bundle.sh", "--datasets", str(carry / "b" / "datasets")]
+    subprocess.run(bundle, cwd=ROOT, env=env, check=True, capture_output=True)
+    # gpu_run.sh points SOCRATIC_DATASETS at the carry itself: ../shared is never read
+    env = env | {"LADDER_CARRY": str(carry), "LADDER_WORK": str(tmp_path / "work"), "OUT": str(out)}
+    env.pop("SOCRATIC_DATASETS")
+    stage = ["bash", "bench/gpu_run.sh", "data", "--dry-run", "--base-model", str(tiny_llama)]
+    done = subprocess.run(stage, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "| data | data, teacher |" in (out / "stages.md").read_text()
+    assert "| done |" in (out / "stages.md").read_text()
+    assert (out / "state" / "ladder.db.gz").stat().st_size > 0
+    assert (out / "state" / "results.json.gz").stat().st_size > 0
