@@ -1,8 +1,9 @@
 """How much text one request may send, and the work the server does on text at most.
 
-Every text a user can type (or that comes back from the browser, like step-through's trace state) is
-checked against one of these limits on the server before any parser, diff or query sees it; a refusal
-is an InputRefused (a ValueError, which the handlers already show as a message to the user). The limits
+A text a user types (or that comes back from the browser, like step-through's trace state) is checked
+against one of these limits on the server, by the handler or backend function it enters, before any
+parser, diff or query sees it; a refusal is an InputRefused (a ValueError, which the handlers show as a
+message to the user). One module, so that every limit can be found and changed in one place. The limits
 sit well above what the app's own data holds: GSM8K questions are under 1,000 characters and a teacher's
 or student's step under 1,000 (generation stops at a few hundred tokens).
 """
