@@ -226,7 +226,7 @@ def teacher_sub_questions(engine: Any, preset: Preset, train_ids: list[int]) -> 
             .where(TeacherRun.name == "ladder-rationalize")
             .order_by(col(Rationale.id))
         ).all()
-    rationales = [(r.id, q, steps_from_content(content)) for r, q, content in rows if r.num_steps]
+    rationales = [(r.id, q, steps_from_content(dict(content))) for r, q, content in rows if r.num_steps]
     clean = [rid for rid, q, steps in rationales if not any(rationale_issues(q, steps))]
     counts = issue_counts([(q, steps) for _, q, steps in rationales])
     log(

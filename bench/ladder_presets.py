@@ -136,18 +136,18 @@ PRESETS = {
     # on all 1,319 GSM8K test problems and a fixed SVAMP subset; students that never saw a gsm_symbolic
     # template. Sized for at most 170 minutes on 2 cores: see the sizing comment below.
     "gsm8k-cpu": Preset(
-        n_train=450,
-        pool=450,
+        n_train=360,
+        pool=360,
         n_eval_symbolic=0,
         n_eval_gsm8k=0,
-        n_svamp=300,
+        n_svamp=200,
         epochs=1,
         learning_rate=2e-4,
         batch_size=8,
         arms=("answer_only", "cot", "socratic_masked", "floor"),
         train_source="gsm8k",
         seeds=(0,),
-        calculator_off=150,
+        calculator_off=100,
         floor_limit=150,
         n_dev=100,
     ),
@@ -170,18 +170,20 @@ PRESETS = {
         n_dev=300,
     ),
 }
-# gsm8k-cpu's size, in seconds of 2 cores (170 minutes = 10,200 s). Training speed: about 110 tokens/s in
-# fp32 on this AVX2-only AMD EPYC (fp32 is its faster precision; the lab notes' fp32 figures on 2 EPYC
-# cores, 88-134 tokens/s shared and 160-205 quiet, and a FLOP-bound limit near 190; a probe today did not
-# finish in 3 minutes on cores shared with other work, so check the first student's tokens/s in the log).
+# gsm8k-cpu's size, in seconds of 2 cores (170 minutes = 10,200 s).
+# Training speed, measured 2026-12-05 on this AVX2-only AMD EPYC (fp32, its faster precision): a plain
+# fp32 SmolLM2-135M step (4 x 256 tokens, full-vocabulary head, AdamW) ran 21 tokens/s on 2 threads that got
+# 0.85 of a core (load average 5 from other work), about 50 tokens/s on 2 quiet cores. The app's trainer
+# (compact head, packed sequences) ran 1.3x plain TRL in the lab notes: 70 tokens/s is assumed here.
 # Training tokens per problem and epoch, from cpu run 9: answer-only 90, CoT 200, decomposer and solver 250
-# each, 790 for the four students: 7.2 s per problem-epoch; the teacher 0.26 s per sub-question (run 2),
-# about 0.9 s per problem. Evaluation, per problem at run 9's speeds: answer-only 0.08 s, CoT 0.9 s, the
-# pair 1.4 s, the floor with 5 shots about 4 s. Every trained arm on 1,319 GSM8K test + 300 SVAMP, and with
-# the calculator off on 150 of each; the floor on 150 of each: about 5,700 s. That leaves about 4,400 s
-# for data, teacher and training: 450 problems x 1 epoch (3,250 s training, 400 s teacher), 157 minutes in
-# all. Problems rather than epochs are the knob spent first: GSM8K's variety is what a student has to learn.
-# Seeds: one (a second seed of CoT and the pair would cost another 4,000 s); the gpu preset runs two.
+# each, 790 for the four students: 11.3 s per problem-epoch. The teacher: 0.26 s per sub-question (run 2),
+# about 0.9 s per problem. Evaluation per problem at run 9's speeds: answer-only 0.08 s, CoT 0.9 s, the
+# pair 1.4 s, the floor with 5 shots about 4 s. Every trained arm on all 1,319 GSM8K test problems and 200
+# of SVAMP, with the calculator off on 100 of each; the floor on 150 of each: about 5,300 s. Data about
+# 120 s. That leaves about 4,700 s for teacher and training: 360 problems x 1 epoch (4,060 s of training,
+# 340 s of teacher), 164 minutes in all. Problems rather than epochs are the knob spent first: GSM8K's
+# variety is what a student has to learn. One seed: a second seed of CoT and the pair would cost about
+# 5,000 s more (the gpu preset runs two). If the log's first tokens/s is below 70, lower --epochs.
 
 
 def tiny(preset: Preset, base_model: str | None = None) -> Preset:
