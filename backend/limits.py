@@ -11,7 +11,10 @@ or student's step under 1,000 (generation stops at a few hundred tokens).
 import re
 
 # What a person types.
-MAX_QUESTION_CHARS = 4_000  # a question typed in Step through (and the trace state's copy of it)
+# A question typed in Step through (and the trace state's copy of it): GSM8K's longest is 985
+# characters, and each step re-reads the question, so its length is model-worker time: a 5,001-character
+# question held the shared worker (and everyone queued behind it) for 101 s on a CPU.
+MAX_QUESTION_CHARS = 2_000
 MAX_STEP_CHARS = 4_000  # one step's text or sub-question (Annotate's table, a step-through pair)
 MAX_STEPS = 64  # steps in one rationale or step-through trace
 MAX_ANSWER_CHARS = 2_000  # a final answer typed in Annotate
@@ -24,6 +27,9 @@ MAX_OPTIONS_CHARS = 4_000  # a teacher run's backend options (JSON)
 MAX_CALCULATOR_RECORDS = 32  # corrections the calculator recorded on one step-through step
 MAX_PICKS_CHARS = 100_000  # rationale ids typed or pasted into Curate (about 15,000 ids)
 MAX_PATH_CHARS = 1_000  # an export path typed in Curate
+MAX_MODEL_CHARS = 1_000  # a model typed or picked: checkpoint id or name, folder, endpoint name
+MAX_MODEL_SPEC_CHARS = 4_000  # a model spec held by the browser (step-through state), as JSON
+MAX_LABELS_CHARS_PER_STEP = 400  # Annotate's ratings JSON, per step shown: "-1" with all 8 tags is about 160
 
 # The work done on text already stored (it may predate these limits, or come from an import).
 CALCULATOR_SCAN_CHARS = 100_000  # the calculator reads equations in a text's first 100,000 characters

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.annotation import ERROR_TAGS, STEP_RATINGS, first_wrong
+from backend.limits import MAX_LABELS_CHARS_PER_STEP
 from backend.student_formats import StepText
 from webapp import strings
 from webapp.context import user_error
 
 S = strings.Annotate
-MAX_LABELS_CHARS = 100_000  # far above any real rationale's labels; refuses a pasted blob early
 RATING_BUTTONS = ((1, "+1", "good"), (0, "0", "neutral"), (-1, "\u22121", "bad"))  # value, text, class
 
 
@@ -60,11 +60,13 @@ def parse_labels(raw: Any, num_steps: int) -> StepLabels:
     """The ratings and per-step tags the browser sent (empty: nothing rated), checked against `num_steps`."""
     if raw in (None, "", 0):
         return StepLabels()
-    if not isinstance(raw, str) or len(raw) > MAX_LABELS_CHARS:
+    # Bounded by the steps shown before json.loads sees it, which bounds its entries too (each takes at
+    # least two characters); nesting deeper than Python's recursion limit is a RecursionError there.
+    if not isinstance(raw, str) or len(raw) > MAX_LABELS_CHARS_PER_STEP * (num_steps + 1):
         raise user_error(S.BAD_LABELS)
     try:
         data = json.loads(raw)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise user_error(S.BAD_LABELS) from error
     if not isinstance(data, dict):
         raise user_error(S.BAD_LABELS)

@@ -169,6 +169,9 @@ def test_time_spent_is_stored_and_stop_at_first_error_drops_later_ratings(
         (_labels([1, 1, 1]), "more than the 2 steps"),
         (_labels([1], [["made-up"]]), "unknown or malformed"),
         ('["a list"]', "not valid"),
+        # Issue 26: bounded by the steps shown before json.loads (2 steps here), nesting included.
+        (_labels([1, 1])[:-1] + ', "pad": "' + " " * 5_000 + '"}', "not valid"),
+        ("[" * 1_100, "not valid"),
     ],
 )
 def test_bad_labels_from_the_browser_are_refused(
