@@ -7,6 +7,7 @@ import pandas as pd
 
 from backend import activity, catalog
 from backend.evaluation.summary import contamination_cells
+from backend.limits import MAX_NAME_CHARS, check_label
 from backend.paths import PathNotAllowed
 from db.models import Role
 from webapp import strings
@@ -54,7 +55,7 @@ class EvaluateHandlers:
                     else {},
                     solver=model_spec(self.app, session, solver),
                     dataset_id=int(dataset_id) if dataset_id else None,
-                    split=(split or "").strip() or None,
+                    split=check_label("the split", split or "", MAX_NAME_CHARS).strip() or None,
                     limit=int(limit) if limit else None,
                 )
                 job, run = start_evaluation(session, config=config, created_by_id=user.id)

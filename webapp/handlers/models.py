@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from backend import catalog, model_ref
+from backend.limits import MAX_MODEL_CHARS, check_label
 from db.settings import Settings
 from webapp.context import AppContext
 
@@ -25,10 +26,16 @@ def model_choices(session: Session, settings: Settings | None = None) -> list[tu
     return models
 
 
+def model_text(text: Any, label: str = "the model") -> str:
+    """What the user picked or typed, stripped; bounded before a path, query or message sees it
+    (InputRefused, a ValueError, names `label`)."""
+    return check_label(label, str(text or ""), MAX_MODEL_CHARS).strip()
+
+
 def model_spec(app: AppContext, session: Session, text: Any) -> dict[str, Any]:
     """What the user picked or typed as a stored spec ({} for nothing); a folder must be below the model
-    roots. Raises LookupError or ValueError (PathNotAllowed) with a message naming what is wrong."""
-    value = str(text or "").strip()
+    roots. Raises LookupError or ValueError (PathNotAllowed, InputRefused) naming what is wrong."""
+    value = model_text(text)
     if not value:
         return {}
     return model_ref.resolve(session, value, settings=app.settings).to_spec()

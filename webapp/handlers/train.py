@@ -7,10 +7,12 @@ import pandas as pd
 from plotly.graph_objects import Figure
 
 from backend import activity, catalog, run_monitor
+from backend.limits import MAX_NAME_CHARS, check_label
 from backend.paths import PathNotAllowed, confined_model
 from db.models import Role
 from webapp import charts, strings
 from webapp.context import AppContext, notify, user_error
+from webapp.handlers.models import model_text
 from webapp.render import inert
 from webapp.roles import needs
 
@@ -77,13 +79,13 @@ class TrainHandlers:
                 set_id=int(set_id),
                 kind=kind,  # type: ignore[arg-type]  # validated (StudentKind) by TrainConfig
                 base_model=confined_model(
-                    (base_model or "").strip() or "default", roots=self.app.model_roots
+                    model_text(base_model, "the base model") or "default", roots=self.app.model_roots
                 ),
-                name=(name or "").strip(),
+                name=check_label("the run name", name or "", MAX_NAME_CHARS).strip(),
                 lora=bool(lora),
                 filter_policy=policy,  # type: ignore[arg-type]
                 skip_flagged_sub_questions=bool(skip_flagged),
-                device=device or "auto",
+                device=check_label("the device", device or "", MAX_NAME_CHARS) or "auto",
                 **_numbers_given(
                     epochs=(float, epochs), max_steps=(int, max_steps), learning_rate=(float, learning_rate),
                     batch_size=(int, batch_size), max_length=(int, max_length), lora_r=(int, lora_r),

@@ -217,3 +217,34 @@ def test_evaluation_runs_and_failures_show_what_was_seen_in_training(
     shown, summary, *_ = FailureHandlers(app).show(run.id, 0, 0, 0, "")
     assert "2 of 3 problems were seen in training; on the 1 unseen, accuracy is 0.0%" in summary
     assert list(shown["value"]["seen_in_training"]) == [True, False]
+
+
+def test_train_and_evaluate_texts_are_bounded_before_any_check(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    """Issue 26: the run name, base model, device, models and split are refused over their limits or
+    with a NUL or bidirectional control character, with a message naming the field."""
+    from webapp.handlers.evaluate import EvaluateHandlers
+
+    frozen = curation.create_set(session, name="frozen", rationale_filter=RationaleFilter(verdict="correct"))
+    curation.freeze(session, set_id=frozen.id or 0)
+    rest = (1, 2, 5e-5, 2, 128, False, 8, "all_correct", False)
+    train = TrainHandlers(auth_app)
+    for base, name, device, error in [
+        ("default", "n" * 101, "cpu", "the run name is too long: 101 characters, at most 100"),
+        ("default", "admin\u202egnp.exe", "cpu", "the run name may not contain the control character"),
+        ("x" * 1_001, "run", "cpu", "the base model is too long: 1,001 characters"),
+        ("default\x00", "run", "cpu", "the base model may not contain the NUL character"),
+        ("default", "run", "cuda:" + "0" * 200, "the device is too long"),
+    ]:
+        with pytest.raises(gr.Error, match=error):
+            train.start(frozen.id, "cot", base, name, *rest, device, as_user("alice"))
+    evaluate = EvaluateHandlers(auth_app)
+    for solver, split, error in [
+        ("9" * 1_001, "test", "the model is too long: 1,001 characters"),
+        ("default", "test\x00", "the split may not contain the NUL character"),
+        ("default", "s" * 101, "the split is too long"),
+    ]:
+        with pytest.raises(gr.Error, match=error):
+            evaluate.start("cot", "", solver, None, split, 1, as_user("alice"))
+    assert session.exec(select(TrainingRun)).first() is None
