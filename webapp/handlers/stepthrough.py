@@ -26,6 +26,7 @@ from backend.stepthrough_picker import picker
 from db.models import Role, User
 from webapp import strings
 from webapp.context import AppContext, user_error
+from webapp.handlers.models import model_text
 from webapp.handlers.stepthrough_view import (
     Live,
     apply_edits,
@@ -33,6 +34,7 @@ from webapp.handlers.stepthrough_view import (
     live_html,
     presenter_html,
     revealable,
+    shown_items,
     trace_frame,
 )
 from webapp.render import inert
@@ -155,7 +157,7 @@ class StepThroughHandlers:
             with self.app.session() as session:
                 specs = []
                 for text in (decomposer, solver):
-                    spec = model_ref.parse_model_spec(session, str(text or ""), settings=self.app.settings)
+                    spec = model_ref.parse_model_spec(session, model_text(text), settings=self.app.settings)
                     self._model_load(session, spec, user)
                     specs.append(spec)
                 state = stepthrough.start(
@@ -178,8 +180,8 @@ class StepThroughHandlers:
         """The sub-question, then its answer, streamed as the worker generates them."""
         user = self.app.require(request, Role.viewer)
         state = _edited(state_data, table)
-        shown = int(revealed or 0)
         try:
+            shown = shown_items(revealed, state)
             with self.app.session() as session:
                 loads = [self._model_load(session, spec, user) for spec in (state.decomposer, state.solver)]
         except USER_MISTAKES as error:
@@ -231,7 +233,10 @@ class StepThroughHandlers:
         """Show the next hidden item: a sub-question (so the class can propose it first), then its answer."""
         self.app.require(request, Role.viewer)
         state = _session(state_data)
-        shown = min(int(revealed or 0) + 1, revealable(state))
+        try:
+            shown = min(shown_items(revealed, state) + 1, revealable(state))
+        except ValueError as error:
+            raise user_error(str(error)) from error
         frame = trace_frame(state, reveal_mode=reveal_mode, revealed=shown)
         return frame, shown, presenter_html(state, reveal_mode=reveal_mode, revealed=shown)
 

@@ -6,6 +6,7 @@ All text from models and users is escaped here (html.escape) before it reaches a
 """
 
 import html
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ import pandas as pd
 from backend import stepthrough
 from backend.limits import (
     MAX_CALCULATOR_RECORDS,
+    MAX_MODEL_SPEC_CHARS,
     MAX_QUESTION_CHARS,
     MAX_STEP_CHARS,
     MAX_STEPS,
@@ -46,10 +48,32 @@ def revealable(state: StepSession) -> int:
     return sum(1 + (pair.answer is not None) for pair in state.pairs)
 
 
+def shown_items(revealed: Any, state: StepSession) -> int:
+    """The browser's count of revealed items, clamped to 0..revealable(state); one that is no number
+    (or Python's int refuses, like a 5,000-digit string or infinity) is refused."""
+    try:
+        number = int(revealed or 0)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ValueError("the step-through state is not valid; press Start again") from error
+    return max(0, min(number, revealable(state)))
+
+
+def _check_spec(label: str, spec: dict[str, Any]) -> None:
+    """A model spec held by the browser, bounded as JSON before model_ref reads it."""
+    try:
+        text = json.dumps(spec)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ValueError("the step-through state is not valid; press Start again") from error
+    check_length(label, text, MAX_MODEL_SPEC_CHARS)
+
+
 def check_state(state: StepSession) -> StepSession:
     """The browser's copy of a session, bounded before the calculator or a page reads it: the question,
-    each sub-question and answer, the calculator's records (InputRefused, a ValueError, names the part)."""
+    the model specs, each sub-question and answer, the calculator's records (InputRefused, a ValueError,
+    names the part)."""
     check_length("the question", state.question, MAX_QUESTION_CHARS)
+    _check_spec("the decomposer model spec", state.decomposer)
+    _check_spec("the solver model spec", state.solver)
     check_count("steps in the trace", len(state.pairs), MAX_STEPS)
     check_count("reference values", len(state.reference_values), MAX_STEPS)
     for value in state.reference_values:

@@ -194,3 +194,24 @@ def test_a_typed_question_has_a_length_limit(
     long_question = "How many? " * 200 + "?"
     with pytest.raises(gr.Error, match="the question is too long: 2,001 characters, at most 2,000"):
         handlers.start(None, long_question, str(checkpoint.id), str(checkpoint.id), as_user("victor"))
+
+
+def test_browser_held_models_and_reveal_count_are_bounded(
+    handlers: StepThroughHandlers, users: dict[str, User]
+) -> None:
+    """Issue 26: a tampered model spec or typed model is refused by its size before model_ref reads it,
+    and the revealed count the browser sends back is clamped to 0..items to reveal (or refused)."""
+    model = {"checkpoint_id": 1}
+    state = StepSession("q", model, model, pairs=[Pair("Sum?", "1 + 1 = 2")]).to_json()
+    huge = {"backend": "transformers", "model": "m" * 5_000}
+    with pytest.raises(gr.Error, match="the decomposer model spec is too long"):
+        handlers.reveal({**state, "decomposer": huge}, 0, True, as_user("victor"))
+    with pytest.raises(gr.Error, match="the solver model spec is too long"):
+        next(handlers.next_step({**state, "solver": huge}, None, True, 0, as_user("victor")))
+    with pytest.raises(gr.Error, match="the model is too long: 1,001 characters"):
+        handlers.start(None, "q", "1" * 1_001, "1", as_user("victor"))
+    assert handlers.reveal(state, -10, True, as_user("victor"))[1] == 1
+    assert handlers.reveal(state, 10**9, True, as_user("victor"))[1] == 2
+    for forged in ("9" * 5_000, float("inf"), "many"):
+        with pytest.raises(gr.Error, match="not valid"):
+            handlers.reveal(state, forged, True, as_user("victor"))
