@@ -37,7 +37,9 @@ LOGOUT_JS = "async () => { await fetch('logout', {method: 'POST'}); window.locat
 def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
     app = AppContext(engine=engine, settings=settings)
     session_handlers = SessionHandlers(app)
-    with gr.Blocks(title=strings.APP_TITLE, analytics_enabled=False) as blocks:
+    # Gradio copies each exported file into its cache to serve it, and without delete_cache keeps the
+    # copies until the server stops: every 10 minutes, copies older than an hour are deleted.
+    with gr.Blocks(title=strings.APP_TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         with gr.Row(elem_id="app-header"):
             gr.Markdown(f"## {strings.APP_TITLE}\n{strings.APP_SUBTITLE}", elem_id="app-title")
             who = gr.Markdown(elem_id="app-user")
