@@ -64,7 +64,10 @@ _OPERAND = rf"(?:\(\s*)*{_NUM}{_AFTER_NUMBER}"
 _OPERATOR = r"[-+*/x\u00d7\u00f7]"
 _NOT_BEFORE = rf"[\w.,{re.escape(CURRENCIES)}]"  # a chain never starts inside a word or a number
 _CHAIN = re.compile(rf"(?<!{_NOT_BEFORE}){_NUM}{_AFTER_NUMBER}(?P<rest>(?:\s*{_OPERATOR}\s*{_OPERAND})*)")
-_CLAIM = re.compile(rf"\s*=\s*(?P<claimed>-?{_NUM})(?![\d])")
+# A claim may be a percentage ("6 / 12 = 50%"): the sign belongs to the value, so that it is compared as one.
+_CLAIM = re.compile(rf"\s*=\s*(?P<claimed>-?{_NUM}(?![\d])(?:\s?%)?)")
+# An expression that multiplies by 100 already gives its result in percent ("0.5 * 100 = 50%").
+_TIMES_100 = re.compile(r"(?<![\d.,])100(?![\d.,])\s*[*x\u00d7]|[*x\u00d7]\s*100(?![\d.,])")
 _NOT_BEFORE_A_CHAIN = re.compile(_NOT_BEFORE)
 # An operator or parenthesis right before a chain: the chain is the tail of a longer expression that the
 # pattern could not read ("6 pounds each * 2 - 10 = 2" is not "2 - 10 = 2", to be "corrected" to -8).
@@ -147,8 +150,8 @@ def values_equal(a: float, b: float, *, rel_tol: float = 1e-4, abs_tol: float = 
 
 def check_annotation(expression: str, claimed: str) -> Annotation:
     computed = safe_eval(expression)
-    claimed_value = parse_number(claimed)
-    ok = None if computed is None or claimed_value is None else values_equal(computed, claimed_value)
+    claimed_value = parse_number(_claim_number(claimed))
+    ok = None if computed is None or claimed_value is None else claim_holds(computed, claimed, expression)
     return Annotation(expression=expression.strip(), claimed=claimed.strip(), computed=computed, ok=ok)
 
 
@@ -157,27 +160,53 @@ def parse_annotations(text: str) -> list[Annotation]:
     return [check_annotation(expr, claimed) for expr, claimed in ANNOTATION.findall(text)]
 
 
-def claim_holds(computed: float, claimed: str) -> bool:
-    """A written value is right when it equals the computed one, or rounds it to the decimals it shows
-    ("10 / 3 = 3.33" holds; "10 / 3 = 3" does not)."""
-    value = parse_number(claimed)
+def _claim_number(claimed: str) -> str:
+    """The number a claim writes, without its percent sign or a closing full stop: "50.0%" -> "50.0"."""
+    return claimed.strip().removesuffix("%").strip().rstrip(".")
+
+
+def in_claim_units(computed: float, claimed: str, expression: str) -> float:
+    """The computed value in the unit the claim is written in: a percentage counts hundredths ("6 / 12 =
+    50%"), unless the expression already multiplies by 100 ("0.5 * 100 = 50%")."""
+    percent = claimed.strip().endswith("%") and not _TIMES_100.search(expression)
+    return computed * 100 if percent else computed
+
+
+def claim_spelling(computed: float, claimed: str, expression: str) -> str:
+    """The computed value written the way the claim is: "6 / 12 = 40%" is set right to "50%", not 0.5."""
+    value = format_number(in_claim_units(computed, claimed, expression))
+    return value + "%" if claimed.strip().endswith("%") else value
+
+
+def claim_holds(computed: float, claimed: str, expression: str = "") -> bool:
+    """A written value is right when it equals the computed one, or is the computed one rounded to the
+    decimals it shows, none included: "10 / 3 = 3.33", "10 / 3 = 3" and "1 / 3 = 33.3%" all hold.
+
+    Why rounding to whole numbers is accepted: rounding is a choice the text makes (whole people, whole
+    boxes, cents), not an arithmetic slip, and the calculator cannot tell which quantities must be whole.
+    A value no rounding explains ("10 / 3 = 4", "2 * 2 = 42") is still wrong, so slips are still caught;
+    "corrected" rounding put an unrounded value into a step that went on with the rounded one."""
+    written = _claim_number(claimed)
+    value = parse_number(written)
     if value is None:
         return False
-    decimals = len(claimed.strip().rstrip(".").partition(".")[2])
-    return values_equal(computed, value) or (decimals > 0 and abs(computed - value) <= 0.5 * 10.0**-decimals)
+    target = in_claim_units(computed, claimed, expression)
+    half_unit = 0.5 * 10.0 ** -len(written.partition(".")[2])
+    return values_equal(target, value) or abs(target - value) <= half_unit * (1 + 1e-9)  # 3.5 -> 3 or 4
 
 
 @dataclass(frozen=True)
 class PlainEquation:
     expression: str
-    claimed: str
+    claimed: str  # as written, with its percent sign: "50%"
     computed: float | None  # None: not computable (unbalanced parentheses, division by zero)
+    start: int  # where the equation starts in the text
     value_start: int  # where the claimed value starts in the text
     value_end: int
 
     @property
     def ok(self) -> bool | None:
-        return None if self.computed is None else claim_holds(self.computed, self.claimed)
+        return None if self.computed is None else claim_holds(self.computed, self.claimed, self.expression)
 
 
 class EquationSpan(NamedTuple):
@@ -250,6 +279,7 @@ def find_plain_equations(text: str, start: int = 0) -> list[PlainEquation]:
                 expression=expression.strip(),
                 claimed=masked[span.value_start : span.value_end],
                 computed=safe_eval(_UNIT_WORDS.sub("", expression)),
+                start=span.start,
                 value_start=span.value_start,
                 value_end=span.value_end,
             )

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from backend.calculator import (
     annotate_step,
     claim_holds,
+    claim_spelling,
     find_plain_equations,
     first_wrong_equation,
     format_number,
@@ -168,9 +169,51 @@ def test_what_is_not_arithmetic_is_left_as_written(text: str) -> None:
 
 
 def test_a_rounded_claim_holds_and_a_wrong_one_is_found_first() -> None:
-    assert claim_holds(10 / 3, "3.33") and not claim_holds(10 / 3, "3")
+    assert claim_holds(10 / 3, "3.33") and not claim_holds(10 / 3, "3.34")
     wrong = first_wrong_equation("12 + 17 = 29. 2x = 258 - 140 = 140.")
     assert wrong is not None and (wrong.expression, wrong.computed) == ("258 - 140", 118.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10 / 3 = 3.33 each",  # rounded to the decimals written
+        "10 / 3 = 3 each",  # rounded to a whole number
+        "7 / 2 = 4 boxes",  # a half rounds either way
+        "7 / 2 = 3 boxes",
+        "6 / 12 = 50.0%.",  # a percentage is compared as one
+        "6 / 12 = 50 % of them",
+        "1 / 3 = 33.3% of them",
+        "0.5 * 100 = 50% of them",  # the expression already counts in percent
+        "10 / 3 = about 3.3",  # not a claim the calculator reads
+    ],
+)
+def test_rounded_values_and_percentages_hold(text: str) -> None:
+    assert first_wrong_equation(text) is None
+    assert all(check.ok is not False for check in parse_checks(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed", "spelled"),
+    [
+        ("10 / 3 = 4 each", "4", "3.333333"),  # no rounding gives 4
+        ("10 / 3 = 3.4 each", "3.4", "3.333333"),
+        ("6 / 12 = 40% of them", "40%", "50%"),  # a wrong percentage is set right as a percentage
+        ("6 / 12 = 0.5% of them", "0.5%", "50%"),
+        ("0.4 * 100 = 50% of them", "50%", "40%"),
+        ("2 * 2 = 42 apples", "42", "4"),
+    ],
+)
+def test_values_no_rounding_explains_are_still_wrong(text: str, claimed: str, spelled: str) -> None:
+    wrong = first_wrong_equation(text)
+    assert wrong is not None and wrong.computed is not None and wrong.claimed == claimed
+    assert claim_spelling(wrong.computed, wrong.claimed, wrong.expression) == spelled
+    assert text[wrong.start : wrong.value_end].endswith(claimed)
+
+
+def test_annotations_follow_the_same_rule() -> None:
+    held, percent, wrong = parse_annotations("<<10/3=3.33>>3.33 <<6/12=50%>>50% <<6/12=40%>>40%")
+    assert (held.ok, percent.ok, wrong.ok) == (True, True, False)
 
 
 def test_annotate_step_records_plain_equation_checks() -> None:
