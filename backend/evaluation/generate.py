@@ -6,7 +6,10 @@ whose written value is wrong is rewound: the text is cut after `=`, the computed
 the model continues from there (plain equations need no stop string, so this works through every
 backend, and a right equation costs nothing). Every paused or rewound text continues in one batch.
 Small students copy numbers well but multiply badly, so fixing the value *before* they go on writing is
-what makes the rest of the step (and the next steps) use the right number.
+what makes the rest of the step (and the next steps) use the right number. A value written in is never
+extended by the model: a model that meant "2 * 2 = 42" writes "2" again right after the "4" it was given
+(the digits it was set on), so the round after a rewind is kept only from where the number has ended
+(`end_of_number`), and the equation is read again with the round after it.
 
 A prompt longer than the `max_prompt_tokens` setting, or than the model's context leaves room for, is not
 sent: its text gets an error instead (the batch's other prompts go on). Refused rather than cut: the
@@ -20,11 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from backend.calculator import CURRENCIES, first_wrong_equation, format_number, safe_eval
+from backend.calculator import CURRENCIES, claim_holds, claim_spelling, first_wrong_equation, safe_eval
 from backend.teacher.base import GenerationParams, TeacherBackend
 
 MAX_CALCULATOR_CALLS = 12  # per text: a model looping on annotations or wrong sums still ends
 OPEN_ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)$")  # an annotation the `>>` stop left open at the end
+# What goes on with a number written right before it: digits, or a decimal point or thousands comma before
+# a digit ("4" + "2" is 42, "4" + ".5" is 4.5, "4" + ",000" is 4,000; "4" + ". Then" ends it).
+NUMBER_GOES_ON = re.compile(r"(?:[.,]?\d)+")
 
 
 @dataclass
@@ -37,6 +43,7 @@ class Generated:
     error: str | None = None
     checked_upto: int = 0  # plain equations before this offset are verified (or were corrected)
     kept_tokens: int = 0  # tokens of `text` (tokens_out also counts the ones a rewind discarded)
+    value_end: int | None = None  # where a value the calculator wrote in ends, until the model ends it
 
 
 def close_annotation(text: str) -> tuple[str, dict[str, Any] | None] | None:
@@ -47,29 +54,57 @@ def close_annotation(text: str) -> tuple[str, dict[str, Any] | None] | None:
         return None
     expression, claimed = match.group(1), match.group(2).strip()
     computed = safe_eval(expression)
-    value = claimed if computed is None else format_number(computed)
-    fixed = (
-        None
-        if value == claimed
-        else {"expression": expression.strip(), "claimed": claimed, "computed": value}
-    )
+    if computed is None or claim_holds(computed, claimed, expression):  # rounded and percent claims hold
+        return text[: match.start()] + f"<<{expression}={claimed}>>", None
+    value = claim_spelling(computed, claimed, expression)
+    fixed = {"expression": expression.strip(), "claimed": claimed, "computed": value}
     return text[: match.start()] + f"<<{expression}={value}>>", fixed
 
 
-def rewind_wrong_equation(text: str, start: int = 0) -> tuple[str, dict[str, Any]] | None:
+def rewind_wrong_equation(text: str, start: int = 0) -> tuple[str, dict[str, Any], int] | None:
     """The text cut after the first wrong plain equation's `=` with the computed value written in (what
-    the model goes on from), and its record; None when every equation from `start` on holds."""
+    the model goes on from), its record, and where the equation starts; None when every equation from
+    `start` on holds."""
     wrong = first_wrong_equation(text, start)
     if wrong is None or wrong.computed is None:
         return None
-    value = format_number(wrong.computed)
+    value = claim_spelling(wrong.computed, wrong.claimed, wrong.expression)  # 40% is set right to 50%
     prefix = wrong.claimed[0] if wrong.claimed[:1] in CURRENCIES else ""  # keep the model's own spelling
     fixed = {"expression": wrong.expression, "claimed": wrong.claimed, "computed": value}
-    return text[: wrong.value_start] + prefix + value, fixed
+    return text[: wrong.value_start] + prefix + value, fixed, wrong.start
+
+
+def end_of_number(text: str, value_end: int) -> tuple[str, bool] | None:
+    """When the model went on writing a value the calculator wrote in ("= 4" + "2 apples."): the text up
+    to that value plus the first character that ends the number (" "), and whether the model must go on
+    from there; None when the number was left as written.
+
+    Why the rest of the round is dropped and not kept after the stray digits: it was written after the
+    model's own "42", so it goes on with 42; from "= 4 " the model writes the rest after the right value.
+    Why at the level of text: servers (vLLM, OpenAI-compatible) give no control over single tokens."""
+    stray = NUMBER_GOES_ON.match(text, value_end)
+    if stray is None:
+        return None
+    boundary = text[stray.end() : stray.end() + 1]  # empty: the model stopped right after the digits
+    return text[:value_end] + boundary, bool(boundary)
+
+
+def _kept_share(tokens_out: int, kept_chars: int, completion_text: str) -> int:
+    """The tokens of a round that stay in the text, in proportion to its characters that stay."""
+    return round(tokens_out * min(1.0, max(0, kept_chars) / max(1, len(completion_text))))
 
 
 def _apply_calculator(result: Generated, completion_text: str, tokens_out: int, *, hit_budget: bool) -> bool:
     """Set the arithmetic of a finished round right; True when the text must be continued."""
+    round_start = len(result.text) - len(completion_text)
+    if result.value_end is not None:
+        ended = end_of_number(result.text, result.value_end)
+        if ended is not None:  # the value stays written-in; its equation is read again next round
+            result.text, going_on = ended
+            result.kept_tokens += _kept_share(tokens_out, len(result.text) - round_start, completion_text)
+            return going_on
+        if len(result.text) > result.value_end:
+            result.value_end = None  # the model ended the number itself
     closed = None if hit_budget else close_annotation(result.text)
     if closed is not None:
         result.text, fixed = closed
@@ -82,12 +117,11 @@ def _apply_calculator(result: Generated, completion_text: str, tokens_out: int, 
         result.kept_tokens += tokens_out
         result.checked_upto = len(result.text)
         return False
-    round_start = len(result.text) - len(completion_text)
-    kept_chars = max(0, len(rewound[0]) - round_start)
-    result.kept_tokens += round(tokens_out * min(1.0, kept_chars / max(1, len(completion_text))))
-    result.text, fixed = rewound
+    result.kept_tokens += _kept_share(tokens_out, len(rewound[0]) - round_start, completion_text)
+    result.text, fixed, equation_start = rewound
     result.calculator.append(fixed)
-    result.checked_upto = len(result.text)
+    # The corrected equation is read again once the model has gone on after it.
+    result.checked_upto, result.value_end = equation_start, len(result.text)
     return True
 
 

@@ -110,3 +110,65 @@ def test_equations_with_units_and_euros_are_set_right_and_the_tail_of_one_is_lef
     tail = " Each turkey eats 6 pounds of hay * 2 - 10 = 2 pounds."  # not "2 - 10 = 2"
     [kept] = generate_texts(ScriptedBackend(lambda prompt: tail), ["Q:"], GenerationParams())
     assert kept.text == tail and kept.calculator == []
+
+
+def test_rounded_values_and_percentages_are_not_corrected():
+    for text in ("10 / 3 = 3 each.", "6 / 12 = 50.0% of them.", "<<10/3=3.33>>3.33 each", "<<48/2=24.0>>24"):
+        # After a closed annotation the student writes the rest of its text.
+        backend = ScriptedBackend(lambda prompt, text=text: text.split(">>")[1] if ">>" in prompt else text)
+        [result] = generate_texts(backend, ["Q:"], GenerationParams())
+        assert result.text == text and result.calculator == []
+
+
+def test_a_wrong_percentage_is_set_right_as_a_percentage():
+    def student(prompt: str) -> str:
+        return " of them." if prompt.endswith("= 50%") else " 6 / 12 = 40% of them."
+
+    [result] = generate_texts(ScriptedBackend(student), ["Q:"], GenerationParams())
+    assert result.text == " 6 / 12 = 50% of them."
+    assert result.calculator == [{"expression": "6 / 12", "claimed": "40%", "computed": "50%"}]
+    assert close_annotation("<<6/12=40%") == (
+        "<<6/12=50%>>",
+        {"expression": "6/12", "claimed": "40%", "computed": "50%"},
+    )
+
+
+def digit_hungry_student(prompt: str) -> str:
+    """Means 2 * 2 = 42: given the calculator's "= 4" it writes the "2" it meant, as a real model does;
+    once the number has ended it goes on with the value it sees."""
+    if prompt.endswith("= 4"):
+        return "2. Then 42 + 1 = 43."
+    if prompt.endswith("= 4."):
+        return " Then 4 + 1 = 5."
+    return " 2 * 2 = 42. Then 42 + 1 = 43."
+
+
+def test_the_model_cannot_extend_a_value_the_calculator_wrote_in():
+    backend = ScriptedBackend(digit_hungry_student)
+    [result] = generate_texts(backend, ["Q:"], GenerationParams())
+    assert result.text == " 2 * 2 = 4. Then 4 + 1 = 5."  # not "2 * 2 = 42"
+    assert result.calculator == [{"expression": "2 * 2", "claimed": "42", "computed": "4"}]
+    assert [call[0] for call in backend.calls] == ["Q:", "Q: 2 * 2 = 4", "Q: 2 * 2 = 4."]
+
+
+def test_a_value_is_not_extended_by_a_decimal_or_a_model_that_stops_after_its_digits():
+    def student(prompt: str) -> str:
+        if prompt.endswith("= 4"):
+            return ".5" if prompt.startswith("stop") else ".5 apples"
+        return "apples." if prompt.endswith("= 4 ") else " 2 * 2 = 4.5 apples."
+
+    backend = ScriptedBackend(student)
+    stopped, went_on = generate_texts(backend, ["stop:", "Q:"], GenerationParams())
+    assert stopped.text == " 2 * 2 = 4" and went_on.text == " 2 * 2 = 4 apples."
+    assert len(backend.calls) == 3 and backend.calls[2] == ["Q: 2 * 2 = 4 "]
+
+
+def test_a_corrected_equation_is_read_again_after_the_model_goes_on():
+    def student(prompt: str) -> str:  # given "0.5" it writes "%": "0.5%" is wrong again
+        if prompt.endswith("= 0.5"):
+            return "% of them."
+        return " of them." if prompt.endswith("= 50%") else " 6 / 12 = 0.4 of them."
+
+    [result] = generate_texts(ScriptedBackend(student), ["Q:"], GenerationParams())
+    assert result.text == " 6 / 12 = 50% of them."
+    assert [fix["computed"] for fix in result.calculator] == ["0.5", "50%"]
