@@ -72,10 +72,24 @@ def contamination(traces: Sequence[EvalTrace], training_problems: int | None) ->
     return block | {"note": contamination_note(block)}
 
 
+def calculator_share(traces: Sequence[EvalTrace]) -> dict[str, int]:
+    """How much the calculator did: its corrections, and the answers (all, and the correct ones) that
+    needed at least one. With the calculator on, accuracy is the student's and the calculator's together.
+    Flat keys: a ladder row is the summary merged with its own "calculator" (on or off) setting."""
+    corrected = [trace for trace in traces if any(step.get("calculator") for step in trace.steps)]
+    return {
+        "calculator_corrections": sum(
+            len(step.get("calculator") or []) for trace in corrected for step in trace.steps
+        ),
+        "answers_corrected": len(corrected),
+        "correct_answers_corrected": sum(trace.correct for trace in corrected),
+    }
+
+
 def summarise(session: Session, *, eval_run_id: int, price_per_1k_tokens: float) -> dict[str, Any]:
     """Accuracy (overall and by number of reference steps), unparseable rate, tokens, estimated cost,
-    latency, error categories, first divergent steps, and the contamination check (clean-subset accuracy,
-    number flagged)."""
+    latency, error categories, first divergent steps, the calculator's corrections, and the contamination
+    check (clean-subset accuracy, number flagged)."""
     rows = session.exec(
         select(EvalTrace, Problem.num_gold_steps)
         .join(Problem, col(Problem.id) == EvalTrace.problem_id)
@@ -115,5 +129,6 @@ def summarise(session: Session, *, eval_run_id: int, price_per_1k_tokens: float)
             )
         ),
         "failed_generations": sum(trace.error is not None for trace in traces),
+        **calculator_share(traces),
         "contamination": contamination(traces, run.training_problems if run is not None else None),
     }
