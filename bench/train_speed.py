@@ -1,20 +1,27 @@
 """Training throughput against the hardware's FLOP limit, side by side in one process.
 
-1. The machine's matmul throughput in fp32 and bf16 on the threads in use (backend.precision's probe,
-   at 2048x2048) gives the FLOP-bound limit for training SmolLM2-135M: peak / (6 x parameters) tokens/s.
+1. The machine's matmul throughput (2048x2048, on the threads in use) in each precision an arm computes
+   in gives the FLOP-bound limit for training SmolLM2-135M: GFLOP/s / (6 x parameters) tokens/s.
 2. The same GSM8K-train CoT examples (the first --examples rows of train.jsonl, never test), the same
    seed and the same number of optimizer steps, trained by:
-     trl-default   a plain default TRL SFTTrainer (fp32, padded batches), the comparison arm
-     studio        the app's trainer settings (backend.training.trainer: precision from the probe, ...)
-     studio-fused  the app's settings but TRL's own loss (its fused LM head: every position, fp32 on CPU)
-     studio-random the app's settings but batches drawn at random (the default sampler), not grouped by
-                   length: what length grouping saves in padding
-     studio-lora   the same with LoRA (r=16), the cheaper option
-   Each reports non-padding tokens/s and its fraction of the limit of the faster precision, and the
-   per-step losses (a bf16 run must track the fp32 one).
+     trl-default    a plain default TRL SFTTrainer (fp32, padded batches), the comparison arm
+     studio-padded  the app's trainer up to issue 22: compact head loss at once, padded rows
+     studio         the app's trainer now: packed rows, head loss in chunks (backend.training.trainer)
+     studio-compile the same with the backbone under torch.compile (its compile time counted)
+     studio-fused   the app's settings but TRL's own loss (its fused LM head: every position, fp32 on CPU)
+     studio-random  the app's trainer, batches drawn at random (not grouped by length), packed
+     studio-lora    the app's trainer with LoRA (r=16), the cheaper option
+   Each reports non-padding tokens/s, its share of the limit in its precision, the peak resident memory
+   of the process while it trained (sampled every 20 ms), and the per-step losses (studio-padded and
+   studio see the same batches, so their losses must agree).
 
-Run (about 10 minutes on 2 cores; keep the machine otherwise idle):
-    OMP_NUM_THREADS=2 .venv/bin/python bench/train_speed.py --examples 64 --steps 8 > /tmp/train_speed.md
+An arm may be named twice: alternate them (A,B,A,B). On a shared machine the order alone turned a 2.6x
+lead into 0.7x (the later arm ran faster both ways round). Preload tcmalloc as the app's jobs do
+(backend.jobs.allocator).
+Run (short, on 2 cores):
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 OMP_NUM_THREADS=2 \
+        .venv/bin/python bench/train_speed.py --examples 24 --steps 2 \
+        --arms studio-padded,studio,studio-padded,studio,trl-default > /tmp/train_speed.md
 """
 
 import argparse
@@ -22,6 +29,7 @@ import functools
 import json
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -44,54 +52,109 @@ def gsm8k_train_examples(count: int) -> list[Any]:
     return examples
 
 
-def train_arm(name: str, examples: list[Any], steps: int, batch_size: int) -> dict[str, Any]:
+def _peak_rss(stop: threading.Event, peak: list[int]) -> None:
+    """Keep peak[0] at the largest resident set size (bytes) seen until `stop` is set."""
+    import os
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    while not stop.wait(0.02):
+        with open("/proc/self/statm") as statm:
+            peak[0] = max(peak[0], int(statm.read().split()[1]) * page)
+
+
+def _trl_default(model_path: str, examples: list[Any], steps: int, batch_size: int, out: Path) -> Any:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from backend.teacher.default_model import prepare_default_model
-    from backend.training.config import TrainConfig
     from backend.training.data import to_dataset
-    from backend.training.trainer import _causal_trainer, _common_arguments, pick_device
+
+    args = SFTConfig(
+        output_dir=str(out), max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=1e-4,
+        logging_steps=1, report_to="none", disable_tqdm=True, use_cpu=True, save_strategy="no", seed=0,
+        include_num_input_tokens_seen="non_padding",
+    )  # fmt: skip
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    return SFTTrainer(model=model, args=args, train_dataset=to_dataset(examples), processing_class=tokenizer)
+
+
+def _studio(name: str, model_path: str, examples: list[Any], steps: int, batch_size: int, out: Path) -> Any:
+    from trl import SFTTrainer
+
+    from backend.training.config import TrainConfig
+    from backend.training.trainer import FAST_PATH, PADDED_PATH, _causal_trainer, _common_arguments
+
+    config = TrainConfig(
+        set_id=0, max_steps=steps, batch_size=batch_size, learning_rate=1e-4, warmup=0.0,
+        lora=name == "studio-lora",
+    )  # fmt: skip
+    arguments = _common_arguments(config, out, "cpu", _bf16())
+    if name == "studio-random":
+        arguments["train_sampling_strategy"] = "random"
+    path = PADDED_PATH if name in ("studio-padded", "studio-fused") else FAST_PATH
+    trainer = _causal_trainer(config, model_path, examples, arguments, [], path=path)
+    if name == "studio-fused":  # TRL's compute_loss in place of backend.training.compact_head's
+        trainer.compute_loss = functools.partial(SFTTrainer.compute_loss, trainer)
+    if name == "studio-compile":
+        trainer.model.get_decoder().compile(dynamic=True)
+    return trainer
+
+
+def _limit(precision: str, size: int = 2048, parameters: float = 134.5e6) -> float:
+    """FLOP-bound training tokens/s: the best of five (size x size) matmuls in `precision`, over 6 x
+    parameters FLOPs per token. Only the precisions the arms use are timed: bf16 on an AVX2-only CPU is
+    slow enough (no native kernel) that timing it at this size takes minutes."""
+    import torch
+
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    torch.mm(a, b)  # warm-up: kernel selection, page faults
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - started)
+    gflops = 2 * size**3 / best / 1e9
+    limit = gflops * 1e9 / (6 * parameters)
+    print(f"matmul {size}^2 {precision} on {torch.get_num_threads()} threads: {gflops:.0f} GFLOP/s, "
+          f"FLOP-bound training limit {limit:.0f} tokens/s", flush=True)  # fmt: skip
+    return limit
+
+
+def _bf16() -> bool:
+    from backend.training.trainer import pick_device
+
+    return pick_device("cpu")[1]
+
+
+def train_arm(name: str, examples: list[Any], steps: int, batch_size: int) -> dict[str, Any]:
+    import gc
+
+    from backend.teacher.default_model import prepare_default_model
+
+    gc.collect()  # the previous arm's model and trainer
 
     model_path = str(prepare_default_model())
     out = Path("/tmp/train-speed") / name
     if name == "trl-default":
-        args = SFTConfig(
-            output_dir=str(out), max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=1e-4,
-            logging_steps=1, report_to="none", disable_tqdm=True, use_cpu=True, save_strategy="no", seed=0,
-            include_num_input_tokens_seen="non_padding",
-        )  # fmt: skip
-        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
-        tokenizer = AutoTokenizer.from_pretrained(model_path)
-        trainer = SFTTrainer(
-            model=model, args=args, train_dataset=to_dataset(examples), processing_class=tokenizer
-        )
-        precision = "fp32"
+        trainer, precision = _trl_default(model_path, examples, steps, batch_size, out), "fp32"
     else:
-        config = TrainConfig(
-            set_id=0,
-            max_steps=steps,
-            batch_size=batch_size,
-            learning_rate=1e-4,
-            warmup=0.0,
-            lora=name == "studio-lora",
-        )
-        device, bf16 = pick_device("cpu")
-        arguments = _common_arguments(config, out, device, bf16)
-        if name == "studio-random":
-            arguments["train_sampling_strategy"] = "random"
-        trainer = _causal_trainer(config, model_path, examples, arguments, [])
-        if name == "studio-fused":  # TRL's compute_loss in place of backend.training.compact_head's
-            trainer.compute_loss = functools.partial(SFTTrainer.compute_loss, trainer)
-        precision = "bf16 autocast" if bf16 else "fp32"
+        trainer = _studio(name, model_path, examples, steps, batch_size, out)
+        precision = "bf16" if _bf16() else "fp32"
+    stop, peak = threading.Event(), [0]
+    sampler = threading.Thread(target=_peak_rss, args=(stop, peak), daemon=True)
+    sampler.start()
     started = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - started
+    stop.set()
+    sampler.join()
     tokens = int(trainer.state.num_input_tokens_seen)
-    losses = [round(h["loss"], 3) for h in trainer.state.log_history if "loss" in h]
+    losses = [round(h["loss"], 4) for h in trainer.state.log_history if "loss" in h]
     return {"arm": name, "precision": precision, "tokens": tokens, "seconds": round(seconds, 1),
-            "tokens_per_s": round(tokens / seconds, 1), "losses": losses}  # fmt: skip
+            "tokens_per_s": round(tokens / seconds, 1), "peak_gb": round(peak[0] / 2**30, 2),
+            "losses": losses}  # fmt: skip
 
 
 def main() -> int:
@@ -101,28 +164,17 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=64)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--arms", default="trl-default,studio-random,studio,studio-lora")
+    parser.add_argument("--arms", default="trl-default,studio-padded,studio")
     args = parser.parse_args()
-    from backend.precision import probe_matmul
-
-    # The best of three: a single probe at process start has read half the steady rate on this machine.
-    probe = max((probe_matmul(size=2048) for _ in range(3)), key=lambda p: p.bf16_gflops)
-    parameters = 134.5e6
-    limits = {
-        "fp32": probe.fp32_gflops * 1e9 / (6 * parameters),
-        "bf16": probe.bf16_gflops * 1e9 / (6 * parameters),
-    }
-    best = max(limits.values())
-    print(f"matmul 2048^2 on {probe.threads} threads: fp32 {probe.fp32_gflops:.0f} GFLOP/s, "
-          f"bf16 {probe.bf16_gflops:.0f} GFLOP/s; FLOP-bound training limit fp32 {limits['fp32']:.0f} tok/s, "
-          f"bf16 {limits['bf16']:.0f} tok/s")  # fmt: skip
+    limits = {precision: _limit(precision) for precision in (["fp32", "bf16"] if _bf16() else ["fp32"])}
     examples = gsm8k_train_examples(args.examples)
-    print("| arm | precision | tokens | seconds | tokens/s | of the limit | losses per step |")
-    print("|---|---|---|---|---|---|---|")
+    print("| arm | precision | tokens | seconds | tokens/s | of the limit | peak RSS GB | losses per step |")
+    print("|---|---|---|---|---|---|---|---|")
     for arm in args.arms.split(","):
         r = train_arm(arm, examples, args.steps, args.batch_size)
         print(f"| {r['arm']} | {r['precision']} | {r['tokens']} | {r['seconds']} | {r['tokens_per_s']} | "
-              f"{r['tokens_per_s'] / best:.0%} | {r['losses']} |", flush=True)  # fmt: skip
+              f"{r['tokens_per_s'] / limits[r['precision']]:.0%} | {r['peak_gb']} | {r['losses']} |",
+              flush=True)  # fmt: skip
     return 0
 
 
