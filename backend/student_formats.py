@@ -1,7 +1,8 @@
 """The exact text each student kind is trained on and prompted with; training, export and evaluation
 all use these functions, so a prompt at inference time is byte-identical to the one the student saw.
 
-Formats, as the papers define them: SCoTD-style `Q: {question}\nA:` -> `{rationale} So the answer is: {label}`;
+Formats, as the papers define them: SCoTD-style `Q: {question}\nA:` ->
+`{rationale} So the answer is: {label}`;
 Socratic decomposer (problem + pairs so far -> next sub-question or END) and solver (problem + pairs so
 far + sub-question -> sub-answer); Divide-or-Conquer decomposer (problem -> numbered sub-questions).
 """
