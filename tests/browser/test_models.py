@@ -91,7 +91,9 @@ def test_step_through_a_problem_with_tiny_models(page: Page, studio: Studio) -> 
     page.click("#step-save")
     expect(page.locator("#step-status")).to_contain_text("Saved as rationale")
     page.click("#step-export-html")
-    expect(page.locator("#step-export-file a")).to_have_attribute("href", re.compile(r"trace\.html$"))
+    expect(page.locator("#step-export-file a")).to_have_attribute(
+        "href", re.compile(r"trace-[0-9a-f]+\.html$")
+    )
     shoot(page, "stepthrough")
     with Session(studio.engine) as session:
         saved = session.exec(select(Rationale).where(Rationale.source == "student")).all()

@@ -101,7 +101,8 @@ def test_done_when_import_curate_train_socratic_students_evaluate(cli_home, tiny
             session, name="toy-socratic", rationale_filter=RationaleFilter(dataset_id=dataset.id)
         )
         freeze(session, set_id=curated.id or 0)
-    common = ["--set", "toy-socratic", "--base-model", str(tiny_llama), "--max-steps", "12", "--lr", "5e-3"]
+    common = ["--set", "toy-socratic", "--base-model", str(tiny_llama), "--max-steps", "12", "--lr", "5e-3",
+              "--warmup", "0"]  # fmt: skip
     out = invoke(url, "train", *common, "--kind", "decomposer", "--name", "dec", "--batch-size", "8",
                  "--skip-flagged-sub-questions")  # fmt: skip
     assert "checkpoint" in out and "'dec' (decomposer)" in out
