@@ -45,7 +45,7 @@ def test_every_event_has_a_role_decision(blocks: gr.Blocks) -> None:
     )
 
 
-def _refused(blocks: gr.Blocks, block_fn: Any, username: str | None) -> bool:
+def refused_for_role(block_fn: Any, username: str | None) -> bool:
     """Call the event's guarded function as `username` with empty inputs, as Gradio does (the request in
     LocalContext); True when the call was refused for the role. Called directly rather than through
     Blocks.call_function, whose input preprocessing can fail first and hide the check."""
@@ -70,7 +70,7 @@ def test_every_event_refuses_the_roles_below_its_own(blocks: gr.Blocks) -> None:
         assert role is not None, f"{event_label(block_fn)} is not guarded"
         assert declared_role(block_fn.fn) in (None, role), event_label(block_fn)
         for username, rank in USERS:
-            refused = _refused(blocks, block_fn, username)
+            refused = refused_for_role(block_fn, username)
             if refused != (rank < RANK[role]):
                 wrong.append(f"{event_label(block_fn)} needs {role}: as {username} refused={refused}")
     assert not wrong, "\n".join(wrong)

@@ -1,17 +1,16 @@
 """Team handlers: accounts and the activity list, for admins only (issue 26)."""
 
-import inspect
 from typing import Any
 
 import gradio as gr
 import pytest
-from gradio.context import LocalContext
 from sqlmodel import Session
 
 from backend import activity, auth
 from db.models import Role, User
 from tests.webapp.conftest import as_user
 from tests.webapp.seed import PASSWORD
+from tests.webapp.test_event_roles import refused_for_role
 from webapp import strings
 from webapp.context import AppContext
 from webapp.handlers.team import PAGE_SIZE, TeamHandlers
@@ -118,22 +117,6 @@ def _blocks(app: AppContext) -> gr.Blocks:
     return blocks
 
 
-def _refused(block_fn: Any, username: str | None) -> bool:
-    """Call the guarded event as `username` the way Gradio does (the request in LocalContext)."""
-    token = LocalContext.request.set(gr.Request(username=username))
-    try:
-        result = block_fn.fn(*([None] * len(block_fn.inputs)))
-        if inspect.isgenerator(result):
-            next(result, None)
-    except gr.Error as error:
-        return error.title == strings.PERMISSION_TITLE
-    except Exception:  # past the role check is all that counts here
-        return False
-    finally:
-        LocalContext.request.reset(token)
-    return False
-
-
 def test_every_team_event_but_the_tabs_visibility_refuses_viewers_and_annotators(
     auth_app: AppContext, users: dict[str, User]
 ) -> None:
@@ -145,8 +128,8 @@ def test_every_team_event_but_the_tabs_visibility_refuses_viewers_and_annotators
             continue
         assert enforced_role(block_fn.fn) == Role.admin, block_fn.name
         for username in (None, "victor", "alice"):
-            assert _refused(block_fn, username), (block_fn.name, username)
-        assert not _refused(block_fn, "admin"), block_fn.name
+            assert refused_for_role(block_fn, username), (block_fn.name, username)
+        assert not refused_for_role(block_fn, "admin"), block_fn.name
 
 
 def test_the_tab_shows_to_admins_only(auth_app: AppContext, users: dict[str, User]) -> None:
