@@ -96,6 +96,10 @@ def launch_options(engine: Engine, settings: Settings) -> dict[str, Any]:
         # Host and Origin checks, login, sessions and upload refusal, outside all of Gradio's own layers.
         "_app": PerimeterApp(engine, settings),
         "max_file_size": "1kb",  # no page takes a file; the perimeter refuses uploads, this is a second lock
+        # Gradio's start-up self-probe sends one HEAD with a 3 s timeout and gives up on the first timeout,
+        # so a busy 2-core machine failed a healthy server with "set share=True". The server has started
+        # listening when launch returns; this app is never shared through a tunnel.
+        "_frontend": False,
     }
     if settings.auth:
         options["auth"] = GRADIO_AUTH  # turns Gradio's login page on; the perimeter answers /login

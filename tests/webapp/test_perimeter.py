@@ -239,3 +239,14 @@ def test_an_idle_session_expires(team: Served) -> None:
     assert _signed_in(client)
     signin.clock = lambda: real_clock() + (719 + 721) * 60
     assert not _signed_in(client)
+
+
+def test_a_slow_first_answer_does_not_stop_the_server_starting(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gradio's own start-up probe times out on a busy machine; the launch must not depend on it."""
+    import gradio.networking
+
+    monkeypatch.setattr(gradio.networking, "url_ok", lambda url: False)  # what a 3 s timeout returns
+    with _launch(engine, make_settings(tmp_path / "home", auth=True)) as served:
+        assert httpx.get(f"{served.url}/", timeout=30).status_code == 200
