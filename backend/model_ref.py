@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from backend.paths import PathNotAllowed, confined_to_any, is_local_path
+from backend.files.paths import PathNotAllowed, confined_to_any, is_local_path
 from backend.teacher.base import BACKENDS, DEFAULT_MODEL_ALIAS
 from backend.teacher.options import AUTO, VLLM_ENGINE, check_options
 from db.models import ModelCheckpoint

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend.calculator import annotate_step
+from backend.checks.calculator import annotate_step
 from backend.student_formats import StepText
 from db.models import Problem, Rationale, RationaleSource, Revision, Step, Verdict
 

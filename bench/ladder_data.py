@@ -176,7 +176,7 @@ def import_data(
 
 
 def frozen_set(session: Any, name: str, rationale_ids: list[int]) -> int:
-    from backend.curation import create_set, freeze
+    from backend.sets.curation import create_set, freeze
 
     curated = create_set(session, name=name, picks=rationale_ids)
     assert curated.id is not None
@@ -199,10 +199,10 @@ def teacher_sub_questions(engine: Any, preset: Preset, train_ids: list[int]) -> 
     """The app's teacher writes a sub-question for every reference step (rationalize); checked after."""
     from sqlmodel import Session, col, select
 
-    from backend.filters import ProblemFilter
+    from backend.checks.subquestion_checks import issue_counts, rationale_issues
     from backend.jobs.runner import run_job
+    from backend.queries.filters import ProblemFilter
     from backend.rationales import steps_from_content
-    from backend.subquestion_checks import issue_counts, rationale_issues
     from backend.teacher.job import GenerationConfig, start_generation
     from db.models import Problem, Rationale, Revision, TeacherRun
 

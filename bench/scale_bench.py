@@ -26,7 +26,6 @@ from sqlalchemy import Index, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, func, select
 
-from backend import explore
 from backend.annotation import (
     get_rationale_view,
     next_in_queue,
@@ -34,7 +33,8 @@ from backend.annotation import (
     review_rationale,
     save_edit,
 )
-from backend.filters import RationaleFilter
+from backend.queries import explore
+from backend.queries.filters import RationaleFilter
 from backend.student_formats import StepText
 from db.engine import make_engine
 from db.models import Rationale, User

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import reasoning_gym
 
-from backend import stepthrough
+from backend.evaluation import stepthrough
+from backend.evaluation.stepthrough import StepSession
 from backend.model_ref import model_path
 from backend.model_worker.client import WorkerClient
 from backend.model_worker.protocol import ModelLoad
-from backend.stepthrough import StepSession
 from backend.teacher.transformers_backend import TransformersBackend
 from db.settings import Settings
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from backend.filters import ProblemFilter
 from backend.importers import import_reasoning_gym
 from backend.jobs import store
 from backend.jobs.runner import run_job, spawn_job
+from backend.queries.filters import ProblemFilter
 from backend.teacher.job import GenerationConfig, start_generation
 from db.engine import make_engine
 from db.migrate import upgrade_to_head

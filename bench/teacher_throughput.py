@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from backend.filters import ProblemFilter
 from backend.importers import import_reasoning_gym
 from backend.jobs.runner import run_job
 from backend.model_ref import open_backend
+from backend.queries.filters import ProblemFilter
 from backend.teacher import job as job_module
 from backend.teacher.base import GenerationParams, TeacherBackend
 from backend.teacher.job import GenerationConfig, start_generation

@@ -10,9 +10,9 @@ import gradio as gr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from backend import auth
+from backend.access import auth
+from backend.access.sessions import is_active
 from backend.jobs.runner import spawn_job
-from backend.sessions import is_active
 from db.models import Role, User
 from db.settings import Settings
 from webapp import strings

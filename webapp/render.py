@@ -5,6 +5,6 @@ what they show. Where a Markdown component must carry user text, `inert` escapes
 Markdown punctuation, so `<script>`, `onerror=` or `**bold**` show exactly as typed.
 """
 
-from backend.inert_text import markdown_literal
+from backend.display.inert_text import markdown_literal
 
 inert = markdown_literal

@@ -1,8 +1,8 @@
 """Login, logout and the session behind each request, answered by the perimeter in place of Gradio's routes.
 
-- POST /login: throttled per name and per client address (backend.login_guard), the argon2 check run in
+- POST /login: throttled per name and per client address (backend.access.login_guard), the argon2 check run in
   a worker thread (at most two at once) so the event loop keeps answering everyone else, and on success
-  a session bound to the account's id (backend.sessions) in an HttpOnly, SameSite=Lax cookie.
+  a session bound to the account's id (backend.access.sessions) in an HttpOnly, SameSite=Lax cookie.
 - POST /logout ends this browser's session; GET /logout is refused (a link or image must not log out).
 - Every other request's cookie is checked (idle time, account still active, same id) before Gradio sees
   it. Gradio keeps its own token -> name table, which reads the cookie; this keeps that table holding only
@@ -22,8 +22,8 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
-from backend.login_guard import LoginGuard
-from backend.sessions import Binding, SessionBook, active_account, sign_in
+from backend.access.login_guard import LoginGuard
+from backend.access.sessions import Binding, SessionBook, active_account, sign_in
 from db.models import User
 from db.settings import Settings
 

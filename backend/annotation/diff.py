@@ -1,9 +1,9 @@
 """Word-level diffs between two texts, shaped for gr.HighlightedText ("+" added, "-" removed, None same).
 
-difflib's matcher takes up to cubic time on repetitive text, and any viewer may compare any stored
-revision, so the work is bounded (backend.limits): short texts are compared word by word; long ones line
-by line after their common first and last lines, with word-level detail inside changed lines while
-those are short and a budget lasts. Beyond that a changed block is shown removed and added whole.
+difflib's matcher takes up to cubic time on repetitive text, and any viewer may compare any stored revision,
+so the work is bounded (backend.access.limits): short texts are compared word by word; long ones line by
+line after their common first and last lines, with word-level detail inside changed lines while those are
+short and a budget lasts. Beyond that a changed block is shown removed and added whole.
 """
 
 import difflib
@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from backend.limits import DIFF_LINES, DIFF_WORD_BUDGET, DIFF_WORD_TOKENS
+from backend.access.limits import DIFF_LINES, DIFF_WORD_BUDGET, DIFF_WORD_TOKENS
 from backend.student_formats import StepText
 
 Segment = tuple[str, str | None]
@@ -32,7 +32,7 @@ def _append(segments: list[Segment], text: str, label: str | None) -> None:
 
 
 def _matched(segments: list[Segment], old: Sequence[str], new: Sequence[str]) -> None:
-    """Append the diff of two token (or line) lists; each list must be small (see backend.limits)."""
+    """Append the diff of two token (or line) lists; each list must be small (see backend.access.limits)."""
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

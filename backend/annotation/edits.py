@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from backend.access.auth import require_role
 from backend.annotation.view import RationaleView, get_rationale_view, stale_edit
-from backend.auth import require_role
 from backend.rationales import build_steps, revision_content, steps_from_content
 from backend.student_formats import StepText
 from db.models import Rationale, Revision, Role, Step, User, utcnow

@@ -5,7 +5,7 @@ from typing import cast
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from backend.filters import RationaleFilter
+from backend.queries.filters import RationaleFilter
 from db.models import Rationale, ReviewStatus, User
 
 QUEUE_MODES = {

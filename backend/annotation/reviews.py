@@ -7,9 +7,9 @@ from sqlalchemy import JSON, Table, func, insert, literal, update
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
+from backend.access.auth import require_role
 from backend.annotation.view import stale_edit
-from backend.auth import require_role
-from backend.filters import RationaleFilter
+from backend.queries.filters import RationaleFilter
 from db.models import Rationale, Review, ReviewStatus, ReviewVerdict, Revision, Role, User, utcnow
 
 ERROR_TAGS = [

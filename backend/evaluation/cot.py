@@ -1,6 +1,6 @@
 """CoT and answer-only evaluation: one generation per problem from `Q: {question}\\nA:` (the training
-prompt), optionally after a few solved examples (the base model's few-shot floor); the final answer is
-read with backend.answers.extract_final_answer, only after the answer marker the students are trained to
+prompt), optionally after a few solved examples (the base model's few-shot floor); the final answer is read
+with backend.checks.answers.extract_final_answer, only after the answer marker the students are trained to
 write: an output that stops before it is truncated (stop reason "truncated"), never graded on its last
 number."""
 
@@ -8,10 +8,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backend.answers import extract_final_answer
-from backend.curation import CuratedRecord
+from backend.checks.answers import extract_final_answer
 from backend.evaluation.generate import generate_texts
 from backend.evaluation.traces import StepRecord, Trace, cot_steps
+from backend.sets.curation import CuratedRecord
 from backend.student_formats import cot_prompt, examples_for
 from backend.teacher.base import GenerationParams, TeacherBackend
 from db.models import StudentKind

@@ -5,7 +5,7 @@ import re
 import time
 from collections.abc import Sequence
 
-from backend.answers import extract_final_answer
+from backend.checks.answers import extract_final_answer
 from backend.evaluation.cot import STOP, SingleParams
 from backend.evaluation.generate import Generated, generate_texts
 from backend.evaluation.traces import StepRecord, Trace, cot_steps

@@ -1,15 +1,15 @@
 """Generation with the calculator: a model's arithmetic is set right before it goes on writing.
 
-Two spellings (backend.calculator): a GSM8K annotation `<<expr=` is closed with the computed value (`>>`
-is an extra stop string, so generation pauses right after an annotation); a plain equation `a op b = c`
-whose written value is wrong is rewound: the text is cut after `=`, the computed value written in, and
-the model continues from there (plain equations need no stop string, so this works through every
-backend, and a right equation costs nothing). Every paused or rewound text continues in one batch.
-Small students copy numbers well but multiply badly, so fixing the value *before* they go on writing is
-what makes the rest of the step (and the next steps) use the right number. A value written in is never
-extended by the model: a model that meant "2 * 2 = 42" writes "2" again right after the "4" it was given
-(the digits it was set on), so the round after a rewind is kept only from where the number has ended
-(`end_of_number`), and the equation is read again with the round after it.
+Two spellings (backend.checks.calculator): a GSM8K annotation `<<expr=` is closed with the computed value
+(`>>` is an extra stop string, so generation pauses right after an annotation); a plain equation `a op b =
+c` whose written value is wrong is rewound: the text is cut after `=`, the computed value written in, and
+the model continues from there (plain equations need no stop string, so this works through every backend,
+and a right equation costs nothing). Every paused or rewound text continues in one batch. Small students
+copy numbers well but multiply badly, so fixing the value *before* they go on writing is what makes the rest
+of the step (and the next steps) use the right number. A value written in is never extended by the model: a
+model that meant "2 * 2 = 42" writes "2" again right after the "4" it was given (the digits it was set on),
+so the round after a rewind is kept only from where the number has ended (`end_of_number`), and the equation
+is read again with the round after it.
 
 A prompt longer than the `max_prompt_tokens` setting, or than the model's context leaves room for, is not
 sent: its text gets an error instead (the batch's other prompts go on). Refused rather than cut: the
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from backend.calculator import CURRENCIES, claim_holds, claim_spelling, first_wrong_equation, safe_eval
+from backend.checks.calculator import CURRENCIES, claim_holds, claim_spelling, first_wrong_equation, safe_eval
 from backend.teacher.base import GenerationParams, TeacherBackend
 
 MAX_CALCULATOR_CALLS = 12  # per text: a model looping on annotations or wrong sums still ends

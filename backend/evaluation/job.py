@@ -10,9 +10,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.answers import answers_match
-from backend.calculator import step_value
-from backend.curation import frozen_records, get_set
+from backend.checks.answers import answers_match
+from backend.checks.calculator import step_value
 from backend.evaluation.config import EvalConfig, EvalMethod
 from backend.evaluation.contamination import ContaminationCheck
 from backend.evaluation.cot import SingleParams, few_shot_prefix, solve_single
@@ -20,9 +19,10 @@ from backend.evaluation.divide_conquer import solve_divide_conquer
 from backend.evaluation.socratic import LoopParams, load_model, solve_socratic
 from backend.evaluation.summary import summarise
 from backend.evaluation.traces import Trace, error_category, first_divergent_step, trace_values, vote
-from backend.filters import ProblemFilter
 from backend.jobs import store
 from backend.jobs.context import JobCancelled, JobContext
+from backend.queries.filters import ProblemFilter
+from backend.sets.curation import frozen_records, get_set
 from backend.teacher.base import TeacherBackend
 from db.models import (
     Dataset,

@@ -7,9 +7,9 @@ seeing one more step done, writes the next one. Stopping there (the first rule o
 150 held-out problems of the cpu ladder's Socratic pair on an intermediate value, 67 of them wrong
 (docs/lab-notes/, run 3). What ends a loop that makes no progress is an answer the solver gave before.
 
-Batched across problems: at step k every still-active problem goes to the decomposer in one batch, then
-to the solver in one batch. The web app's step-through (backend.stepthrough) drives one problem through
-the same loop functions: `propose` / `answer` (the prompts of backend.student_formats, exactly as in
+Batched across problems: at step k every still-active problem goes to the decomposer in one batch, then to
+the solver in one batch. The web app's step-through (backend.evaluation.stepthrough) drives one problem
+through the same loop functions: `propose` / `answer` (the prompts of backend.student_formats, exactly as in
 training, and the calculator), `decide` (the stop rules), `sub_answer`, `reached_cap` and
 `socratic_final_answer`. tests/backend/evaluation/test_one_loop.py holds both to identical traces.
 """
@@ -23,7 +23,7 @@ from typing import Any
 from sqlmodel import Session
 
 from backend import model_ref
-from backend.answers import extract_final_answer
+from backend.checks.answers import extract_final_answer
 from backend.evaluation.generate import Generated, generate_texts
 from backend.evaluation.traces import StepRecord, Trace, socratic_transcript
 from backend.student_formats import END_MARKER, StepText, decomposer_prompt, solver_prompt

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from backend.answers import normalize_answer
-from backend.calculator import parse_checks, parse_number, step_value, values_equal
+from backend.checks.answers import normalize_answer
+from backend.checks.calculator import parse_checks, parse_number, step_value, values_equal
 from backend.student_formats import ANSWER_PREFIX
 
 

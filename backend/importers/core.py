@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from backend.answers import ANSWER_TYPES, normalize_answer
-from backend.calculator import annotate_step
+from backend.checks.answers import ANSWER_TYPES, normalize_answer
+from backend.checks.calculator import annotate_step
 from backend.progress_bar import progress_bar
 
 MAX_FIELD_CHARS = 100_000

@@ -13,7 +13,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from backend.answers import grade
+from backend.checks.answers import grade
 from backend.importers.core import (
     DatasetSpec,
     ImportFailure,

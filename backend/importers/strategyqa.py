@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend.answers import normalize_answer
+from backend.checks.answers import normalize_answer
 from backend.importers.core import (
     ImportReport,
     ParsedProblem,

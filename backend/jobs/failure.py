@@ -7,7 +7,7 @@ does the same to text stored before (rows that still hold a traceback) and to lo
 
 import re
 
-from backend.masking import mask_secrets
+from backend.display.masking import mask_secrets
 
 MAX_CHARS = 300
 # An absolute path of two parts or more, not inside a URL (no word, dot, colon or slash right before it):

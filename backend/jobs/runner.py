@@ -24,7 +24,7 @@ HANDLERS: dict[JobKind, str] = {
     JobKind.train: "backend.training.job:run_training_job",
     JobKind.evaluate: "backend.evaluation.job:run_evaluation_job",
     JobKind.import_data: "backend.importers.job:run_import_job",
-    JobKind.demo: "backend.demo_chain:run_demo_chain_job",
+    JobKind.demo: "backend.demo.chain:run_demo_chain_job",
 }
 
 Handler = Callable[[JobContext], str]

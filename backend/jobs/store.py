@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from backend.masking import mask_secrets
+from backend.display.masking import mask_secrets
 from db.models import EvalRun, Job, JobKind, JobStatus, TrainingRun, utcnow
 
 LOG_TAIL_CHARS = 4000

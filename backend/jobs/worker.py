@@ -11,8 +11,8 @@ import signal
 import sys
 from types import FrameType
 
+from backend.display.masking import mask_secrets
 from backend.jobs.runner import run_job, start_waiting
-from backend.masking import mask_secrets
 from db.engine import open_database
 from db.models import JobStatus
 from db.settings import get_settings

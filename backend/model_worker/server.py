@@ -93,8 +93,8 @@ class Worker:
 
     def step(self, sender: Sender, request: dict[str, Any]) -> None:
         """One Next step: the sub-question (unless one is pending), then its answer."""
-        from backend import stepthrough
-        from backend.stepthrough import StepSession
+        from backend.evaluation import stepthrough
+        from backend.evaluation.stepthrough import StepSession
 
         state = StepSession.from_json(request["state"])
         decomposer, solver = ModelLoad(**request["decomposer"]), ModelLoad(**request["solver"])

@@ -4,7 +4,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from backend.filters import ProblemFilter
+from backend.queries.filters import ProblemFilter
 from backend.run_config import RunConfig
 from backend.teacher.base import BACKENDS, DEFAULT_MODEL_ALIAS, GenerationParams
 from backend.teacher.options import check_options

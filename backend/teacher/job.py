@@ -14,10 +14,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from backend.filters import ProblemFilter
 from backend.jobs import store
 from backend.jobs.context import JobContext
 from backend.model_ref import open_backend
+from backend.queries.filters import ProblemFilter
 from backend.rationales import add_rationale
 from backend.teacher.base import GenerationParams, TeacherBackend
 from backend.teacher.batch import BatchProgress, GeneratedBatch, generate_batch

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backend.answers import extract_final_answer, grade
+from backend.checks.answers import extract_final_answer, grade
 from backend.student_formats import ANSWER_PREFIX, NO_DECOMPOSITION, StepText
 from db.models import TeacherMode, Verdict
 

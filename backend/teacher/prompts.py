@@ -17,8 +17,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from backend.calculator import strip_annotations
-from backend.limits import MAX_TEMPLATE_CHARS, check_length
+from backend.access.limits import MAX_TEMPLATE_CHARS, check_length
+from backend.checks.calculator import strip_annotations
 from backend.student_formats import ANSWER_PREFIX
 from db.models import Problem, TeacherMode
 

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from backend.answers import answers_match
-from backend.curation import CuratedRecord
+from backend.checks.answers import answers_match
+from backend.checks.subquestion_checks import rationale_issues
+from backend.sets.curation import CuratedRecord
 from backend.student_formats import Dialogue, Example, dialogue_for, examples_for
-from backend.subquestion_checks import rationale_issues
 from backend.training.config import FilterPolicy
 from db.models import StudentKind
 
@@ -42,7 +42,7 @@ class ExampleBuild:
     dropped: Counter[str] = field(default_factory=Counter)  # reason -> rationales
     # Socratic kinds: the same examples packed one sequence per rationale (what causal students train on).
     dialogues: list[Dialogue] = field(default_factory=list)
-    # Sub-questions kept as context but not trained on (flagged by backend.subquestion_checks).
+    # Sub-questions kept as context but not trained on (flagged by backend.checks.subquestion_checks).
     untrained_sub_questions: int = 0
 
     def describe_dropped(self) -> str:

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from backend.curation import frozen_records, get_set, get_set_by_name
 from backend.jobs import store
 from backend.jobs.context import JobContext
+from backend.sets.curation import frozen_records, get_set, get_set_by_name
 from backend.training.config import TrainConfig
 from backend.training.data import ExampleBuild, build_training_examples
 from db.models import CuratedSet, Job, JobKind, JobStatus, ModelCheckpoint, TrainingRun

@@ -68,7 +68,7 @@ class JobKind(StrEnum):
     train = "train"
     evaluate = "evaluate"
     import_data = "import"
-    demo = "demo"  # "Build the demo students": a chain of the kinds above (backend.demo_chain)
+    demo = "demo"  # "Build the demo students": a chain of the kinds above (backend.demo.chain)
 
 
 class JobStatus(StrEnum):

@@ -1,4 +1,4 @@
-"""Users with roles; passwords are stored only as argon2 hashes (hashing lives in backend.auth)."""
+"""Users with roles; passwords are stored only as argon2 hashes (hashing lives in backend.access.auth)."""
 
 from datetime import datetime
 

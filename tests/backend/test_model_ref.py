@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import Session
 
 from backend import model_ref
+from backend.files.paths import PathNotAllowed
 from backend.model_ref import ModelRef, RefKind
-from backend.paths import PathNotAllowed
 from backend.teacher.openai_backend import OpenAIBackend
 from db.models import ModelCheckpoint, StudentKind
 from db.settings import Settings, TeacherEndpoint

@@ -21,9 +21,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from backend import auth, curation
-from backend.demo import ensure_demo_data
-from backend.filters import RationaleFilter
+from backend.access import auth
+from backend.demo.problems import ensure_demo_data
+from backend.queries.filters import RationaleFilter
+from backend.sets import curation
 from db.engine import open_database
 from tests.conftest import ROOT
 from tests.webapp.seed import make_users, seed_eval_run, seed_rationales

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
-from backend.exporters import records_for_filter
-from backend.filters import RationaleFilter
-from backend.step_label_export import export_step_labels
+from backend.queries.filters import RationaleFilter
+from backend.sets.exporters import records_for_filter
+from backend.sets.step_label_export import export_step_labels
 from db.models import Review, Revision
 from tests.browser.conftest import Studio
 from tests.browser.ui import open_app, shoot

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
-from backend import auth
+from backend.access import auth
 from db.engine import open_database
 from db.models import ModelCheckpoint, StudentKind
 from tests.browser.conftest import CHROMIUM, _free_port, _stop

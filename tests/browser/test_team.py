@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
-from backend import auth
+from backend.access import auth
 from tests.browser.conftest import Studio
 from tests.browser.ui import fill, open_app, pick, shoot
 

@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, col, select
 
+from backend.access.auth import create_user, get_user
 from backend.annotation import StaleEdit, get_rationale_view, review_rationale, save_edit
-from backend.auth import create_user, get_user
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
 from db.engine import make_engine

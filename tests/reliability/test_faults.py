@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
+from backend.access.auth import create_user
 from backend.annotation import get_rationale_view, list_revisions, save_edit
-from backend.auth import create_user
-from backend.errors import describe_db_error
+from backend.display.errors import describe_db_error
 from backend.jobs import store
 from backend.jobs.runner import spawn_job
 from backend.rationales import RationaleDraft, add_rationale

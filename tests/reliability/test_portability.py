@@ -3,7 +3,7 @@
 
 from sqlmodel import Session, col, select
 
-from backend import curation, explore
+from backend.access.auth import create_user
 from backend.annotation import (
     bulk_review,
     get_rationale_view,
@@ -13,9 +13,10 @@ from backend.annotation import (
     review_rationale,
     save_edit,
 )
-from backend.auth import create_user
-from backend.filters import RationaleFilter
+from backend.queries import explore
+from backend.queries.filters import RationaleFilter
 from backend.rationales import RationaleDraft, add_rationale
+from backend.sets import curation
 from backend.student_formats import StepText
 from db.engine import make_engine
 from db.models import RationaleSource, Review, Role, Verdict

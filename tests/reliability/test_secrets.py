@@ -11,11 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from backend import auth
-from backend.errors import describe_db_error
+from backend.access import auth
+from backend.display.errors import describe_db_error
+from backend.display.masking import mask_secrets
 from backend.jobs import store
 from backend.jobs.runner import spawn_job
-from backend.masking import mask_secrets
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
 from db.models import JobKind, JobStatus

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
+from backend.access.auth import PermissionDenied, authenticate, create_user
 from backend.annotation import assign_rationales, bulk_review, revert, review_rationale, save_edit
-from backend.auth import PermissionDenied, authenticate, create_user
-from backend.explore import page_rationales
-from backend.filters import RationaleFilter
-from backend.paths import PathNotAllowed, confined_path, confined_to_any
+from backend.files.paths import PathNotAllowed, confined_path, confined_to_any
+from backend.queries.explore import page_rationales
+from backend.queries.filters import RationaleFilter
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
 from db.models import RationaleSource, Review, Revision, Role, User

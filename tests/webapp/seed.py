@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from backend import auth
+from backend.access import auth
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
 from db.models import (

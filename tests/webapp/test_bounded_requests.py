@@ -24,9 +24,9 @@ from gradio_client.exceptions import AppError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from backend.access.limits import MAX_STEP_CHARS, MAX_STEPS
 from backend.annotation import save_edit
-from backend.limits import MAX_STEP_CHARS, MAX_STEPS
-from backend.stepthrough import Pair, StepSession
+from backend.evaluation.stepthrough import Pair, StepSession
 from backend.student_formats import StepText
 from db.engine import make_engine
 from tests.webapp.conftest import make_settings

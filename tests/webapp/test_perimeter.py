@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from backend import auth
-from backend.login_guard import BackoffPolicy, LoginGuard
+from backend.access import auth
+from backend.access.login_guard import BackoffPolicy, LoginGuard
 from db.models import Role
 from db.settings import Settings
 from tests.webapp.conftest import make_settings

@@ -7,7 +7,7 @@ from typing import NoReturn
 import typer
 from sqlalchemy.engine import Engine
 
-from backend.filters import RationaleFilter
+from backend.queries.filters import RationaleFilter
 from db.engine import open_database
 from db.settings import Settings, get_settings
 

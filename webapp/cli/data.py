@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from backend.exporters import EXPORT_FORMATS, ExportReport, export_records, records_for_filter
 from backend.importers import (
     ColumnMap,
     ImportFailure,
@@ -19,7 +18,8 @@ from backend.importers import (
     import_svamp,
     import_table,
 )
-from backend.step_label_export import STEP_LABEL_FORMATS, StepLabelReport, export_step_labels
+from backend.sets.exporters import EXPORT_FORMATS, ExportReport, export_records, records_for_filter
+from backend.sets.step_label_export import STEP_LABEL_FORMATS, StepLabelReport, export_step_labels
 from db.models import StudentKind
 from webapp.cli.common import fail, rationale_filter_option, state
 
@@ -220,7 +220,7 @@ def export(
 
     Step labels: socratic-studio export my-set --format processbench --out my-set-labels.jsonl
     """
-    from backend.curation import frozen_records, get_set_by_name
+    from backend.sets.curation import frozen_records, get_set_by_name
 
     if (set_name is None) == (filter_json is None):
         fail("give either a set name or --filter-json (one of them)")

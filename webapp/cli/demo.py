@@ -1,6 +1,6 @@
 """`socratic-studio demo build` and `demo status`: the page's "Build the demo students" from a script.
 
-`build` starts the same chain job the page starts (backend.demo_chain) and prints where it stands as it
+`build` starts the same chain job the page starts (backend.demo.chain) and prints where it stands as it
 changes, or hands it to a background worker with --background; `status` prints the newest chain's state.
 """
 
@@ -10,8 +10,8 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from backend.demo_chain import ChainAlreadyActive, DemoChainConfig, start_demo_chain
-from backend.demo_progress import ChainProgress, latest_chain
+from backend.demo.chain import ChainAlreadyActive, DemoChainConfig, start_demo_chain
+from backend.demo.progress import ChainProgress, latest_chain
 from backend.jobs.runner import run_job_in_foreground, spawn_job
 from db.models import JobStatus
 from webapp.cli.common import fail, state

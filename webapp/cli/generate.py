@@ -14,10 +14,10 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from backend.filters import ProblemFilter
 from backend.jobs import store
 from backend.jobs.runner import run_job_in_foreground, spawn_job
 from backend.progress_bar import ThrottledBar, progress_bar
+from backend.queries.filters import ProblemFilter
 from backend.teacher.config import GenerationConfig
 from db.models import JobStatus, TeacherRun
 from webapp.cli.common import CliState, fail, state

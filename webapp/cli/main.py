@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from backend.errors import describe_db_error
+from backend.display.errors import describe_db_error
 from webapp.cli import data, demo, generate, jobs, serve, sets, students, users
 from webapp.cli.common import CliState
 

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from backend import auth
+from backend.access import auth
 from backend.jobs.runner import start_waiting
 from backend.jobs.store import reconcile_orphans
 from webapp.cli.common import fail, state
@@ -14,7 +14,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _prepare_demo(engine: object) -> None:
-    from backend.demo import ensure_demo_data
+    from backend.demo.problems import ensure_demo_data
 
     typer.echo("Checking demo data (imported once, into an empty database)...")
     if ensure_demo_data(engine):  # type: ignore[arg-type]

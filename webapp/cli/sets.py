@@ -7,7 +7,8 @@ after which `train --set` and `export` can use it.
 import typer
 from sqlmodel import Session
 
-from backend import catalog, curation
+from backend.queries import catalog
+from backend.sets import curation
 from db.models import CuratedSet
 from webapp.cli.common import fail, rationale_filter_option, state
 

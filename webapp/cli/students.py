@@ -117,9 +117,9 @@ def evaluate(
     **fields: Any,
 ) -> None:
     """Evaluate students (or teachers) on a dataset, storing a trace per problem (example below)."""
-    from backend.curation import get_set, get_set_by_name
     from backend.evaluation.job import start_evaluation
     from backend.evaluation.summary import contamination_cells
+    from backend.sets.curation import get_set, get_set_by_name
 
     engine = state(ctx).engine()
     try:

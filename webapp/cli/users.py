@@ -9,7 +9,7 @@ from collections.abc import Callable
 import typer
 from sqlmodel import Session
 
-from backend import activity, auth
+from backend.access import activity, auth
 from db.models import Role, User
 from webapp.cli.common import fail, state
 

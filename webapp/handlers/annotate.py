@@ -12,8 +12,8 @@ import gradio as gr
 from sqlmodel import Session
 
 from backend import annotation
-from backend.auth import PermissionDenied
-from backend.limits import MAX_ANSWER_CHARS, MAX_COMMENT_CHARS, check_length
+from backend.access.auth import PermissionDenied
+from backend.access.limits import MAX_ANSWER_CHARS, MAX_COMMENT_CHARS, check_length
 from backend.student_formats import StepText
 from db.models import Role, User
 from webapp import strings

@@ -4,8 +4,10 @@ from typing import Any
 
 import gradio as gr
 
-from backend import activity, annotation, catalog
-from backend.auth import PermissionDenied
+from backend import annotation
+from backend.access import activity
+from backend.access.auth import PermissionDenied
+from backend.queries import catalog
 from db.models import ReviewVerdict, Role
 from webapp import strings
 from webapp.context import AppContext, user_error

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.access.limits import MAX_LABELS_CHARS_PER_STEP
 from backend.annotation import ERROR_TAGS, STEP_RATINGS, first_wrong
-from backend.limits import MAX_LABELS_CHARS_PER_STEP
 from backend.student_formats import StepText
 from webapp import strings
 from webapp.context import user_error

@@ -7,8 +7,10 @@ import gradio as gr
 import pandas as pd
 from plotly.graph_objects import Figure
 
-from backend import activity, catalog, curation, set_preview
-from backend.limits import MAX_PATH_CHARS, MAX_PICKS_CHARS, InputRefused, check_length
+from backend.access import activity
+from backend.access.limits import MAX_PATH_CHARS, MAX_PICKS_CHARS, InputRefused, check_length
+from backend.queries import catalog
+from backend.sets import curation, set_preview
 from db.models import CuratedSet, Role, StudentKind, User
 from webapp import charts, strings
 from webapp.context import AppContext, user_error
@@ -18,7 +20,7 @@ from webapp.roles import needs
 
 S = strings.Curate
 EXPORT_FORMATS = ["prompt_completion", "messages", "dataset", "processbench", "prm800k"]
-STEP_LABEL_FORMATS = ("processbench", "prm800k")  # annotators' step ratings (backend.step_label_export)
+STEP_LABEL_FORMATS = ("processbench", "prm800k")  # annotators' step ratings (backend.sets.step_label_export)
 KIND_CHOICES = [kind.value for kind in StudentKind]
 
 
@@ -170,7 +172,7 @@ class CurateHandlers:
         return (inert(S.FROZEN.format(name=curated_set.name, size=size)), *self.sets(selected=curated_set.id))
 
     def _export_records(self, source: str, set_id: Any, filter_data: dict[str, Any]) -> list[Any]:
-        from backend.exporters import records_for_filter
+        from backend.sets.exporters import records_for_filter
 
         with self.app.session() as session:
             if source == "filter":
@@ -195,8 +197,8 @@ class CurateHandlers:
         request: gr.Request,
     ) -> tuple[str, dict[str, Any]]:
         """Write a frozen set (or the filter's matches) below the export root; a message and the file."""
-        from backend.exporters import export_records  # pulls in `datasets` only for an export
-        from backend.step_label_export import export_step_labels
+        from backend.sets.exporters import export_records  # pulls in `datasets` only for an export
+        from backend.sets.step_label_export import export_step_labels
 
         user = self.app.require(request, Role.annotator)
         root = self.app.settings.resolved_export_root

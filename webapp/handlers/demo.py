@@ -1,14 +1,14 @@
-"""The "Build the demo students" button (Step through and Train): starts the chain job (backend.demo_chain)
-and says how long it expects first; while it runs, a timer polls where it stands (backend.demo_progress);
+"""The "Build the demo students" button (Step through and Train): starts the chain job (backend.demo.chain)
+and says how long it expects first; while it runs, a timer polls where it stands (backend.demo.progress);
 its steps appear in Train's job list, each watchable and cancellable."""
 
 import gradio as gr
 
-from backend import activity
-from backend.auth import PermissionDenied
-from backend.demo_chain import ChainAlreadyActive, DemoChainConfig, start_demo_chain
-from backend.demo_progress import ChainProgress, latest_chain
-from backend.inert_text import markdown_literal
+from backend.access import activity
+from backend.access.auth import PermissionDenied
+from backend.demo.chain import ChainAlreadyActive, DemoChainConfig, start_demo_chain
+from backend.demo.progress import ChainProgress, latest_chain
+from backend.display.inert_text import markdown_literal
 from db.models import JobStatus, Role
 from webapp import strings
 from webapp.context import AppContext, user_error

@@ -5,10 +5,11 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from backend import activity, catalog
+from backend.access import activity
+from backend.access.limits import MAX_NAME_CHARS, check_label
 from backend.evaluation.summary import contamination_cells
-from backend.limits import MAX_NAME_CHARS, check_label
-from backend.paths import PathNotAllowed
+from backend.files.paths import PathNotAllowed
+from backend.queries import catalog
 from db.models import Role
 from webapp import strings
 from webapp.context import AppContext, notify, user_error

@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from backend import explore
+from backend.queries import explore
 from db.models import Role
 from webapp import charts, strings
 from webapp.context import AppContext, user_error

@@ -7,9 +7,10 @@ import gradio as gr
 import pandas as pd
 from plotly.graph_objects import Figure
 
-from backend import catalog, failures
-from backend.auth import PermissionDenied
-from backend.failures import FailureFilter
+from backend.access.auth import PermissionDenied
+from backend.evaluation import failures
+from backend.evaluation.failures import FailureFilter
+from backend.queries import catalog
 from backend.student_formats import StepText
 from db.models import Role, User
 from webapp import charts, strings

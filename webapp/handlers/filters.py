@@ -4,8 +4,8 @@ from typing import Any
 
 import gradio as gr
 
-from backend import catalog
-from backend.filters import RationaleFilter
+from backend.queries import catalog
+from backend.queries.filters import RationaleFilter
 from db.models import ReviewStatus, Role, Verdict
 from webapp import strings
 from webapp.context import AppContext, user_error

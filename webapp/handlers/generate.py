@@ -7,9 +7,11 @@ import gradio as gr
 import pandas as pd
 from sqlmodel import select
 
-from backend import activity, catalog, model_ref
-from backend.filters import ProblemFilter
-from backend.limits import MAX_NAME_CHARS, MAX_OPTIONS_CHARS, InputRefused, check_label, check_length
+from backend import model_ref
+from backend.access import activity
+from backend.access.limits import MAX_NAME_CHARS, MAX_OPTIONS_CHARS, InputRefused, check_label, check_length
+from backend.queries import catalog
+from backend.queries.filters import ProblemFilter
 from db.models import Role, TeacherRun
 from webapp import strings
 from webapp.context import AppContext, notify, user_error

@@ -5,7 +5,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from backend import activity, auth
+from backend.access import activity, auth
 from backend.jobs import failure, queue, runner, store
 from db.models import Job, JobKind, Role
 from webapp import strings

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend import catalog, model_ref
-from backend.limits import MAX_MODEL_CHARS, check_label
+from backend import model_ref
+from backend.access.limits import MAX_MODEL_CHARS, check_label
+from backend.queries import catalog
 from db.settings import Settings
 from webapp.context import AppContext
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from backend.limits import MAX_STEP_CHARS, MAX_STEPS, InputRefused, check_count, check_length
+from backend.access.limits import MAX_STEP_CHARS, MAX_STEPS, InputRefused, check_count, check_length
 from backend.student_formats import StepText
 from db.models import Role
 from webapp import strings
@@ -30,7 +30,7 @@ def _rows(table: Any, *, keep_blank: bool = False) -> list[list[str]]:
         return []
     values = table.values.tolist() if isinstance(table, pd.DataFrame) else list(table)
     rows = []
-    try:  # the table comes from the browser: bounded before anything reads it (backend.limits)
+    try:  # the table comes from the browser: bounded before anything reads it (backend.access.limits)
         check_count("steps", len(values), MAX_STEPS)
         for number, row in enumerate(values, start=1):
             cells = [_cell(v) for v in list(row)[: len(HEADERS)]]

@@ -14,15 +14,17 @@ import gradio as gr
 import pandas as pd
 from sqlmodel import Session
 
-from backend import activity, auth, model_ref, stepthrough
-from backend.auth import PermissionDenied
-from backend.download_files import ExportTooLarge, write_download
-from backend.limits import MAX_QUESTION_CHARS, check_length
+from backend import model_ref
+from backend.access import activity, auth
+from backend.access.auth import PermissionDenied
+from backend.access.limits import MAX_QUESTION_CHARS, check_length
+from backend.evaluation import stepthrough
+from backend.evaluation.stepthrough import StepSession
+from backend.evaluation.stepthrough_picker import picker
+from backend.files.download_files import ExportTooLarge, write_download
+from backend.files.paths import PathNotAllowed
 from backend.model_worker.client import WorkerClient, WorkerGone, options_from_env
 from backend.model_worker.protocol import ModelLoad
-from backend.paths import PathNotAllowed
-from backend.stepthrough import StepSession
-from backend.stepthrough_picker import picker
 from db.models import Role, User
 from webapp import strings
 from webapp.context import AppContext, user_error
@@ -59,7 +61,7 @@ def _session(state: dict[str, Any] | None) -> StepSession:
 
 
 def _edited(state: dict[str, Any] | None, table: Any) -> StepSession:
-    """The checked session with the user's table edits (themselves checked: backend.limits)."""
+    """The checked session with the user's table edits (themselves checked: backend.access.limits)."""
     try:
         return apply_edits(_session(state), table)
     except ValueError as error:
@@ -124,7 +126,7 @@ class StepThroughHandlers:
         """Datasets and models. Unless the user already chose: the demo pair (or the newest students), else
         the default teacher, and the first dataset, so that a fresh install's Start works at once."""
         with self.app.session() as session:
-            from backend import catalog
+            from backend.queries import catalog
 
             datasets = catalog.dataset_choices(session)
             offer = picker(session, self.app.settings)
@@ -139,7 +141,7 @@ class StepThroughHandlers:
 
     @needs(Role.viewer)
     def problems(self, dataset_id: Any) -> dict[str, Any]:
-        from backend import catalog
+        from backend.queries import catalog
 
         with self.app.session() as session:
             problems = catalog.problem_choices(
@@ -261,7 +263,7 @@ class StepThroughHandlers:
         state = _edited(state_data, table)
         text = stepthrough.trace_html(state) if fmt == "html" else stepthrough.trace_markdown(state)
         folder = self.app.settings.resolved_export_root / EXPORT_FOLDER
-        try:  # size-capped, in one folder, deleted soon after (backend.download_files)
+        try:  # size-capped, in one folder, deleted soon after (backend.files.download_files)
             path = write_download(folder, text, stem="trace", suffix="html" if fmt == "html" else "md")
         except ExportTooLarge as error:
             raise user_error(str(error)) from error

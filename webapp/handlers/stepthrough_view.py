@@ -12,8 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from backend import stepthrough
-from backend.limits import (
+from backend.access.limits import (
     MAX_CALCULATOR_RECORDS,
     MAX_MODEL_SPEC_CHARS,
     MAX_QUESTION_CHARS,
@@ -22,8 +21,9 @@ from backend.limits import (
     check_count,
     check_length,
 )
-from backend.step_checks import step_check
-from backend.stepthrough import StepSession
+from backend.checks.step_checks import step_check
+from backend.evaluation import stepthrough
+from backend.evaluation.stepthrough import StepSession
 from webapp import strings
 
 S = strings.StepThrough

@@ -11,7 +11,7 @@ import gradio as gr
 import pandas as pd
 from sqlmodel import Session
 
-from backend import activity, auth
+from backend.access import activity, auth
 from db.models import Role, User
 from webapp import strings
 from webapp.context import AppContext, user_error

@@ -6,9 +6,10 @@ import gradio as gr
 import pandas as pd
 from plotly.graph_objects import Figure
 
-from backend import activity, catalog, run_monitor
-from backend.limits import MAX_NAME_CHARS, check_label
-from backend.paths import PathNotAllowed, confined_model
+from backend.access import activity
+from backend.access.limits import MAX_NAME_CHARS, check_label
+from backend.files.paths import PathNotAllowed, confined_model
+from backend.queries import catalog, run_monitor
 from db.models import Role
 from webapp import charts, strings
 from webapp.context import AppContext, notify, user_error

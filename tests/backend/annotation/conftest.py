@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import Session
 
-from backend.auth import create_user
+from backend.access.auth import create_user
 from backend.rationales import RationaleDraft, add_rationale
 from backend.student_formats import StepText
 from db.models import Problem, Rationale, RationaleSource, Role, User, Verdict

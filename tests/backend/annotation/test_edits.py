@@ -1,6 +1,7 @@
 import pytest
 from sqlmodel import Session, func, select
 
+from backend.access.auth import PermissionDenied
 from backend.annotation import (
     StaleEdit,
     get_rationale_view,
@@ -9,7 +10,6 @@ from backend.annotation import (
     revision_diff,
     save_edit,
 )
-from backend.auth import PermissionDenied
 from backend.student_formats import StepText
 from db.models import Rationale, Revision, Step, User
 

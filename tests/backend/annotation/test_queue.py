@@ -2,7 +2,7 @@ import pytest
 from sqlmodel import Session
 
 from backend.annotation import assign_rationales, next_in_queue, previous_in_queue, review_rationale
-from backend.filters import RationaleFilter
+from backend.queries.filters import RationaleFilter
 from db.models import Rationale, User
 
 

@@ -1,6 +1,7 @@
 import pytest
 from sqlmodel import Session, col, func, select
 
+from backend.access.auth import PermissionDenied
 from backend.annotation import (
     ERROR_TAGS,
     StaleEdit,
@@ -11,8 +12,7 @@ from backend.annotation import (
     save_edit,
 )
 from backend.annotation import reviews as reviews_module
-from backend.auth import PermissionDenied
-from backend.filters import RationaleFilter
+from backend.queries.filters import RationaleFilter
 from backend.student_formats import StepText
 from db.models import Rationale, Review, ReviewStatus, User
 

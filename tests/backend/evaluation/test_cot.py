@@ -1,5 +1,5 @@
-from backend.curation import CuratedRecord
 from backend.evaluation.cot import SingleParams, few_shot_prefix, solve_single
+from backend.sets.curation import CuratedRecord
 from backend.student_formats import StepText, cot_prompt
 from db.models import StudentKind
 from tests.backend.evaluation.scripted import ScriptedBackend

@@ -6,10 +6,10 @@ strings as real backends do); real tiny checkpoints run in the worker and evalua
 
 import re
 
-from backend import stepthrough
+from backend.evaluation import stepthrough
 from backend.evaluation.socratic import LoopParams, solve_socratic
+from backend.evaluation.stepthrough import StepSession
 from backend.evaluation.traces import Trace
-from backend.stepthrough import StepSession
 from backend.student_formats import END_MARKER
 from tests.backend.evaluation.scripted import ScriptedBackend
 

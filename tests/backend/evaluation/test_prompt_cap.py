@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from backend import stepthrough
+from backend.evaluation import stepthrough
 from backend.evaluation.generate import generate_texts, refused_prompts
 from backend.model_worker.streaming import StreamingModel
 from backend.teacher.base import Completion, GenerationParams

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from backend.evaluation.stepthrough import StepSession
 from backend.model_worker.client import WorkerClient, WorkerGone
 from backend.model_worker.protocol import ModelLoad
-from backend.stepthrough import StepSession
 from db.settings import Settings
 
 pytestmark = pytest.mark.slow

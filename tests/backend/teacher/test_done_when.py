@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from backend.filters import ProblemFilter
 from backend.importers import import_reasoning_gym
 from backend.jobs import store
 from backend.jobs.runner import run_job, spawn_job
+from backend.queries.filters import ProblemFilter
 from backend.teacher.job import GenerationConfig, start_generation
 from db.models import JobStatus, Problem, Rationale, Step, TeacherRun, Verdict
 

@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import Session
 
-from backend.limits import MAX_TEMPLATE_CHARS
+from backend.access.limits import MAX_TEMPLATE_CHARS
 from backend.teacher.prompts import (
     default_few_shot,
     default_template,

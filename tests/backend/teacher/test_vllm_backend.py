@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from backend.filters import ProblemFilter
 from backend.importers import import_reasoning_gym
 from backend.jobs import store
 from backend.jobs.runner import run_job
 from backend.model_ref import open_backend
+from backend.queries.filters import ProblemFilter
 from backend.teacher import job as job_module
 from backend.teacher.base import GenerationParams
 from backend.teacher.default_model import prepare_default_model

@@ -2,8 +2,8 @@
 
 from sqlmodel import Session
 
-from backend.curation import create_set, freeze
 from backend.rationales import RationaleDraft, add_rationale
+from backend.sets.curation import create_set, freeze
 from backend.student_formats import StepText
 from db.models import CuratedSet, Dataset, Problem, RationaleSource, Verdict
 

@@ -3,8 +3,8 @@ from collections import Counter
 
 import pytest
 
-from backend.curation import CuratedRecord, create_set, freeze, frozen_records
-from backend.exporters import export_records
+from backend.sets.curation import CuratedRecord, create_set, freeze, frozen_records
+from backend.sets.exporters import export_records
 from backend.student_formats import END_MARKER, StepText, examples_for
 from backend.training.config import FilterPolicy
 from backend.training.data import (

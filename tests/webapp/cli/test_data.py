@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from backend.curation import create_set, freeze
-from backend.filters import RationaleFilter
+from backend.queries.filters import RationaleFilter
+from backend.sets.curation import create_set, freeze
 from db.engine import open_database
 from db.models import Problem, Step
 from db.settings import get_settings

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from backend.demo_chain import DemoChainConfig, start_demo_chain
+from backend.demo.chain import DemoChainConfig, start_demo_chain
 from backend.jobs import store
 from db.engine import open_database
 from db.models import JobStatus

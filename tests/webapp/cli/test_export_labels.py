@@ -5,9 +5,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from backend import curation
+from backend.access.auth import create_user
 from backend.annotation import review_rationale
-from backend.auth import create_user
+from backend.sets import curation
 from db.engine import open_database
 from db.models import Role
 from tests.backend.annotation.conftest import store_rationale

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from backend import activity, auth
+from backend.access import activity, auth
 from db.engine import open_database
 from db.settings import get_settings
 from webapp.cli.main import app

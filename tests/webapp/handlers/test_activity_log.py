@@ -7,9 +7,10 @@ import gradio as gr
 import pytest
 from sqlmodel import Session, select
 
-from backend import activity, curation
-from backend.filters import RationaleFilter
-from backend.stepthrough import Pair, StepSession
+from backend.access import activity
+from backend.evaluation.stepthrough import Pair, StepSession
+from backend.queries.filters import RationaleFilter
+from backend.sets import curation
 from db.models import Job, JobKind, JobStatus, Rationale, User
 from tests.webapp.conftest import as_user
 from webapp.context import AppContext

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from backend import annotation
-from backend.limits import MAX_STEPS
+from backend.access.limits import MAX_STEPS
 from db.models import Rationale, Review, Revision, User
 from tests.webapp.conftest import as_user
 from webapp.context import AppContext

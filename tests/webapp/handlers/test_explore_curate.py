@@ -69,8 +69,8 @@ def test_explore_charts_on_an_empty_database_say_what_fills_them(app: AppContext
 def test_reviews_per_hour_chart_per_annotator(
     app: AppContext, rationales: list[Rationale], session: Session
 ) -> None:
+    from backend.access.auth import ensure_local_user
     from backend.annotation import review_rationale
-    from backend.auth import ensure_local_user
 
     user = ensure_local_user(session)
     for rationale in rationales[:3]:  # three reviews in 3 minutes: 60 per hour
@@ -167,8 +167,8 @@ def test_empty_sets_table_and_pickers_say_what_fills_them(app: AppContext) -> No
 def test_step_labels_export_from_the_filter(
     app: AppContext, rationales: list[Rationale], session: Session
 ) -> None:
+    from backend.access.auth import ensure_local_user
     from backend.annotation import review_rationale
-    from backend.auth import ensure_local_user
 
     user = ensure_local_user(session)
     review_rationale(

@@ -6,9 +6,9 @@ import gradio as gr
 import pytest
 from sqlmodel import Session, select
 
-from backend import curation
-from backend.filters import RationaleFilter
 from backend.jobs import store
+from backend.queries.filters import RationaleFilter
+from backend.sets import curation
 from db.models import (
     Job,
     JobKind,

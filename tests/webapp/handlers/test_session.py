@@ -4,7 +4,7 @@ import gradio as gr
 import pytest
 from sqlmodel import Session
 
-from backend.auth import create_user
+from backend.access.auth import create_user
 from db.models import Role, User
 from tests.webapp.conftest import as_user
 from tests.webapp.seed import PASSWORD

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from backend.limits import MAX_QUESTION_CHARS, MAX_STEPS
-from backend.stepthrough import Pair, StepSession
+from backend.access.limits import MAX_QUESTION_CHARS, MAX_STEPS
+from backend.evaluation.stepthrough import Pair, StepSession
 from db.models import ModelCheckpoint, Rationale, StudentKind, User
 from tests.webapp.conftest import as_user, make_settings
 from webapp.context import AppContext

@@ -6,8 +6,8 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from backend import download_files
-from backend.stepthrough import Pair, StepSession
+from backend.evaluation.stepthrough import Pair, StepSession
+from backend.files import download_files
 from tests.webapp.conftest import as_user
 from webapp.context import AppContext
 from webapp.handlers.stepthrough import EXPORT_FOLDER, StepThroughHandlers

@@ -3,7 +3,7 @@ as the literal text, never as a link, an image or HTML (the page renders it with
 
 from markdown_it import MarkdownIt
 
-from backend.stepthrough import Pair, StepSession
+from backend.evaluation.stepthrough import Pair, StepSession
 from webapp.handlers.stepthrough import StepThroughHandlers
 
 HOSTILE = "[click me](javascript:alert(1)) ![tracker](http://evil.example/p.png) <img src=x onerror=alert(2)>"

@@ -6,7 +6,7 @@ import gradio as gr
 import pytest
 from sqlmodel import Session
 
-from backend import activity, auth
+from backend.access import activity, auth
 from db.models import Role, User
 from tests.webapp.conftest import as_user
 from tests.webapp.seed import PASSWORD

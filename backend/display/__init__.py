@@ -1,0 +1,3 @@
+"""Text as people read it: secrets masked in URLs, database failures as one sentence, untrusted text made
+inert for Markdown.
+"""
