@@ -23,14 +23,14 @@ sys.path.insert(0, str(ROOT))
 
 from backend.evaluation.contamination import THRESHOLD, OverlapIndex  # noqa: E402
 from backend.evaluation.stats import mcnemar_exact, wilson_interval  # noqa: E402
+from bench.ladder_presets import GSM8K_TEST, TRAIN_SEED  # noqa: E402
 
 DATASETS = Path(os.environ.get("SOCRATIC_DATASETS", ROOT.parent / "shared" / "datasets"))
-TRAIN_SEED = 1  # bench/ladder.py's reasoning-gym training seed for every recorded cpu run
 GSM8K = "gsm8k_test"
 
 
 def gsm8k_questions() -> list[str]:
-    with (DATASETS / "gsm8k" / "test.jsonl").open() as lines:
+    with (DATASETS / GSM8K_TEST).open() as lines:
         return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
