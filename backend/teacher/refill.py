@@ -7,6 +7,13 @@ values are `layer.keys[b]` (H, T, D) and `mask[b]` (T,) marks its real positions
 position ids, so padding (or a hole between a shared prefix and the rest of a prompt) changes nothing.
 A prompt is prefilled once for all its samples (its cache row repeated), and a prompt prefix shared by
 the whole call (the few-shot block) can be prefilled once and reused by every prompt (`SharedPrefix`).
+
+A caller may revise a row's text when it would end (`Revise`: the calculator sets a wrong value right and
+the model goes on). The row stays in the batch: the tokens its new text keeps stay in the cache, the ones
+it drops are masked out (a hole, like padding), and the new text's remaining tokens are fed to the row one
+per step, in the steps the other rows decode anyway. So a revision costs a few tokens of that row, where
+ending the call and continuing the text in a new one costs a prefill of the whole prompt and text, and a
+batch that waits for its slowest row before any row goes on.
 """
 
 from collections.abc import Callable, Sequence
@@ -17,11 +24,15 @@ import torch
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
 
-from backend.teacher.base import GenerationParams
+from backend.teacher.base import GenerationParams, cut_at_stop
 from backend.teacher.progress import GenerationProgress
 from backend.teacher.sampling import EndRule, choose_tokens
 
 KeysValues = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, H, T, D)
+# Called when a row would end: (prompt index, the text written since the row's last revision, cut before
+# any stop string; its tokens; whether the token budget ended it) -> the whole text the row goes on from
+# (everything after the prompt), or None when the row is done.
+Revise = Callable[[int, str, int, bool], str | None]
 MIN_SHARED_PREFIX = 16  # tokens: below this a shared prefix saves less than it costs to keep
 
 
@@ -52,6 +63,21 @@ class _Row:
     request: Request
     tokens: list[int] = field(default_factory=list)
     logprob: float = 0.0
+    forced: list[int] = field(default_factory=list)  # a revision's tokens, fed before the model goes on
+    since: int = 0  # where the text after the last revision starts in `tokens` (stop strings count there)
+
+
+def kept_tokens(tokens: list[int], text: str, decode: Callable[[list[int]], str]) -> tuple[int, str]:
+    """The most leading tokens whose text starts `text`, and that text (a binary search: a longer run of
+    tokens starts it only if a shorter one does, but for a character split across tokens)."""
+    low, high = 0, len(tokens)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text.startswith(decode(tokens[:middle])):
+            low = middle
+        else:
+            high = middle - 1
+    return low, decode(tokens[:low])
 
 
 def common_prefix_length(prompts: Sequence[Sequence[int]]) -> int:
@@ -140,6 +166,13 @@ class RunningBatch:
             keys, values = _kv(layer)
             layer.keys, layer.values = keys[chosen, :, first:], values[chosen, :, first:]
 
+    def forget_last(self, index: int, count: int) -> None:
+        """Row `index` no longer attends to its last `count` cached tokens, and its next token takes the
+        position of the first of them."""
+        if count > 0:
+            self.mask[index, -count:] = 0
+            self.positions[index] -= count
+
     def step(self, tokens: torch.Tensor) -> None:
         """Feed each row its chosen token (B,); afterwards `logits` are for the token after it."""
         self.mask = torch.cat([self.mask, self.mask.new_ones(len(self.rows), 1)], dim=1)
@@ -188,16 +221,19 @@ class RefillLoop:
         rule: EndRule,
         decode: Callable[[list[int]], str],
         *,
+        encode: Callable[[str], list[int]] | None = None,
         slots: int,
         prefix: SharedPrefix | None = None,
         report: Callable[[GenerationProgress], None] | None = None,
     ) -> None:
         self.lm, self.params, self.rule, self.decode = lm, params, rule, decode
+        self.encode = encode or (lambda text: [])  # a revised text's new tokens (only `revise` needs it)
         self.slots, self.prefix, self.report = slots, prefix, report
         self.batch = RunningBatch(lm)
 
-    def run(self, requests: list[Request]) -> list[Finished]:
-        """Finished sequences in request order."""
+    def run(self, requests: list[Request], revise: Revise | None = None) -> list[Finished]:
+        """Finished sequences in request order; with `revise`, a row that would end may go on from a new
+        text (the Finished tokens are then the ones generated last, as the cache holds them)."""
         waiting = requests[::-1]  # pop() from the end takes requests in order
         left: dict[int, int] = {}  # prompt -> samples not finished yet
         for request in requests:
@@ -207,18 +243,28 @@ class RefillLoop:
         while waiting or self.batch.rows:
             self._admit(waiting)
             rows = self.batch.rows
-            tokens, logprobs = choose_tokens(
+            chosen, logprobs = choose_tokens(
                 self.batch.logits, self.params, [row.request.generator for row in rows]
             )
-            keep = []
+            keep, fed = [], []
             for index, (row, token, logprob) in enumerate(
-                zip(rows, tokens.tolist(), logprobs.tolist(), strict=True)
+                zip(rows, chosen.tolist(), logprobs.tolist(), strict=True)
             ):
                 before = len(row.tokens)
-                running = self._advance(row, token, logprob)
-                progress.tokens_out += len(row.tokens) - before
+                if row.forced:
+                    token = row.forced.pop(0)
+                    row.tokens.append(token)
+                    running = True
+                else:
+                    running = self._advance(row, token, logprob)
+                    progress.tokens_out += len(row.tokens) - before
+                    appended = len(row.tokens) > before  # a pad token ends a row without being kept
+                    if not running and revise is not None and self._revised(index, row, revise, appended):
+                        token, running = row.forced.pop(0), True
+                        row.tokens.append(token)
                 if running:
                     keep.append(index)
+                    fed.append(token)
                     continue
                 finished[row.request.prompt, row.request.sample] = Finished(
                     row.request, row.tokens, row.logprob
@@ -229,10 +275,34 @@ class RefillLoop:
                     progress.prompts_done.append(row.request.prompt)
             self.batch.keep(keep)
             if self.batch.rows:
-                self.batch.step(tokens[keep])
+                self.batch.step(torch.tensor(fed, dtype=torch.long, device=chosen.device))
             if self.report is not None:
                 self.report(progress)
         return [finished[request.prompt, request.sample] for request in requests]
+
+    def _revised(self, index: int, row: _Row, revise: Revise, appended: bool) -> bool:
+        """Ask `revise` about a row that would end; when it goes on, keep the tokens its new text starts
+        with, forget the rest in the cache and queue the new text's other tokens (True)."""
+        tokens = row.tokens
+        ended = bool(tokens) and tokens[-1] in self.rule.end_ids
+        written = cut_at_stop(self.decode(tokens[row.since :]), self.rule.stop)
+        hit_budget = len(tokens) >= row.request.max_tokens and not ended
+        text = revise(row.request.prompt, written, len(tokens) - row.since, hit_budget)
+        if not text:
+            return False
+        # An end token decodes to nothing, so it would look kept: the text goes on without it.
+        count, start = kept_tokens(tokens[:-1] if ended else tokens, text, self.decode)
+        suffix = self.encode(text[len(start) :]) if len(start) < len(text) else []
+        if not suffix:  # the text ends inside the kept tokens: feed the last of them again
+            if count == 0:
+                return False
+            count, suffix = count - 1, [tokens[count - 1]]
+        cached = len(tokens) - 1 if appended else len(tokens)  # the token that ended the row was never fed
+        self.batch.forget_last(index, cached - count)
+        row.forced = tokens[cached:count] + suffix
+        row.tokens = tokens[: min(count, cached)]
+        row.since = len(row.tokens) + len(row.forced)
+        return True
 
     def _advance(self, row: _Row, token: int, logprob: float) -> bool:
         """Record the row's new token; False when the row has finished."""
@@ -243,7 +313,7 @@ class RefillLoop:
         if token in self.rule.end_ids or len(row.tokens) >= row.request.max_tokens:
             return False
         if self.rule.stop:
-            tail = self.decode(row.tokens[-self.rule.stop_window :])
+            tail = self.decode(row.tokens[max(row.since, len(row.tokens) - self.rule.stop_window) :])
             return not any(marker in tail for marker in self.rule.stop)
         return True
 

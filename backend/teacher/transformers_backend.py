@@ -38,6 +38,7 @@ from backend.teacher.refill import (
     MIN_SHARED_PREFIX,
     RefillLoop,
     Request,
+    Revise,
     SharedPrefix,
     common_prefix_length,
     full_attention,
@@ -165,8 +166,25 @@ class TransformersBackend:
             return self._generate_continuous(prompts, params)
         return self._generate_static(prompts, params)
 
+    @property
+    def revises(self) -> bool:
+        """Whether `generate_revising` can run (the refill loop drives this model)."""
+        return self.batching == "continuous"
+
+    def generate_revising(
+        self, prompts: list[str], params: GenerationParams, revise: Revise
+    ) -> list[Completion]:
+        """One completion per prompt (params.n must be 1); when a text would end, `revise` may give the
+        text it goes on from, without leaving the batch (backend.teacher.refill). The completions' texts
+        are the last revision's; `revise` has seen every part."""
+        if params.n != 1 or not self.revises:
+            raise ValueError("revising generation takes one sample per prompt, with continuous batching")
+        return [samples[0] for samples in self._generate_continuous(prompts, params, revise)]
+
     @torch.inference_mode()
-    def _generate_continuous(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
+    def _generate_continuous(
+        self, prompts: list[str], params: GenerationParams, revise: Revise | None = None
+    ) -> list[list[Completion]]:
         ids = [self._encode(prompt) for prompt in prompts]
         per_prompt = 1 if params.greedy else params.n  # greedy: one text, repeated n times
         requests = [
@@ -180,12 +198,13 @@ class TransformersBackend:
             params,
             EndRule(self.end_ids, self.tokenizer.pad_token_id, stop),
             self._decode,
+            encode=lambda text: list(self.tokenizer(text, add_special_tokens=False)["input_ids"]),
             slots=self.batch_size,
             prefix=self._shared_prefix(ids),
             report=progress.report,
         )
         results: list[list[Completion]] = [[] for _ in prompts]
-        for done in loop.run(requests):
+        for done in loop.run(requests, revise):
             text = cut_at_stop(self._decode(done.tokens), stop)
             tokens_in = len(done.request.ids)
             results[done.request.prompt].append(Completion(text, tokens_in, len(done.tokens), done.logprob))

@@ -29,3 +29,26 @@ class ScriptedBackend:
 
     def close(self) -> None:
         self.closed = True
+
+
+class RevisingScriptedBackend(ScriptedBackend):
+    """The same rule, read the way backend.teacher.refill reads a revising batch: a text that would end is
+    handed to `revise`, and the rule goes on from the text it gives back, prompt by prompt."""
+
+    revises = True
+
+    def generate_revising(
+        self,
+        prompts: list[str],
+        params: GenerationParams,
+        revise: Callable[[int, str, int, bool], str | None],
+    ) -> list[Completion]:
+        completions = []
+        for index, prompt in enumerate(prompts):
+            text: str | None = ""
+            while text is not None:
+                self.calls.append([prompt + text])
+                written = cut_at_stop(self.rule(prompt + text), params.stop)
+                text = revise(index, written, max(1, len(written.split())), False)
+            completions.append(Completion(text="", tokens_in=len(prompt.split()), tokens_out=0))
+        return completions

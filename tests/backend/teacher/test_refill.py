@@ -172,3 +172,42 @@ def test_grouped_attention_matches_sdpa_with_shared_key_value_heads() -> None:
         got[1, 5:], expected[1, 5:], atol=1e-4
     )
     assert torch.isfinite(got).all() and torch.allclose(causal, expected[:1], atol=1e-4)
+
+
+def greedy_tokens(lm: torch.nn.Module, ids: list[int], count: int) -> list[int]:
+    """`count` greedy tokens after `ids`, the whole sequence read again at each step (no cache)."""
+    ids = list(ids)
+    with torch.inference_mode():
+        for _ in range(count):
+            ids.append(int(lm(torch.tensor([ids])).logits[0, -1].argmax()))
+    return ids[-count:] if count else []
+
+
+def test_a_revised_row_goes_on_as_if_its_new_text_were_read_from_scratch(tiny_llama: Path) -> None:
+    teacher = backend(tiny_llama)
+    ids = [teacher._encode(prompt) for prompt in PROMPTS]
+    last_round: dict[int, int] = {}  # prompt -> tokens written after its last revision
+
+    def revise(prompt: int, written: str, tokens_out: int, hit_budget: bool) -> str | None:
+        assert hit_budget  # only the budget ends a row here
+        if prompt in last_round:
+            last_round[prompt] = tokens_out
+            return None
+        last_round[prompt] = -1
+        return written[: len(written) // 2] + " 12 apples"  # drops tokens, writes new ones
+
+    loop = RefillLoop(
+        teacher.lm,
+        GenerationParams(max_tokens=16),
+        EndRule(end_ids=set(), pad_id=None, stop=[]),
+        teacher._decode,
+        encode=lambda text: list(teacher.tokenizer(text, add_special_tokens=False)["input_ids"]),
+        slots=2,  # rows revise while another row runs beside them, and freed slots are refilled
+    )
+    finished = loop.run([Request(i, 0, ids[i], 16) for i in range(len(PROMPTS))], revise)
+    for done in finished:
+        new = last_round[done.request.prompt]
+        assert 0 < new < 16 and len(done.tokens) == 16
+        kept = done.tokens[:-new]
+        assert teacher._decode(kept).endswith(" 12 apples")
+        assert done.tokens[-new:] == greedy_tokens(teacher.lm, done.request.ids + kept, new)
