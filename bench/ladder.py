@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ladder_bundle import bundle_datasets  # noqa: E402
 from bench.ladder_presets import PRESETS, STUDENTS, Preset, datasets_root, log, tiny  # noqa: E402
 from bench.ladder_report import table  # noqa: E402
-from bench.ladder_run import result_key, run_stage, save, without_students  # noqa: E402
+from bench.ladder_run import result_key, run_stage, save, teacher_sets_missing, without_students  # noqa: E402
 from bench.ladder_stages import Stage, describe, plan  # noqa: E402
 
 
@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage == "list":
         previous = load_payload(work, args.preset, preset, resume=True, retrain=False)
         done = {result_key(row) for row in previous["results"]}
-        print(describe(stages, done, data_done="splits" in previous))
+        data_done = "splits" in previous and not teacher_sets_missing(preset, previous)
+        print(describe(stages, done, data_done=data_done))
         if args.snapshot and (work / "ladder.db").exists():
             snapshot(work, args.snapshot)
         return 0

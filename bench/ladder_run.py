@@ -177,25 +177,33 @@ def usable(engine: Any, student: dict[str, Any]) -> bool:
         return checkpoint is not None and Path(checkpoint.path).exists()
 
 
+def teacher_sets_missing(preset: Preset, payload: dict[str, Any]) -> set[str]:
+    """The teacher-written sets (`clean`, `all`) the preset's arms train on that this run has not made:
+    a run resumed with a Socratic arm its first run lacked still needs its teacher."""
+    needed = {set_name for arm in preset.arms for _, set_name in STUDENTS.get(arm, [])} & {"clean", "all"}
+    return set() if "teacher" in payload else needed - set(payload.get("sets", {}))
+
+
 def prepare_data(engine: Any, work: Path, preset: Preset, payload: dict[str, Any]) -> None:
-    """The data stage: problems, the reference set, and the teacher's sub-questions where an arm asks."""
+    """The data stage: problems, the reference set, and the teacher's sub-questions where an arm asks;
+    on a resumed run, only what it lacks."""
     from sqlmodel import Session
 
-    with Session(engine) as session:
-        splits = {name: ids for name, ids in import_data(session, preset).items() if ids}
-        reference = reference_rationales(session, splits["train"])
-        sets = {"reference": frozen_set(session, "ladder-reference", reference)}
-    payload["splits"] = splits
-    if any(arm not in ("floor", "answer_only", "cot") for arm in preset.arms):
-        teacher = teacher_sub_questions(engine, preset, splits["train"])
-        payload["teacher"] = teacher
-        needed = {set_name for arm in preset.arms for _, set_name in STUDENTS.get(arm, [])}
+    if "splits" not in payload:
         with Session(engine) as session:
-            for key in sorted(needed & {"clean", "all"}):
+            splits = {name: ids for name, ids in import_data(session, preset).items() if ids}
+            reference = reference_rationales(session, splits["train"])
+            payload["sets"] = {"reference": frozen_set(session, "ladder-reference", reference)}
+        payload["splits"] = splits
+    missing = teacher_sets_missing(preset, payload)
+    if missing:
+        teacher = teacher_sub_questions(engine, preset, payload["splits"]["train"])
+        payload["teacher"] = teacher
+        with Session(engine) as session:
+            for key in sorted(missing):
                 if teacher[key]:  # an empty set cannot be frozen; its arms are skipped below
-                    sets[key] = frozen_set(session, f"ladder-socratic-{key}", teacher[key])
-    payload["sets"] = sets
-    payload["arm_training"] = {arm: TRAINED_BY[arm] for arm in preset.arms}
+                    payload["sets"][key] = frozen_set(session, f"ladder-socratic-{key}", teacher[key])
+    payload["arm_training"] = payload.get("arm_training", {}) | {arm: TRAINED_BY[arm] for arm in preset.arms}
     save(work, payload)
 
 
@@ -226,7 +234,7 @@ def result_key(row: dict[str, Any]) -> tuple[str, str, bool, int]:
 def run_stage(engine: Any, work: Path, preset: Preset, payload: dict[str, Any], stage: Stage) -> None:
     """One stage: the data, or one arm's students and the evaluations of the stage not yet done."""
     if stage.arm is None:
-        if "splits" not in payload:
+        if "splits" not in payload or teacher_sets_missing(preset, payload):
             prepare_data(engine, work, preset, payload)
         return
     done = {result_key(row) for row in payload["results"]}

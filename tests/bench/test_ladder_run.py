@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
 from bench import ladder, ladder_run
 from bench.ladder_presets import PRESETS, TRAINED_BY
@@ -99,3 +100,29 @@ def test_a_clean_subset_is_read_off_its_parents_outputs() -> None:
            "tokens_per_problem": 9, "per_problem": {"1": True, "2": False, "3": True}}  # fmt: skip
     clean = ladder_run.subset_row(row, "gsm8k_test_clean", [2, 3])
     assert (clean["n_correct"], clean["n_problems"], clean["subset_of"]) == (1, 2, "gsm8k_test")
+
+
+def test_a_run_resumed_with_a_socratic_arm_runs_the_teacher_it_lacks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[list[int]] = []
+
+    def fake_teacher(engine: Any, preset: Any, train_ids: list[int]) -> dict[str, Any]:
+        calls.append(train_ids)
+        return {"all": [7, 8], "clean": [7], "issue_counts": {}, "seconds": 1.0}
+
+    monkeypatch.setattr(ladder_run, "teacher_sub_questions", fake_teacher)
+    monkeypatch.setattr(ladder_run, "frozen_set", lambda session, name, ids: 100 + len(ids))
+    monkeypatch.setattr(ladder_run, "save", lambda work, payload: None)
+    # A first run trained answer-only and CoT only: its data stage wrote no teacher sets.
+    payload: dict[str, Any] = {"splits": {"train": [1, 2]}, "sets": {"reference": 1}, "arm_training": {}}
+    cot_only = ladder.overridden(PRESETS["gsm8k-cpu"], epochs=None, arms="answer_only,cot")
+    assert ladder_run.teacher_sets_missing(cot_only, payload) == set()
+    with_pair = ladder.overridden(PRESETS["gsm8k-cpu"], epochs=None, arms="cot,socratic_masked")
+    assert ladder_run.teacher_sets_missing(with_pair, payload) == {"all"}
+    engine = create_engine("sqlite://")
+    ladder_run.prepare_data(engine, tmp_path, with_pair, payload)
+    assert calls == [[1, 2]] and payload["sets"] == {"reference": 1, "all": 102}
+    assert payload["splits"] == {"train": [1, 2]}  # the problems are not imported again
+    ladder_run.prepare_data(engine, tmp_path, with_pair, payload)  # resumed again: nothing left to do
+    assert len(calls) == 1 and ladder_run.teacher_sets_missing(with_pair, payload) == set()
