@@ -179,6 +179,8 @@ class TransformersBackend:
         are the last revision's; `revise` has seen every part."""
         if params.n != 1 or not self.revises:
             raise ValueError("revising generation takes one sample per prompt, with continuous batching")
+        if not prompts:
+            return []
         return [samples[0] for samples in self._generate_continuous(prompts, params, revise)]
 
     @torch.inference_mode()

@@ -80,3 +80,16 @@ def test_chat_option_wraps_the_prompt_in_the_chat_template(tiny_llama: Path) -> 
 def test_bad_batch_size_is_refused(tiny_llama: Path) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         TransformersBackend(str(tiny_llama), batch_size=0)
+
+
+@pytest.mark.parametrize("batching", ["continuous", "static"])
+def test_no_prompts_give_no_texts_on_every_path(tiny_llama: Path, batching: str) -> None:
+    # A Socratic step whose problems have all finished hands the solver no prompt at all.
+    from backend.evaluation.generate import generate_texts
+
+    loaded = TransformersBackend(str(tiny_llama), batch_size=2, batching=batching)
+    params = GenerationParams(max_tokens=4)
+    assert loaded.generate([], params) == []
+    assert generate_texts(loaded, [], params, calculator=True) == []
+    if loaded.revises:
+        assert loaded.generate_revising([], params, lambda *args: None) == []
