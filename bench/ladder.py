@@ -38,9 +38,24 @@ from bench.ladder_report import table  # noqa: E402
 from bench.ladder_run import result_key, run_stage, save, teacher_sets_missing, without_students  # noqa: E402
 from bench.ladder_stages import Stage, describe, plan  # noqa: E402
 
+# GSM8K train has 7,473 problems; a gsm_symbolic pool this large already takes minutes to generate.
+MAX_TRAIN_PROBLEMS = 7473
 
-def overridden(preset: Preset, *, epochs: float | None, arms: str | None, seeds: str | None = None) -> Preset:
-    """The preset with the command line's epochs, arms and seeds (recorded in results.json's config)."""
+
+def overridden(
+    preset: Preset,
+    *,
+    epochs: float | None,
+    arms: str | None,
+    seeds: str | None = None,
+    train_problems: int | None = None,
+) -> Preset:
+    """The preset with the command line's epochs, arms, seeds and training problems (recorded in
+    results.json's config)."""
+    if train_problems is not None:
+        if not 1 <= train_problems <= MAX_TRAIN_PROBLEMS:
+            raise ValueError(f"--train-problems must be from 1 to {MAX_TRAIN_PROBLEMS}, not {train_problems}")
+        preset = replace(preset, n_train=train_problems, pool=max(preset.pool, train_problems))
     if epochs is not None:
         if not 0 < epochs <= 20:
             raise ValueError(f"--epochs must be above 0 and at most 20, not {epochs}")
@@ -121,6 +136,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--retrain", action="store_true", help="with --resume: train and evaluate again, "
                    "keeping WORK's data, teacher and floor")  # fmt: skip
     p.add_argument("--epochs", type=float, help="train this many epochs instead of the preset's")
+    p.add_argument("--train-problems", type=int, help="train on this many problems instead of the preset's")
     p.add_argument("--arms", help="comma-separated arms to run instead of the preset's")
     p.add_argument("--seeds", help="comma-separated training seeds of the headline arms (e.g. 0,1)")
     p.add_argument("--stage", default="all", help="all, next, list, or a stage's name (resumes WORK)")
@@ -148,7 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.retrain and not args.resume:
         parser().error("--retrain reuses a finished run's data: give --resume too")
     try:
-        preset = overridden(PRESETS[args.preset], epochs=args.epochs, arms=args.arms, seeds=args.seeds)
+        preset = overridden(
+            PRESETS[args.preset],
+            epochs=args.epochs,
+            arms=args.arms,
+            seeds=args.seeds,
+            train_problems=args.train_problems,
+        )
     except ValueError as error:
         parser().error(str(error))
     if args.dry_run:

@@ -68,9 +68,16 @@ def test_every_arm_says_what_trained_it() -> None:
     assert all(arm in TRAINED_BY for preset in PRESETS.values() for arm in preset.arms)
 
 
-def test_the_command_line_overrides_epochs_arms_and_seeds_and_refuses_unknown_ones() -> None:
+def test_the_command_line_overrides_epochs_arms_seeds_and_problems_and_refuses_unknown_ones() -> None:
     preset = ladder.overridden(PRESETS["cpu"], epochs=4, arms="cot, floor", seeds="0,3")
     assert (preset.epochs, preset.arms, preset.seeds) == (4, ("cot", "floor"), (0, 3))
+    more = ladder.overridden(PRESETS["gsm8k-cpu"], epochs=None, arms=None, train_problems=1500)
+    assert (more.n_train, more.pool) == (1500, 1500)
+    fewer = ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, train_problems=10)
+    assert (fewer.n_train, fewer.pool) == (10, PRESETS["cpu"].pool)  # drawn from the same pool
+    for wrong in (0, 7474):
+        with pytest.raises(ValueError, match="--train-problems"):
+            ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, train_problems=wrong)
     assert ladder.overridden(PRESETS["cpu"], epochs=None, arms=None) == PRESETS["cpu"]
     with pytest.raises(ValueError, match="not socratic_everything"):
         ladder.overridden(PRESETS["cpu"], epochs=None, arms="cot,socratic_everything")
