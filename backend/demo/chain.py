@@ -12,18 +12,16 @@ The chain itself is a job (kind `demo`) whose worker starts each step's job, wai
 one fails or is cancelled; cancelling the chain cancels the step that is running.
 """
 
-import time
-from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend.checks.subquestion_checks import rationale_issues
 from backend.demo.problems import DEMO_DATASET, ensure_demo_problems
 from backend.jobs import store
-from backend.jobs.context import JobCancelled, JobContext
+from backend.jobs.chain import Spawn, checkpoint_of, spawner, wait_for_step
+from backend.jobs.context import JobContext
 from backend.queries.filters import ProblemFilter, RationaleFilter
 from backend.run_config import RunConfig
 from backend.sets import curation
@@ -35,16 +33,13 @@ from db.models import (
     Job,
     JobKind,
     JobStatus,
-    ModelCheckpoint,
     Problem,
     Rationale,
     Step,
     StudentKind,
 )
 
-POLL_S = 2.0
 SubQuestionPolicy = Literal["clean", "skip_flagged", "all"]
-FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
 
 class DemoChainConfig(RunConfig):
@@ -133,37 +128,6 @@ def start_demo_chain(session: Session, *, config: DemoChainConfig, created_by_id
     return store.create_job(session, kind=JobKind.demo, params=config.to_json(), created_by_id=created_by_id)
 
 
-Spawn = Callable[[int], None]
-
-
-def _wait(context: JobContext, job_id: int, spawn: Spawn, label: str) -> None:
-    """Run one step's job to its end; its failure or cancellation ends the chain, and cancelling the
-    chain cancels it."""
-    spawn(job_id)
-    while True:
-        with Session(context.engine) as session:
-            job = store.get_job(session, job_id=job_id)
-            if job.status in FINISHED:
-                break
-            if context.cancelled() and not job.cancel_requested:
-                store.request_cancel(session, job_id=job_id)
-        time.sleep(POLL_S)
-    if job.status == JobStatus.cancelled:
-        raise JobCancelled(f"{label} (job #{job_id}) was cancelled")
-    if job.status == JobStatus.failed:
-        raise RuntimeError(f"{label} (job #{job_id}) failed: {(job.error or '')[-500:]}")
-
-
-def _checkpoint_of(engine: Engine, training_run_id: int) -> int:
-    with Session(engine) as session:
-        checkpoint = session.exec(
-            select(ModelCheckpoint).where(ModelCheckpoint.training_run_id == training_run_id)
-        ).first()
-    if checkpoint is None or checkpoint.id is None:
-        raise RuntimeError(f"training run {training_run_id} registered no checkpoint")
-    return checkpoint.id
-
-
 def split_by_sub_question_checks(session: Session, chosen: RationaleFilter) -> tuple[list[int], list[int]]:
     """The ids of the rationales the filter matches: (every sub-question passes the product's checks,
     some sub-question is flagged). The small teacher repeats itself or states the result it asks for; the
@@ -205,7 +169,7 @@ class Steps:
             job = start_generation(session, config=config)
             run_id = int(job.params["run_id"])
         self._step(1, "the teacher writes sub-questions for the demo problems", job.id)
-        _wait(self.context, job.id or 0, self.spawn, "the teacher run")
+        wait_for_step(self.context, job.id or 0, self.spawn, "the teacher run")
         return run_id
 
     def freeze(self, dataset_id: int, run_id: int) -> int:
@@ -240,8 +204,8 @@ class Steps:
         with Session(self.context.engine) as session:
             job, run = start_training(session, config=config)
         self._step(number, f"training the {kind}", job.id)
-        _wait(self.context, job.id or 0, self.spawn, f"training the {kind}")
-        return _checkpoint_of(self.context.engine, run.id or 0)
+        wait_for_step(self.context, job.id or 0, self.spawn, f"training the {kind}")
+        return checkpoint_of(self.context.engine, run.id or 0)
 
     def evaluate(self, held_out: list[int], decomposer: int, solver: int) -> float:
         from backend.evaluation.config import EvalConfig, EvalMethod
@@ -255,7 +219,7 @@ class Steps:
         with Session(self.context.engine) as session:
             job, run = start_evaluation(session, config=config)
         self._step(5, "evaluating the pair on held-out demo problems", job.id)
-        _wait(self.context, job.id or 0, self.spawn, "the evaluation")
+        wait_for_step(self.context, job.id or 0, self.spawn, "the evaluation")
         with Session(self.context.engine) as session:
             done = session.get(EvalRun, run.id)
             assert done is not None
@@ -272,7 +236,7 @@ class Steps:
 def run_demo_chain_job(context: JobContext, spawn: Spawn | None = None) -> str:
     """The chain's worker: each step's job in turn (spawned as its own worker process)."""
     config = DemoChainConfig.from_params(context.params)
-    steps = Steps(context, config, spawn or _spawner(context))
+    steps = Steps(context, config, spawn or spawner(context))
     with Session(context.engine) as session:
         held_out = ensure_demo_problems(
             session, train=config.train_problems, held_out=config.held_out_problems
@@ -281,16 +245,3 @@ def run_demo_chain_job(context: JobContext, spawn: Spawn | None = None) -> str:
     decomposer, solver, accuracy = steps.run(dataset.id or 0, held_out)
     context.progress(Steps.TOTAL, Steps.TOTAL, "done", force=True)
     return f"demo pair: decomposer #{decomposer}, solver #{solver}, {accuracy:.0%} on held-out demo problems"
-
-
-def _spawner(context: JobContext) -> Spawn:
-    from backend.jobs.runner import spawn_job
-    from db.settings import get_settings
-
-    url = context.engine.url.render_as_string(hide_password=False)
-    logs = get_settings().resolved_runs_dir / "logs"
-
-    def spawn(job_id: int) -> None:
-        spawn_job(job_id, database_url=url, logs_dir=logs)
-
-    return spawn

@@ -25,6 +25,7 @@ HANDLERS: dict[JobKind, str] = {
     JobKind.evaluate: "backend.evaluation.job:run_evaluation_job",
     JobKind.import_data: "backend.importers.job:run_import_job",
     JobKind.demo: "backend.demo.chain:run_demo_chain_job",
+    JobKind.round: "backend.rounds.chain:run_round_job",
 }
 
 Handler = Callable[[JobContext], str]

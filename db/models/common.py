@@ -69,6 +69,7 @@ class JobKind(StrEnum):
     evaluate = "evaluate"
     import_data = "import"
     demo = "demo"  # "Build the demo students": a chain of the kinds above (backend.demo.chain)
+    round = "round"  # a training round: sample, keep, retrain, compare (backend.rounds.chain)
 
 
 class JobStatus(StrEnum):

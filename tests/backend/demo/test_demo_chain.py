@@ -10,13 +10,13 @@ from sqlmodel import Session, col, select
 from backend.demo.chain import (
     DemoChainConfig,
     Steps,
-    _wait,
     run_demo_chain_job,
     split_by_sub_question_checks,
     start_demo_chain,
 )
 from backend.demo.problems import ensure_demo_problems
 from backend.evaluation.stepthrough_picker import picker
+from backend.jobs.chain import wait_for_step
 from backend.jobs.context import JobCancelled, JobContext
 from backend.jobs.runner import run_job
 from backend.queries.filters import RationaleFilter
@@ -88,7 +88,7 @@ def test_a_cancelled_step_ends_the_chain(engine: Engine, session: Session) -> No
     session.commit()
     context = JobContext(engine=engine, job_id=chain.id or 0, params={})
     with pytest.raises(JobCancelled, match="was cancelled"):
-        _wait(context, job.id or 0, lambda job_id: None, "the teacher run")
+        wait_for_step(context, job.id or 0, lambda job_id: None, "the teacher run")
 
 
 def test_the_chain_trains_on_rationales_whose_sub_questions_pass_the_checks(session: Session) -> None:

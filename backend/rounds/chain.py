@@ -1,0 +1,269 @@
+"""A round as one job (kind `round`) whose steps are the jobs a user would start by hand:
+
+1. the student samples k rationales for each question of its training set (a teacher run in its own
+   prompt format, `Q: {question}\\nA:`);
+2. with `rationalize`, the questions with no correct sample are sampled again with the gold answer as a
+   hint (a second teacher run);
+3. the samples that reach the gold answer with sound arithmetic (backend.rounds.keep) join the previous
+   set's rationales in a new frozen set;
+4. the next CoT student trains on it, from the same base model and recipe as the first;
+5. the new and the previous student are evaluated on the same problems, and compared with an exact
+   McNemar test.
+
+Every step's object is named after the round's job (`round-N-...`). A round that is cancelled or fails
+and is resumed finds what its steps already made, resumes an unfinished step's job (a teacher run skips
+the samples it stored) and starts only what is missing.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend.evaluation.stats import mcnemar_exact, wilson_interval
+from backend.jobs import store
+from backend.jobs.chain import Spawn, checkpoint_of, spawner, wait_for_step
+from backend.jobs.context import JobContext
+from backend.model_ref import get_checkpoint, resolve
+from backend.queries.filters import ProblemFilter
+from backend.rounds.config import RoundConfig
+from backend.rounds.keep import kept_per_question, kept_samples, load_samples
+from backend.sets import curation
+from backend.training.config import FilterPolicy, TrainConfig
+from db.models import (
+    CuratedSet,
+    EvalRun,
+    EvalTrace,
+    Job,
+    JobKind,
+    JobStatus,
+    ModelCheckpoint,
+    StudentKind,
+    TeacherRun,
+    TrainingRun,
+)
+
+# The CoT student's own prompt (backend.student_formats.cot_prompt), with STaR's hint line when shown.
+ROUND_TEMPLATE = "Q: {question}\n{hint}A:"
+ROUND_STOP = ["\n\n", "\nQ:"]  # a student that goes on writes itself another question
+TOTAL_STEPS = 5
+
+
+def start_round(session: Session, *, config: RoundConfig, created_by_id: int | None = None) -> Job:
+    """The queued round job (the caller spawns it), after checking that its student can sample."""
+    previous_run(session, config.student)
+    return store.create_job(session, kind=JobKind.round, params=config.to_json(), created_by_id=created_by_id)
+
+
+def previous_run(session: Session, student: str) -> tuple[ModelCheckpoint, TrainingRun]:
+    """The student's checkpoint and the training run that made it (its set, base model and budget)."""
+    checkpoint = get_checkpoint(session, name_or_id=student)
+    run = session.get(TrainingRun, checkpoint.training_run_id) if checkpoint.training_run_id else None
+    if run is None:
+        raise ValueError(
+            f"checkpoint {checkpoint.name!r} was not trained here: a round needs the set it learned"
+        )
+    if run.student_kind != StudentKind.cot:
+        raise ValueError(
+            f"a round samples rationales from a CoT student; {checkpoint.name!r} is {run.student_kind}"
+        )
+    return checkpoint, run
+
+
+class Round:
+    """The round's steps, in order; each finds its own earlier work by name before starting anything."""
+
+    def __init__(self, context: JobContext, config: RoundConfig, spawn: Spawn) -> None:
+        self.context, self.config, self.spawn = context, config, spawn
+        self.prefix = f"round-{context.job_id}"
+
+    def _step(self, number: int, label: str, job_id: int | None = None) -> None:
+        self.context.check_cancel()
+        where = f" (job #{job_id})" if job_id is not None else ""
+        self.context.progress(number - 1, TOTAL_STEPS, f"{number}/{TOTAL_STEPS} {label}{where}", force=True)
+
+    def _run_step(self, number: int, label: str, found: Job | None, start: Callable[[Session], Job]) -> None:
+        """Wait for a step's job: the one found (resumed when it did not succeed) or a new one."""
+        with Session(self.context.engine) as session:
+            if found is not None and found.status == JobStatus.succeeded:
+                return
+            job = (
+                store.reset_for_resume(session, job_id=found.id or 0) if found is not None else start(session)
+            )
+        self._step(number, label, job.id)
+        wait_for_step(self.context, job.id or 0, self.spawn, label)
+
+    def _job_of(self, job_id: int | None) -> Job | None:
+        with Session(self.context.engine) as session:
+            return session.get(Job, job_id) if job_id is not None else None
+
+    def sample(
+        self, number: int, problem_ids: list[int], *, model: str, hinted: bool, max_tokens: int
+    ) -> int:
+        """A teacher run of the student (`model`: its resolved folder) over these problems; its id."""
+        from backend.teacher.config import GenerationConfig
+        from backend.teacher.job import start_generation
+
+        name = f"{self.prefix}-{'hinted' if hinted else 'samples'}"
+        config = GenerationConfig(
+            backend="transformers", model=model, mode="cot", name=name,
+            problem_filter=ProblemFilter(ids=problem_ids), samples=self.config.samples,
+            temperature=self.config.temperature, seed=self.config.seed + hinted, max_tokens=max_tokens,
+            template=ROUND_TEMPLATE, few_shot=[], stop=ROUND_STOP, show_gold=hinted,
+        )  # fmt: skip
+        found = self._named(TeacherRun, name)
+        label = "the student samples with the gold answer as a hint" if hinted else "the student samples"
+        self._run_step(number, label, self._job_of(found.job_id if found else None),
+                       lambda session: start_generation(session, config=config))  # fmt: skip
+        run = self._named(TeacherRun, name)
+        assert run is not None and run.id is not None
+        return run.id
+
+    def _named(self, model: Any, name: str) -> Any:
+        with Session(self.context.engine) as session:
+            return session.exec(
+                select(model).where(model.name == name).order_by(col(model.id).desc())
+            ).first()
+
+    def freeze(
+        self, previous_set_id: int, run_ids: list[int], questions: list[int]
+    ) -> tuple[int, dict[str, Any]]:
+        """The new frozen set: the previous set's rationales and the kept samples; what was kept."""
+        self._step(3, "freezing the kept samples with the previous set")
+        name = f"{self.prefix}-set"
+        with Session(self.context.engine) as session:
+            samples = load_samples(session, run_ids)
+            kept = kept_samples(samples, self.config.keep)
+            kept_problems = [s.problem_id for s in samples if s.rationale_id in set(kept)]
+            summary = {
+                "samples": len(samples),
+                "correct": sum(s.correct for s in samples),
+                "kept": len(kept),
+                "questions": len(questions),
+                "kept_per_question": kept_per_question(kept_problems, questions),
+            }
+            existing = session.exec(select(CuratedSet).where(CuratedSet.name == name)).first()
+            if existing is not None and existing.frozen_at is not None:
+                return existing.id or 0, summary
+            previous = [
+                record.rationale_id for record in curation.frozen_records(session, set_id=previous_set_id)
+            ]
+            picks = list(dict.fromkeys(previous + kept))
+            curated = existing or curation.create_set(
+                session, name=name, picks=picks,
+                description=f"round #{self.context.job_id}: {len(previous)} from the previous set, "
+                f"{len(kept)} samples kept ({self.config.keep})",
+            )  # fmt: skip
+            frozen = curation.freeze(session, set_id=curated.id or 0)
+        return frozen.id or 0, summary
+
+    def train(self, set_id: int, base_model: str) -> int:
+        from backend.training.job import start_training
+
+        name = f"{self.prefix}-cot"
+        policy = (
+            FilterPolicy.balanced if self.config.keep == FilterPolicy.balanced else FilterPolicy.all_correct
+        )
+        config = TrainConfig(
+            set_id=set_id, kind=StudentKind.cot, base_model=base_model, name=name, epochs=self.config.epochs,
+            learning_rate=self.config.learning_rate, batch_size=self.config.batch_size, seed=self.config.seed,
+            filter_policy=policy,
+        )  # fmt: skip
+        found = self._named(TrainingRun, name)
+        self._run_step(4, "training the next student", self._job_of(found.job_id if found else None),
+                       lambda session: start_training(session, config=config)[0])  # fmt: skip
+        run = self._named(TrainingRun, name)
+        return checkpoint_of(self.context.engine, run.id or 0)
+
+    def evaluate(self, label: str, checkpoint_id: int) -> int:
+        from backend.evaluation.config import EvalConfig, EvalMethod
+        from backend.evaluation.job import start_evaluation
+
+        name = f"{self.prefix}-{label}"
+        config = EvalConfig(
+            method=EvalMethod.cot, solver={"checkpoint_id": checkpoint_id},
+            dataset_name=self.config.eval_dataset, split=self.config.eval_split, limit=self.config.eval_limit,
+            name=name, chunk_size=64, batch_size=64,
+        )  # fmt: skip
+        found = self._named(EvalRun, name)
+        self._run_step(5, f"evaluating the {label} student", self._job_of(found.job_id if found else None),
+                       lambda session: start_evaluation(session, config=config)[0])  # fmt: skip
+        run = self._named(EvalRun, name)
+        return run.id or 0
+
+
+def compare(session: Session, before_run: int, after_run: int) -> dict[str, Any]:
+    """Accuracy of both students on the problems both answered, and the exact McNemar test."""
+
+    def correct(run_id: int) -> dict[int, bool]:
+        rows = session.exec(
+            select(EvalTrace.problem_id, EvalTrace.correct).where(EvalTrace.eval_run_id == run_id)
+        )
+        return dict(rows.all())
+
+    before, after = correct(before_run), correct(after_run)
+    shared = sorted(set(before) & set(after))
+    a = [after[p] for p in shared]
+    b = [before[p] for p in shared]
+    test = mcnemar_exact(a, b)
+    n = len(shared)
+    return {
+        "n": n,
+        "before": sum(b),
+        "after": sum(a),
+        "before_ci": _interval(sum(b), n),
+        "after_ci": _interval(sum(a), n),
+        "wins": test.only_a,
+        "losses": test.only_b,
+        "p_value": test.p_value,
+        "before_run": before_run,
+        "after_run": after_run,
+    }
+
+
+def _interval(correct: int, n: int) -> list[float]:
+    interval = wilson_interval(correct, n)
+    return [interval.low, interval.high]
+
+
+def run_round_job(context: JobContext, spawn: Spawn | None = None) -> str:
+    """The round's worker: each step's job in turn (each spawned as its own worker process)."""
+    config = RoundConfig.from_json(context.params)
+    steps = Round(context, config, spawn or spawner(context))
+    with Session(context.engine) as session:
+        checkpoint, run = previous_run(session, config.student)
+        questions = sorted(
+            dict.fromkeys(r.problem_id for r in curation.frozen_records(session, set_id=run.set_id))
+        )
+        max_tokens = int((run.hyperparams.get("generation_budget") or {}).get("max_tokens") or 256)
+        model = resolve(session, str(checkpoint.id), backend="transformers").model  # the checkpoint's folder
+    run_ids = [steps.sample(1, questions, model=model, hinted=False, max_tokens=max_tokens)]
+    if config.rationalize:
+        with Session(context.engine) as session:
+            solved = {s.problem_id for s in load_samples(session, run_ids) if s.correct and s.arithmetic_ok}
+        unsolved = [question for question in questions if question not in solved]
+        if unsolved:
+            run_ids.append(steps.sample(2, unsolved, model=model, hinted=True, max_tokens=max_tokens))
+    set_id, kept = steps.freeze(run.set_id, run_ids, questions)
+    new_checkpoint = steps.train(set_id, run.base_model)
+    before = steps.evaluate("before", checkpoint.id or 0)
+    after = steps.evaluate("after", new_checkpoint)
+    with Session(context.engine) as session:
+        result = {"kept": kept, "set_id": set_id, "checkpoint_id": new_checkpoint} | compare(
+            session, before, after
+        )
+    context.progress(TOTAL_STEPS, TOTAL_STEPS, "done", force=True)
+    return round_message(result)
+
+
+def round_message(result: dict[str, Any]) -> str:
+    """One paragraph for the job's panel: what was kept, and the paired comparison."""
+    kept, n = result["kept"], result["n"]
+    share = ", ".join(f"{count} with {k}" for k, count in result["kept"]["kept_per_question"].items())
+    before, after = result["before"] / n if n else 0.0, result["after"] / n if n else 0.0
+    return (
+        f"kept {kept['kept']} of {kept['samples']} samples ({kept['correct']} correct) for "
+        f"{kept['questions']} questions ({share}); new set #{result['set_id']}, checkpoint "
+        f"#{result['checkpoint_id']}. On {n} problems: {before:.1%} before, {after:.1%} after, exact "
+        f"McNemar p = {result['p_value']:.3g} (+{result['wins']}/-{result['losses']})."
+    )

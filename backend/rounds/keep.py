@@ -1,0 +1,59 @@
+"""Which of a round's samples join the next set: those that reach the gold answer and whose every
+arithmetic check passes, under the round's keep policy."""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from backend.training.config import FilterPolicy
+from db.models import Rationale, Step, Verdict
+
+
+@dataclass(frozen=True)
+class Sample:
+    rationale_id: int
+    problem_id: int
+    correct: bool  # the stated answer matches the gold answer
+    arithmetic_ok: bool  # no `a op b = c` or <<a op b=c>> in its steps is wrong
+
+
+def kept_samples(samples: Sequence[Sample], policy: FilterPolicy) -> list[int]:
+    """The rationale ids that join the set, in the samples' order. A correct answer reached through a
+    wrong sum is not kept: the student would learn the wrong sum."""
+    good = [sample for sample in samples if sample.correct and sample.arithmetic_ok]
+    if policy == FilterPolicy.one_correct_per_question:
+        first: dict[int, int] = {}
+        for sample in good:
+            first.setdefault(sample.problem_id, sample.rationale_id)
+        return list(first.values())
+    if policy in (FilterPolicy.all_correct, FilterPolicy.balanced):
+        return [sample.rationale_id for sample in good]
+    raise ValueError(
+        f"a round keeps samples under one_correct_per_question, all_correct or balanced, not {policy}"
+    )
+
+
+def load_samples(session: Session, run_ids: Sequence[int]) -> list[Sample]:
+    """The samples the round's teacher runs stored, by run then problem then sample."""
+    rationales = session.exec(
+        select(Rationale)
+        .where(col(Rationale.run_id).in_(list(run_ids)))
+        .order_by(col(Rationale.run_id), col(Rationale.problem_id), col(Rationale.sample_index))
+    ).all()
+    ids = [rationale.id for rationale in rationales]
+    checks = session.exec(
+        select(Step.rationale_id, Step.expressions).where(col(Step.rationale_id).in_(ids))
+    ).all()
+    wrong_sums = {rid for rid, expressions in checks if any(c.get("ok") is False for c in expressions or [])}
+    return [
+        Sample(r.id or 0, r.problem_id, r.verdict == Verdict.correct, (r.id or 0) not in wrong_sums)
+        for r in rationales
+    ]
+
+
+def kept_per_question(kept_problems: Sequence[int], questions: Sequence[int]) -> dict[int, int]:
+    """How many questions got 0, 1, 2, ... kept samples (the round page's histogram)."""
+    per_question = Counter(kept_problems)
+    return dict(sorted(Counter(per_question.get(question, 0) for question in questions).items()))
