@@ -16,6 +16,7 @@ the samples it stored) and starts only what is missing.
 """
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -32,6 +33,7 @@ from backend.sets import curation
 from backend.training.config import FilterPolicy, TrainConfig
 from db.models import (
     CuratedSet,
+    Dataset,
     EvalRun,
     EvalTrace,
     Job,
@@ -50,8 +52,15 @@ TOTAL_STEPS = 5
 
 
 def start_round(session: Session, *, config: RoundConfig, created_by_id: int | None = None) -> Job:
-    """The queued round job (the caller spawns it), after checking that its student can sample."""
+    """The queued round job (the caller spawns it), after checking that its student can sample and that
+    its evaluation has problems: a round would otherwise fail at its last step, hours in."""
     previous_run(session, config.student)
+    dataset = session.exec(select(Dataset).where(Dataset.name == config.eval_dataset)).first()
+    if dataset is None:
+        raise LookupError(f"no dataset named {config.eval_dataset!r} to evaluate on")
+    chosen = ProblemFilter(dataset_id=dataset.id, split=config.eval_split, limit=1)
+    if session.execute(chosen.query()).first() is None:
+        raise ValueError(f"dataset {config.eval_dataset!r} has no problems in split {config.eval_split!r}")
     return store.create_job(session, kind=JobKind.round, params=config.to_json(), created_by_id=created_by_id)
 
 
@@ -67,6 +76,8 @@ def previous_run(session: Session, student: str) -> tuple[ModelCheckpoint, Train
         raise ValueError(
             f"a round samples rationales from a CoT student; {checkpoint.name!r} is {run.student_kind}"
         )
+    if not Path(checkpoint.path).is_dir():
+        raise LookupError(f"checkpoint {checkpoint.name!r} has no model folder at {checkpoint.path}")
     return checkpoint, run
 
 

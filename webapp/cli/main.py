@@ -14,7 +14,7 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from backend.display.errors import describe_db_error
-from webapp.cli import data, demo, generate, jobs, serve, sets, students, users
+from webapp.cli import data, demo, generate, jobs, rounds, serve, sets, students, users
 from webapp.cli.common import CliState
 
 app = typer.Typer(
@@ -24,7 +24,8 @@ app = typer.Typer(
     "--dataset NAME --mode rationalize · socratic-studio sets create SET --filter-json JSON --freeze · "
     "socratic-studio train --set SET --kind decomposer · socratic-studio "
     "eval --method socratic --decomposer A --solver B --dataset NAME · socratic-studio export SET --format "
-    "processbench --out labels.jsonl · socratic-studio demo build · socratic-studio jobs list "
+    "processbench --out labels.jsonl · socratic-studio round --student CKPT --eval-dataset NAME · "
+    "socratic-studio demo build · socratic-studio jobs list "
     "(each command's --help has its own example)",
     pretty_exceptions_enable=False,
 )
@@ -52,6 +53,7 @@ app.add_typer(sets.app, name="sets")
 app.command("serve")(serve.serve)
 generate.register(app)
 students.register(app)
+rounds.register(app)
 data.register(app)
 
 

@@ -7,15 +7,12 @@ or, with --background, in a detached worker process that `socratic-studio jobs l
 from typing import Any
 
 import typer
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from backend.evaluation.config import EvalConfig
-from backend.jobs import store
-from backend.jobs.runner import run_job_in_foreground, spawn_job
 from backend.training.config import TrainConfig
 from db.models import EvalRun, JobStatus, ModelCheckpoint
-from webapp.cli.common import fail, state
+from webapp.cli.common import fail, run_or_spawn, state
 from webapp.cli.config_options import config_command
 
 TRAIN_EXAMPLE = (
@@ -30,28 +27,6 @@ EVAL_EXAMPLE = (
     "socratic-studio eval --method socratic --decomposer gsm8k-socratic-100-decomposer-1 "
     "--solver gsm8k-socratic-100-solver-2 --dataset gsm8k_socratic --limit 50"
 )
-
-
-def _run(engine: Engine, job_id: int, *, background: bool) -> JobStatus | None:
-    """Run the job here, or spawn its worker and say how to follow it."""
-    if background:
-        from db.settings import get_settings
-
-        logs_dir = get_settings().resolved_runs_dir / "logs"
-        url = engine.url.render_as_string(hide_password=False)
-        process = spawn_job(job_id, database_url=url, logs_dir=logs_dir)
-        log = logs_dir / f"job-{job_id}.log"
-        where = f"started in the background (pid {process.pid})" if process else "waits for a free slot"
-        typer.echo(f"job {job_id} {where}; log: {log}")
-        typer.echo(f"follow it with: socratic-studio jobs show {job_id}")
-        return None
-    status = run_job_in_foreground(engine, job_id)
-    with Session(engine) as session:
-        job = store.get_job(session, job_id=job_id)
-        typer.echo(f"job {job_id} {status}: {job.message or ''}")
-        if status == JobStatus.failed:
-            fail((job.error or "failed").strip().splitlines()[-1])
-    return status
 
 
 @config_command(TrainConfig, skip=TRAIN_OWN_FIELDS, aliases=TRAIN_ALIASES)
@@ -86,7 +61,7 @@ def train(
         typer.echo(f"    accelerate launch -m backend.training.launch --run-id {run.id}")
         typer.echo("  (put the database password in place of *** or export SOCRATIC_DATABASE_URL first)")
         return
-    if _run(engine, job.id, background=background) == JobStatus.succeeded:
+    if run_or_spawn(engine, job.id, background=background) == JobStatus.succeeded:
         with Session(engine) as session:
             query = select(ModelCheckpoint).where(ModelCheckpoint.training_run_id == run.id)
             for checkpoint in session.exec(query):
@@ -137,7 +112,7 @@ def evaluate(
         fail(str(error))
     assert job.id is not None
     typer.echo(f"evaluation run {run.id} {run.name!r} on {run.n_problems} problems, job {job.id}")
-    if _run(engine, job.id, background=background) is not None:
+    if run_or_spawn(engine, job.id, background=background) is not None:
         with Session(engine) as session:
             finished = session.get(EvalRun, run.id)
             assert finished is not None
