@@ -13,7 +13,7 @@ ENDPOINT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 # Jobs of each kind (db.models.JobKind values) running at once. Training and evaluation take every core of
 # a CPU machine (and one GPU's memory), so one at a time; a teacher run may wait on a remote server.
-DEFAULT_MAX_RUNNING_JOBS = {"train": 1, "evaluate": 1, "generate": 2, "import": 2, "demo": 1}
+DEFAULT_MAX_RUNNING_JOBS = {"train": 1, "evaluate": 1, "generate": 2, "import": 2, "demo": 1, "round": 1}
 
 
 class TeacherEndpoint(BaseModel):
@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     max_running_jobs: dict[str, int] = Field(
         default_factory=dict,
         description="Most jobs of a kind running at once, as JSON, e.g. "
-        '{"train": 1, "evaluate": 1, "generate": 2, "import": 2, "demo": 1} (the defaults); the rest wait '
-        "in line as queued and start when a running one ends.",
+        '{"train": 1, "evaluate": 1, "generate": 2, "import": 2, "demo": 1, "round": 1} (the defaults); the '
+        "rest wait in line as queued and start when a running one ends.",
     )
 
     @field_validator("teacher_endpoints")

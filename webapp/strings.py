@@ -313,6 +313,31 @@ class Train:
                     "seen_in_training", "clean_accuracy"]  # fmt: skip
 
 
+class Round:
+    TITLE = "Improve a student by rounds"
+    INTRO = (
+        "A **round** makes a CoT student better with its own writing (SCoTD, STaR): it samples each question "
+        "of the set it was trained on *k* times; the samples that reach the gold answer with sound "
+        "arithmetic join that set; the next student trains on the union from the same base model; both "
+        "students are evaluated on the same problems and compared with an exact McNemar test. Each step is "
+        "a job: watch, cancel or resume the round in the jobs panel; a resumed round does not sample again."
+    )
+    STUDENT = "CoT student that samples"
+    SAMPLES = "Samples per question (k)"
+    TEMPERATURE = "Temperature"
+    RATIONALIZE = "Sample unsolved questions again with the gold answer as a hint (STaR)"
+    KEEP = "Keep (SCoTD filter policy)"
+    DATASET = "Evaluate on dataset"
+    SPLIT = "Split (empty: all)"
+    LIMIT = "Problems (0: all)"
+    EPOCHS = "Epochs for the next student"
+    START = "Start the round"
+    STARTED = "Started round job {job_id}: the student samples first; follow it in the jobs panel."
+    NO_STUDENT = "Pick the CoT student that samples (train one first)."
+    ROUNDS = "Rounds"
+    HEADERS = ["job", "student", "k", "keep", "status", "kept and measured"]
+
+
 class StepThrough:
     INTRO = (
         "Step through a problem one sub-question at a time: the **decomposer** asks the next sub-question, "

@@ -20,7 +20,7 @@ from webapp.roles import needs
 S = strings.Train
 
 
-def _numbers_given(**fields: tuple[type, Any]) -> dict[str, int | float]:
+def numbers_given(**fields: tuple[type, Any]) -> dict[str, int | float]:
     """The numeric fields the user filled in, converted; an empty one is left out, so TrainConfig's own
     default (the measured recipe) applies rather than a second copy of it here."""
     given: dict[str, int | float] = {}
@@ -87,7 +87,7 @@ class TrainHandlers:
                 filter_policy=policy,  # type: ignore[arg-type]
                 skip_flagged_sub_questions=bool(skip_flagged),
                 device=check_label("the device", device or "", MAX_NAME_CHARS) or "auto",
-                **_numbers_given(
+                **numbers_given(
                     epochs=(float, epochs), max_steps=(int, max_steps), learning_rate=(float, learning_rate),
                     batch_size=(int, batch_size), max_length=(int, max_length), lora_r=(int, lora_r),
                 ),  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from webapp.handlers.train import TrainHandlers
 from webapp.pages.demo import demo_button
 from webapp.pages.job_panel import create_job_panel
 from webapp.pages.refresh import on_show
+from webapp.pages.rounds import create_round_panel
 
 S = strings.Train
 METHODS = [method.value for method in EvalMethod]
@@ -126,12 +127,15 @@ def create_train_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: gr.
         refresh = gr.Button(strings.REFRESH, elem_id="train-refresh", elem_classes="action")
     status = gr.Markdown(elem_id="train-status")
     curve = gr.Plot(label=S.CURVE, elem_id="train-curve")
-    jobs = create_job_panel(app, blocks, (JobKind.train, JobKind.evaluate, JobKind.demo), "train", timer)
+    jobs = create_job_panel(
+        app, blocks, (JobKind.train, JobKind.evaluate, JobKind.demo, JobKind.round), "train", timer
+    )
     with gr.Accordion(S.HISTORY_TITLE, open=False, elem_id="train-history"):
         compare = gr.Dropdown(label=S.COMPARE, choices=[], multiselect=True, elem_id="train-compare")
         overlay = gr.Plot(label=S.CURVE)
         diff = gr.Dataframe(datatype="str", interactive=False, elem_id="train-diff")
     _evaluate(app, blocks, tab, timer)
+    create_round_panel(app, blocks, tab, timer)
 
     start.click(handlers.start, inputs, [started, run], api_name="start_training")
     watch = [status, curve, jobs.job_id]
