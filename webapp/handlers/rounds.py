@@ -88,17 +88,19 @@ class RoundHandlers:
 
     @needs(Role.viewer)
     def rounds(self) -> pd.DataFrame:
-        """Every round, newest first: its student and settings, where it stands or what it measured."""
+        """Every round, newest first: its student and settings, where it stands or what it measured (plain
+        text cells: a table shows them as text, never as markdown)."""
         with self.app.session() as session:
             jobs = store.list_jobs(session, kind=JobKind.round, limit=50)
+            names = {str(cid): label for label, cid in catalog.checkpoint_choices(session)}
             rows = [
                 [
                     str(job.id),
-                    inert(str(job.params.get("student", ""))),
+                    names.get(str(job.params.get("student", "")), str(job.params.get("student", ""))),
                     str(job.params.get("samples", "")),
                     str(job.params.get("keep", "")),
                     str(job.status),
-                    inert(_outcome(job)),
+                    _outcome(job),
                 ]
                 for job in jobs
             ]
