@@ -81,6 +81,10 @@ def previous_run(session: Session, student: str) -> tuple[ModelCheckpoint, Train
     return checkpoint, run
 
 
+def _already_running(job_id: int) -> None:
+    """A step's job that runs in its own worker already is only waited for."""
+
+
 class Round:
     """The round's steps, in order; each finds its own earlier work by name before starting anything."""
 
@@ -94,15 +98,22 @@ class Round:
         self.context.progress(number - 1, TOTAL_STEPS, f"{number}/{TOTAL_STEPS} {label}{where}", force=True)
 
     def _run_step(self, number: int, label: str, found: Job | None, start: Callable[[Session], Job]) -> None:
-        """Wait for a step's job: the one found (resumed when it did not succeed) or a new one."""
+        """Wait for a step's job: the one found (resumed when it failed or was cancelled, left to its own
+        worker while it runs) or a new one."""
+        spawn = self.spawn
         with Session(self.context.engine) as session:
-            if found is not None and found.status == JobStatus.succeeded:
+            if found is None:
+                job = start(session)
+            elif found.status == JobStatus.succeeded:
                 return
-            job = (
-                store.reset_for_resume(session, job_id=found.id or 0) if found is not None else start(session)
-            )
+            elif found.status == JobStatus.running:  # the round's worker died, the step's did not
+                job, spawn = found, _already_running
+            elif found.status == JobStatus.queued:
+                job = found
+            else:
+                job = store.reset_for_resume(session, job_id=found.id or 0)
         self._step(number, label, job.id)
-        wait_for_step(self.context, job.id or 0, self.spawn, label)
+        wait_for_step(self.context, job.id or 0, spawn, label)
 
     def _job_of(self, job_id: int | None) -> Job | None:
         with Session(self.context.engine) as session:
@@ -145,7 +156,8 @@ class Round:
         with Session(self.context.engine) as session:
             samples = load_samples(session, run_ids)
             kept = kept_samples(samples, self.config.keep)
-            kept_problems = [s.problem_id for s in samples if s.rationale_id in set(kept)]
+            kept_ids = set(kept)
+            kept_problems = [s.problem_id for s in samples if s.rationale_id in kept_ids]
             summary = {
                 "samples": len(samples),
                 "correct": sum(s.correct for s in samples),

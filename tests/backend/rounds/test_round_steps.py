@@ -1,0 +1,46 @@
+"""A resumed round takes each step's job as it finds it: a finished one is skipped, a failed, cancelled or
+queued one is started, and one that still runs in its own worker is only waited for."""
+
+import threading
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from backend.jobs import store
+from backend.jobs.context import JobContext
+from backend.rounds.chain import Round
+from backend.rounds.config import RoundConfig
+from db.models import Job, JobKind, JobStatus
+
+ROUND = RoundConfig(student="cot", eval_dataset="gsm8k")
+
+
+def test_a_resumed_round_resumes_each_step_job_by_its_state(engine: Engine, session: Session) -> None:
+    """Succeeded: skipped; failed or cancelled: put back and started; queued: started; running (the
+    round's own worker died, the step's did not): only waited for, never started twice."""
+    chain = Job(kind=JobKind.round)
+    session.add(chain)
+    session.commit()
+    spawned: list[int] = []
+
+    def spawn(job_id: int) -> None:  # the step's worker: it runs the job to its end
+        spawned.append(job_id)
+        store.mark_finished(engine, job_id=job_id, status=JobStatus.succeeded, message="done")
+
+    steps = Round(JobContext(engine=engine, job_id=chain.id or 0, params={}), ROUND, spawn)
+    jobs = {status: Job(kind=JobKind.generate, status=status) for status in JobStatus}
+    session.add_all(jobs.values())
+    session.commit()
+    for status in (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled, JobStatus.queued):
+        steps._run_step(1, "the student samples", jobs[status], lambda s: pytest.fail("started anew"))
+    assert spawned == [jobs[s].id for s in (JobStatus.failed, JobStatus.cancelled, JobStatus.queued)]
+    running = jobs[JobStatus.running]
+
+    def finish() -> None:  # the step's own worker, still running, ends it
+        store.mark_finished(engine, job_id=running.id or 0, status=JobStatus.succeeded)
+
+    finisher = threading.Timer(0.2, finish)
+    finisher.start()
+    steps._run_step(1, "the student samples", running, lambda s: pytest.fail("started anew"))
+    assert running.id not in spawned
