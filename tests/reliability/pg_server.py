@@ -9,6 +9,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -74,7 +75,9 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(2)  # SIGINT: PostgreSQL's "fast shutdown"
+            # SIGINT is PostgreSQL's "fast shutdown". Sent to the process group: as root the server runs under
+            # runuser, which does not pass the signal on (each stop waited out its 30 s and killed it).
+            os.killpg(self.process.pid, signal.SIGINT)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -127,7 +130,9 @@ def start_postgres() -> PostgresServer:
         "max_connections=60",
     ]
     with open(root / "server.log", "wb") as log:
-        process = subprocess.Popen(_as_server_user(server_args), stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            _as_server_user(server_args), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = PostgresServer(root=root, port=port, process=process)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
