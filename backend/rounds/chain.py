@@ -280,13 +280,20 @@ def run_round_job(context: JobContext, spawn: Spawn | None = None) -> str:
 
 
 def round_message(result: dict[str, Any]) -> str:
-    """One paragraph for the job's panel: what was kept, and the paired comparison."""
+    """One paragraph for the job's panel: what was kept, and the paired comparison with its intervals."""
     kept, n = result["kept"], result["n"]
-    share = ", ".join(f"{count} with {k}" for k, count in result["kept"]["kept_per_question"].items())
-    before, after = result["before"] / n if n else 0.0, result["after"] / n if n else 0.0
+    share = ", ".join(
+        f"{count} kept {'none' if k == 0 else k}" for k, count in kept["kept_per_question"].items()
+    )
+
+    def accuracy(correct: int, interval: list[float]) -> str:
+        rate = correct / n if n else 0.0
+        return f"{rate:.1%} ({correct}/{n}, 95% CI {interval[0]:.1%}-{interval[1]:.1%})"
+
     return (
         f"kept {kept['kept']} of {kept['samples']} samples ({kept['correct']} correct) for "
         f"{kept['questions']} questions ({share}); new set #{result['set_id']}, checkpoint "
-        f"#{result['checkpoint_id']}. On {n} problems: {before:.1%} before, {after:.1%} after, exact "
-        f"McNemar p = {result['p_value']:.3g} (+{result['wins']}/-{result['losses']})."
+        f"#{result['checkpoint_id']}. Before {accuracy(result['before'], result['before_ci'])}, after "
+        f"{accuracy(result['after'], result['after_ci'])}, exact McNemar p = {result['p_value']:.3g} "
+        f"(+{result['wins']}/-{result['losses']})."
     )
