@@ -15,6 +15,7 @@ from db.models import (
     ModelCheckpoint,
     Problem,
     Rationale,
+    StudentKind,
     TeacherRun,
     TrainingRun,
     User,
@@ -58,8 +59,11 @@ def set_choices(session: Session, *, frozen_only: bool = False) -> list[Choice]:
     return choices
 
 
-def checkpoint_choices(session: Session) -> list[Choice]:
-    rows = session.exec(select(ModelCheckpoint).order_by(col(ModelCheckpoint.id).desc())).all()
+def checkpoint_choices(session: Session, *, role: StudentKind | None = None) -> list[Choice]:
+    query = select(ModelCheckpoint).order_by(col(ModelCheckpoint.id).desc())
+    if role is not None:
+        query = query.where(ModelCheckpoint.role == role)
+    rows = session.exec(query).all()
     return [(f"#{ckpt.id} {ckpt.name} ({ckpt.role})", ckpt.id) for ckpt in rows if ckpt.id is not None]
 
 

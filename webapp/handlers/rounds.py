@@ -10,7 +10,7 @@ from backend.access import activity
 from backend.access.limits import MAX_NAME_CHARS, check_label
 from backend.jobs import store
 from backend.queries import catalog
-from db.models import Job, JobKind, Role
+from db.models import Job, JobKind, Role, StudentKind
 from webapp import strings
 from webapp.context import AppContext, notify, user_error
 from webapp.handlers.models import model_text
@@ -35,9 +35,7 @@ class RoundHandlers:
     def choices(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The CoT students that can sample, and the datasets to evaluate on."""
         with self.app.session() as session:
-            students = [
-                (label, cid) for label, cid in catalog.checkpoint_choices(session) if label.endswith("(cot)")
-            ]
+            students = catalog.checkpoint_choices(session, role=StudentKind.cot)
             datasets = [name for name, _ in catalog.dataset_choices(session)]
         return gr.update(choices=students), gr.update(choices=datasets)
 
