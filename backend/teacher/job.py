@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from backend import model_ref
 from backend.jobs import store
 from backend.jobs.context import JobContext
 from backend.model_ref import open_backend
@@ -61,6 +62,7 @@ def start_generation(
     if config.backend == AUTO:
         config.backend, chosen_by = _auto_backend(session, config), AUTO
     config.check(free_endpoint=free_endpoint)
+    config.model = _stored_model(session, config)
     problem_filter = _resolve_filter(session, config)
     params = config.generation_params()
     run = TeacherRun(
@@ -101,6 +103,21 @@ def start_generation(
     session.commit()
     session.refresh(job)
     return job
+
+
+def _stored_model(session: Session, config: GenerationConfig) -> str:
+    """The local model as the worker will open it: a checkpoint's name or id becomes its folder, checked
+    here (with login off a name that is no checkpoint, folder or `default` would reach transformers as a
+    hub id, and fail only in the worker, offline, after its retries)."""
+    if config.backend not in LOCAL_BACKENDS:
+        return config.model  # an endpoint: checked by name (or, login off, by its URL) when opened
+    settings = get_settings()
+    try:
+        ref = model_ref.resolve(session, config.model, settings=settings, backend=config.backend,
+                                confine=settings.auth)  # fmt: skip
+    except LookupError as error:
+        raise ValueError(str(error)) from error
+    return ref.model
 
 
 def _auto_backend(session: Session, config: GenerationConfig) -> str:

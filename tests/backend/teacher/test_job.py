@@ -15,7 +15,18 @@ from backend.teacher import choice
 from backend.teacher import job as job_module
 from backend.teacher.base import Completion, GenerationParams
 from backend.teacher.job import GenerationConfig, start_generation
-from db.models import Job, JobStatus, Problem, Rationale, Revision, Step, TeacherRun, Verdict
+from db.models import (
+    Job,
+    JobStatus,
+    ModelCheckpoint,
+    Problem,
+    Rationale,
+    Revision,
+    Step,
+    StudentKind,
+    TeacherRun,
+    Verdict,
+)
 from tests.factories import make_dataset, make_problem
 
 # One short example keeps the tiny model's prompts (and the tests) short.
@@ -77,7 +88,7 @@ def use_teacher(monkeypatch: pytest.MonkeyPatch, tiny_llama: Path, **faults: Any
 
 def config(dataset_name: str, **overrides: Any) -> GenerationConfig:
     values: dict[str, Any] = {
-        "model": "tiny",
+        "model": "default",  # the worker's backend is replaced by use_teacher
         "dataset": dataset_name,
         "max_tokens": 8,
         "batch_size": 2,
@@ -108,6 +119,29 @@ def test_start_generation_stores_the_settings_but_no_secret(session: Session, da
         start_generation(
             session, config=config(dataset_name, backend_options={"api_key": "sk-secret"}), free_endpoint=True
         )
+
+
+def test_a_checkpoint_named_as_the_model_is_stored_as_its_folder(
+    session: Session, dataset_name: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "student"
+    folder.mkdir()
+    checkpoint = ModelCheckpoint(name="my-student", role=StudentKind.cot, path=str(folder))
+    session.add(checkpoint)
+    session.commit()
+    for reference in ("my-student", str(checkpoint.id)):
+        job = start_generation(session, config=config(dataset_name, model=reference))
+        run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
+        assert run.model == str(folder)  # what the worker opens: never the name, taken for a hub id
+    assert start_generation(session, config=config(dataset_name)).params["run_id"]  # `default` stays
+
+
+def test_a_model_that_names_nothing_here_is_refused_before_anything_is_stored(
+    session: Session, dataset_name: str
+) -> None:
+    with pytest.raises(ValueError, match=r"'HuggingFaceTB/SmolLM2-1\.7B' is not a model you can use here"):
+        start_generation(session, config=config(dataset_name, model="HuggingFaceTB/SmolLM2-1.7B"))
+    assert session.exec(select(func.count()).select_from(TeacherRun)).one() == 0
 
 
 @pytest.mark.parametrize(
