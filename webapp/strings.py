@@ -37,6 +37,7 @@ class Filter:
     MAX_STEPS = "Max steps (0: no limit)"
     SEARCH = "Question contains"
     SEARCH_PLACEHOLDER = "text search in the question"
+    QUEUE = "Annotation queue"
     APPLY = "Apply filter"
     BAD_STEPS = "min steps ({low}) is larger than max steps ({high})"
 
@@ -463,12 +464,24 @@ class Failures:
     OPEN = "Open in Annotate"
     SEND_TITLE = "Send to the annotation queue"
     SEND_WHICH = "Which failures"
-    SEND_CHOICES = [("the selected one", "selected"), ("every failure shown", "shown")]
+    SEND_CHOICES = [
+        ("the selected one", "selected"),
+        ("every failure the filters above match (not only those shown)", "matching"),
+    ]
+    SEND_WHAT = "Send"
+    SEND_WHAT_CHOICES = [
+        ("the student's traces, saved as rationales", "traces"),
+        ("their training rationales (what the student learned from)", "training"),
+    ]
+    QUEUE_NAME = "Named queue (new or existing; empty: none)"
+    QUEUE_PLACEHOLDER = "e.g. wrong arithmetic at step 2"
     ASSIGNEE = "Assign to (admins only; empty: nobody)"
     FLAG = "Flag them for review"
     SEND = "Send"
-    SENT = "Sent {count} failures to the queue as student rationales: {ids}."
+    SENT = "Sent {count} rationales of {failures} failures{queue}: {ids}."
+    SENT_QUEUE = " to the queue **{name}** (Annotate: filter by this queue)"
     NOTHING_SELECTED = "Click a failure in the table first."
+    NONE_MATCH = "No failure of this run matches the filters above."
     NO_EVAL_RUNS = "No evaluation yet: run one from the Train tab (Evaluate a checkpoint)."
     TABLE = "Failures: click a row to see its trace"
     EMPTY_CHART = "Nothing to chart yet: pick an evaluation run and press Show failures."

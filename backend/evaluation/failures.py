@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend.access.auth import require_role
-from backend.annotation import assign_rationales, review_rationale
+from backend.annotation import assign_rationales, named_queues, review_rationale
 from backend.evaluation import contamination
 from backend.evaluation.contamination import evaluated_checkpoints
 from backend.rationales import RationaleDraft, add_rationale
@@ -180,42 +180,107 @@ def _flag(session: Session, *, rationale_id: int, by: User) -> None:
         )
 
 
-def send_to_queue(
-    session: Session, *, trace_ids: Sequence[int], by: User, assignee: User | None = None, flag: bool = True
-) -> list[int]:
-    """Store each failure's trace as a student rationale (answer check "wrong"), then flag it (any
-    annotator) and/or assign it to `assignee` (admins only, as assignment is). Returns the rationale ids."""
-    if assignee is not None:
-        require_role(by, Role.admin)  # checked before anything is written: a refused call changes nothing
-    rationale_ids = []
-    for trace_id in trace_ids:
-        trace, problem = get_trace(session, trace_id=trace_id)
-        draft = RationaleDraft(
-            steps=trace_steps(trace),
-            final_answer=trace.final_answer,
-            raw_text=trace.raw_text,
-            verdict=Verdict.wrong if trace.parseable else Verdict.unparseable,
-            sample_index=1_000_000
-            + (trace.id or 0),  # one rationale per trace, apart from saved step-throughs
+SEND_WHAT = {"traces": "the student's traces, saved as rationales", "training": "their training rationales"}
+
+
+def failing_trace_ids(session: Session, *, eval_run_id: int, failure_filter: FailureFilter) -> list[int]:
+    """Every wrong answer of the run the filter matches (no page limit), by trace id."""
+    query = (
+        select(EvalTrace.id)
+        .join(Problem, col(Problem.id) == EvalTrace.problem_id)
+        .where(EvalTrace.eval_run_id == eval_run_id, col(EvalTrace.correct).is_(False))
+        .order_by(col(EvalTrace.id))
+    )
+    return [int(trace_id) for trace_id in session.exec(failure_filter.apply(query)).all() if trace_id]
+
+
+def _trace_rationale(session: Session, *, trace_id: int, by: User) -> int:
+    """The failure's trace stored as a student rationale (answer check "wrong"), once per trace."""
+    trace, problem = get_trace(session, trace_id=trace_id)
+    draft = RationaleDraft(
+        steps=trace_steps(trace),
+        final_answer=trace.final_answer,
+        raw_text=trace.raw_text,
+        verdict=Verdict.wrong if trace.parseable else Verdict.unparseable,
+        sample_index=1_000_000 + (trace.id or 0),  # one rationale per trace, apart from saved step-throughs
+    )
+    existing = session.exec(
+        select(Rationale.id).where(
+            Rationale.problem_id == problem.id,
+            col(Rationale.run_id).is_(None),
+            Rationale.sample_index == draft.sample_index,
         )
-        existing = session.exec(
-            select(Rationale.id).where(
-                Rationale.problem_id == problem.id,
-                col(Rationale.run_id).is_(None),
-                Rationale.sample_index == draft.sample_index,
-            )
-        ).first()
-        if existing is None:
-            rationale = add_rationale(
-                session, problem=problem, draft=draft, source=RationaleSource.student, author_id=by.id
-            )
-            session.commit()
-            existing = rationale.id
-        assert existing is not None
-        rationale_ids.append(int(existing))
+    ).first()
+    if existing is None:
+        rationale = add_rationale(
+            session, problem=problem, draft=draft, source=RationaleSource.student, author_id=by.id
+        )
+        session.commit()
+        existing = rationale.id
+    assert existing is not None
+    return int(existing)
+
+
+def training_rationale_ids(session: Session, *, trace_ids: Sequence[int]) -> list[int]:
+    """The rationales the evaluated students learned from, of the traces' problems (one run's traces)."""
+    traces = [get_trace(session, trace_id=trace_id)[0] for trace_id in trace_ids]
+    if not traces:
+        return []
+    run_ids = {trace.eval_run_id for trace in traces}
+    if len(run_ids) != 1:
+        raise ValueError("send the failures of one evaluation run at a time")
+    sets = training_set_ids(session, eval_run=get_eval_run(session, eval_run_id=run_ids.pop()))
+    if not sets:
+        raise ValueError(
+            "the evaluated models were not trained on a curated set here: no training rationales"
+        )
+    problems = {trace.problem_id for trace in traces}
+    rows = session.exec(
+        select(Rationale.id)
+        .join(CuratedItem, col(CuratedItem.rationale_id) == Rationale.id)
+        .where(col(CuratedItem.set_id).in_(sets), col(Rationale.problem_id).in_(problems))
+        .distinct()
+        .order_by(col(Rationale.id))
+    ).all()
+    return [int(rationale_id) for rationale_id in rows if rationale_id]
+
+
+def send_to_queue(
+    session: Session,
+    *,
+    trace_ids: Sequence[int],
+    by: User,
+    assignee: User | None = None,
+    flag: bool = True,
+    queue_name: str | None = None,
+    what: str = "traces",
+) -> list[int]:
+    """Put failures in front of annotators; returns the rationale ids.
+
+    `what`: "traces" stores each failure's trace as a student rationale; "training" takes the rationales
+    of the same problems that the evaluated students were trained on. Then each is flagged (any annotator,
+    unreviewed ones only), assigned to `assignee` (admins only, as assignment is) and/or put in the named
+    queue `queue_name` (created when new). Everything is checked before anything is written."""
+    if what not in SEND_WHAT:
+        raise ValueError(f"send one of {sorted(SEND_WHAT)}, not {what!r}")
+    if assignee is not None:
+        require_role(by, Role.admin)
+    if queue_name is not None:
+        queue_name = named_queues.check_queue_name(queue_name)
+    for trace_id in trace_ids:
+        get_trace(session, trace_id=trace_id)  # a missing trace refuses the whole call
+    if what == "training":
+        rationale_ids = training_rationale_ids(session, trace_ids=trace_ids)
+        if not rationale_ids:
+            raise ValueError("the evaluated students learned no rationale of these problems")
+    else:
+        rationale_ids = [_trace_rationale(session, trace_id=trace_id, by=by) for trace_id in trace_ids]
     if flag:
         for rationale_id in rationale_ids:
             _flag(session, rationale_id=rationale_id, by=by)
     if assignee is not None:
         assign_rationales(session, rationale_ids=rationale_ids, assignee=assignee, by=by)
+    if queue_name is not None:
+        queue = named_queues.queue_named(session, name=queue_name, by=by)
+        named_queues.add_to_queue(session, queue=queue, rationale_ids=rationale_ids, by=by)
     return rationale_ids

@@ -11,7 +11,7 @@ from sqlalchemy import Select
 from sqlmodel import col, select
 
 from backend.access.limits import MAX_SEARCH_CHARS, check_length
-from db.models import Problem, Rationale
+from db.models import Problem, QueueItem, Rationale
 
 
 def _checked_text(label: str, value: Any) -> Any:
@@ -37,6 +37,7 @@ class RationaleFilter:
     min_steps: int | None = None
     max_steps: int | None = None
     search: str | None = None  # substring of the question
+    queue_id: int | None = None  # members of a named annotation queue (backend.annotation.named_queues)
     include_duplicates: bool = True
 
     def __post_init__(self) -> None:
@@ -77,6 +78,9 @@ class RationaleFilter:
             # icontains: case-insensitive on every database (plain LIKE is case-sensitive on PostgreSQL)
             problem_ids = select(Problem.id).where(question_contains(self.search))
             query = query.where(col(Rationale.problem_id).in_(problem_ids))
+        if self.queue_id is not None:
+            members = select(QueueItem.rationale_id).where(QueueItem.queue_id == self.queue_id)
+            query = query.where(col(Rationale.id).in_(members))
         return query
 
 

@@ -16,12 +16,14 @@ from db.models.common import (
 from db.models.curation import CuratedItem, CuratedSet
 from db.models.dataset import Dataset, Problem
 from db.models.job import Job
+from db.models.queue import AnnotationQueue, QueueItem
 from db.models.rationale import Rationale, Review, Revision, Step, TeacherRun
 from db.models.training import EvalRun, EvalTrace, ModelCheckpoint, TrainingMetric, TrainingRun
 from db.models.user import User, UserPublic
 
 __all__ = [
     "Activity",
+    "AnnotationQueue",
     "CuratedItem",
     "CuratedSet",
     "Dataset",
@@ -32,6 +34,7 @@ __all__ = [
     "JobStatus",
     "ModelCheckpoint",
     "Problem",
+    "QueueItem",
     "Rationale",
     "RationaleSource",
     "Review",

@@ -6,12 +6,15 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
-from db.models import CuratedItem, CuratedSet
+from backend.annotation import named_queues
+from db.models import AnnotationQueue, CuratedItem, CuratedSet
 from tests.browser.conftest import FIXTURE_DATASET, Studio
-from tests.browser.ui import cell, fill, open_app, pick, shoot
+from tests.browser.ui import cell, fill, open_app, open_tab, pick, shoot
 from tests.webapp.seed import PASSWORD
+from webapp import strings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+S = strings.Failures
 
 
 def test_curate_build_freeze_and_export_a_set(page: Page, studio: Studio) -> None:
@@ -53,6 +56,36 @@ def test_failures_of_an_evaluation_run(page: Page, studio: Studio) -> None:
     expect(page.locator("#failures-trace")).to_contain_text("first divergent")
     expect(page.locator("#failures-related")).to_contain_text("teacher")
     shoot(page, "failures")
+
+
+def test_one_class_of_failures_goes_to_a_named_queue_that_annotate_walks(page: Page, studio: Studio) -> None:
+    open_app(page, studio.url, "Failures")
+    pick(page, "failures-run", "socratic-fixture")
+    pick(page, "failures-category", "wrong_final")
+    page.click("#failures-show")
+    expect(page.locator("#failures-summary")).to_contain_text("showing 2")
+    page.locator("#failures-send-box").get_by_text(S.SEND_TITLE).click()
+    page.locator("#failures-which").get_by_text("every failure the filters above match").click()
+    fill(page, "failures-queue-name", "final answers")
+    page.click("#failures-send")
+    expect(page.locator("#failures-sent")).to_contain_text(
+        "2 rationales of 2 failures to the queue final answers"
+    )
+    with Session(studio.engine) as session:
+        queue = session.exec(select(AnnotationQueue).where(AnnotationQueue.name == "final answers")).one()
+        members = named_queues.queue_rationale_ids(session, queue_id=queue.id or 0)
+    assert len(members) == 2
+    open_tab(page, "Annotate")
+    pick(page, "annotate-queue", "final answers (2 of 2 to review)")
+    pick(page, "annotate-mode", "Everything the filter matches")
+    info = page.locator("#annotate-info strong").first
+    page.click("#annotate-next")
+    expect(info).to_have_text(f"Rationale #{members[0]}")
+    page.click("#annotate-next")
+    expect(info).to_have_text(f"Rationale #{members[1]}")
+    page.click("#annotate-next")
+    expect(page.locator("#annotate-status")).to_contain_text("No more items")
+    shoot(page, "failures-queue")
 
 
 def test_login_is_required_when_auth_is_on(page: Page, auth_studio: Studio) -> None:

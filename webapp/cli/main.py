@@ -14,7 +14,7 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from backend.display.errors import describe_db_error
-from webapp.cli import data, demo, generate, jobs, rounds, serve, sets, students, users
+from webapp.cli import data, demo, failures, generate, jobs, rounds, serve, sets, students, users
 from webapp.cli.common import CliState
 
 app = typer.Typer(
@@ -50,6 +50,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(demo.app, name="demo")
 app.add_typer(sets.app, name="sets")
+app.add_typer(failures.app, name="failures")
 app.command("serve")(serve.serve)
 generate.register(app)
 students.register(app)

@@ -66,12 +66,7 @@ class FailureHandlers:
     ) -> tuple[dict[str, Any], str, Figure, Figure, Figure, dict[str, Any]]:
         if not run_id:
             raise user_error(S.NO_RUN)
-        run_filter = FailureFilter(
-            dataset_id=_number(dataset_id),
-            min_steps=_number(min_steps),
-            max_steps=_number(max_steps),
-            error_category=(category or "").strip() or None,
-        )
+        run_filter = _run_filter(dataset_id, min_steps, max_steps, category)
         with self.app.session() as session:
             try:
                 run = failures.get_eval_run(session, eval_run_id=int(run_id))
@@ -151,22 +146,52 @@ class FailureHandlers:
 
     @needs(Role.annotator)
     def send(
-        self, which: str, trace_id: Any, shown: Any, assignee_id: Any, flag: bool, request: gr.Request
+        self,
+        which: str,
+        trace_id: Any,
+        run_id: Any,
+        dataset_id: Any,
+        min_steps: Any,
+        max_steps: Any,
+        category: str,
+        what: str,
+        queue_name: str,
+        assignee_id: Any,
+        flag: bool,
+        request: gr.Request,
     ) -> str:
-        """Failures become student rationales in the queue (flagged and/or assigned)."""
+        """Failures to annotators: their traces or training rationales, flagged, assigned, in a named queue.
+        "matching" takes every failure the filters match, found here, never the browser's table."""
         user = self.app.require(request, Role.annotator)
-        if which == "shown":
-            ids = [int(v) for v in (shown["trace_id"].tolist() if isinstance(shown, pd.DataFrame) else [])]
-        else:
-            ids = [int(trace_id)] if trace_id else []
-        if not ids:
-            raise user_error(S.NOTHING_SELECTED)
+        queue = (queue_name or "").strip() or None
         with self.app.session() as session:
             assignee = session.get(User, int(assignee_id)) if _number(assignee_id) else None
             try:
+                if which == "matching":
+                    if not _number(run_id):
+                        raise user_error(S.NO_RUN)
+                    run_filter = _run_filter(dataset_id, min_steps, max_steps, category)
+                    ids = failures.failing_trace_ids(
+                        session, eval_run_id=int(run_id), failure_filter=run_filter
+                    )
+                else:
+                    ids = [int(trace_id)] if _number(trace_id) else []
+                if not ids:
+                    raise user_error(S.NONE_MATCH if which == "matching" else S.NOTHING_SELECTED)
                 rationale_ids = failures.send_to_queue(
-                    session, trace_ids=ids, by=user, assignee=assignee, flag=flag
+                    session, trace_ids=ids, by=user, assignee=assignee, flag=flag, queue_name=queue, what=what
                 )
             except (LookupError, ValueError, PermissionDenied) as error:
                 raise user_error(str(error)) from error
-        return S.SENT.format(count=len(rationale_ids), ids=", ".join(map(str, rationale_ids)))
+        into = S.SENT_QUEUE.format(name=inert(queue)) if queue else ""
+        shown = ", ".join(map(str, rationale_ids[:50])) + (" ..." if len(rationale_ids) > 50 else "")
+        return S.SENT.format(count=len(rationale_ids), failures=len(ids), queue=into, ids=shown)
+
+
+def _run_filter(dataset_id: Any, min_steps: Any, max_steps: Any, category: str | None) -> FailureFilter:
+    return FailureFilter(
+        dataset_id=_number(dataset_id),
+        min_steps=_number(min_steps),
+        max_steps=_number(max_steps),
+        error_category=(category or "").strip() or None,
+    )

@@ -4,6 +4,7 @@ from typing import Any
 
 import gradio as gr
 
+from backend.annotation import named_queues
 from backend.queries import catalog
 from backend.queries.filters import RationaleFilter
 from db.models import ReviewStatus, Role, Verdict
@@ -53,6 +54,7 @@ def filter_json(
     min_steps: Any,
     max_steps: Any,
     search: Any,
+    queue_id: Any = ANY_ID,
 ) -> dict[str, Any]:
     """The form's values as a RationaleFilter's JSON; a clear gr.Error for an impossible range."""
     # gr.Number shows 0 for "empty", so 0 means no bound for both ends.
@@ -71,6 +73,7 @@ def filter_json(
             min_steps=low,
             max_steps=high,
             search=_text(search),
+            queue_id=_id(queue_id),
         )
     except ValueError as error:
         raise user_error(str(error)) from error
@@ -90,15 +93,17 @@ class FilterHandlers:
 
     @needs(Role.viewer)
     def choices(self) -> tuple[dict[str, Any], ...]:
-        """Fresh dropdown choices (datasets, splits, runs, users) for a filter form, on page load."""
+        """Fresh dropdown choices (datasets, splits, runs, users, queues) for a filter form, on page load."""
         with self.app.session() as session:
             datasets = id_choices(catalog.dataset_choices(session))
             splits = text_choices(catalog.split_choices(session))
             runs = id_choices(catalog.teacher_run_choices(session))
             users = id_choices(catalog.user_choices(session))
+            queues = id_choices(named_queues.queue_choices(session))
         return (
             gr.update(choices=datasets),
             gr.update(choices=splits),
             gr.update(choices=runs),
             gr.update(choices=users),
+            gr.update(choices=queues),
         )

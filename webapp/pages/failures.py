@@ -72,6 +72,13 @@ def _detail() -> dict[str, Any]:
             c["which"] = gr.Radio(
                 S.SEND_CHOICES, value="selected", label=S.SEND_WHICH, elem_id="failures-which"
             )
+            c["what"] = gr.Radio(
+                S.SEND_WHAT_CHOICES, value="traces", label=S.SEND_WHAT, elem_id="failures-what"
+            )
+        with gr.Row():
+            c["queue_name"] = gr.Textbox(
+                label=S.QUEUE_NAME, placeholder=S.QUEUE_PLACEHOLDER, elem_id="failures-queue-name"
+            )
             c["assignee"] = gr.Dropdown(
                 label=S.ASSIGNEE, choices=[(strings.ANY, 0)], value=0, elem_id="failures-assignee"
             )
@@ -93,7 +100,8 @@ def create_failures_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Fail
     detail = [c[k] for k in ("question", "gold", "trace", "reference", "related")]
     picked.success(handlers.detail, [c["run"], c["trace_id"]], detail, api_visibility="private")
     related = c["related"].select(handlers.select_related, None, c["rationale_id"], api_visibility="private")
-    send_inputs = [c[k] for k in ("which", "trace_id", "table", "assignee", "flag")]
+    send_keys = ("which", "trace_id", "run", "dataset", "min_steps", "max_steps", "category", "what")
+    send_inputs = [c[k] for k in (*send_keys, "queue_name", "assignee", "flag")]
     c["send"].click(handlers.send, send_inputs, c["sent"], api_name="send_failures")
     on_show(blocks, tab, handlers.choices, None, [c["run"], c["dataset"], c["assignee"]])
     return FailuresTab(rationale_id=c["rationale_id"], picked=related)

@@ -31,6 +31,7 @@ class FilterPanel:
     min_steps: gr.Number
     max_steps: gr.Number
     search: gr.Textbox
+    queue: gr.Dropdown
     state: gr.State
 
     @property
@@ -47,6 +48,7 @@ class FilterPanel:
             self.min_steps,
             self.max_steps,
             self.search,
+            self.queue,
         ]
 
     def on(
@@ -64,7 +66,7 @@ class FilterPanel:
 
     def register_choices(self, app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> None:
         """Reload the dropdown choices when the page loads or the tab is shown (new datasets, runs, users)."""
-        outputs = [self.dataset, self.split, self.run, self.reviewer]
+        outputs = [self.dataset, self.split, self.run, self.reviewer, self.queue]
         on_show(blocks, tab, FilterHandlers(app).choices, None, outputs)
 
 
@@ -88,6 +90,7 @@ def create_filter_panel(prefix: str, *, open_: bool = True) -> FilterPanel:
             min_steps = gr.Number(label=S.MIN_STEPS, precision=0, minimum=0, elem_id=f"{prefix}-min-steps")
             max_steps = gr.Number(label=S.MAX_STEPS, precision=0, minimum=0, elem_id=f"{prefix}-max-steps")
             search = gr.Textbox(label=S.SEARCH, placeholder=S.SEARCH_PLACEHOLDER, elem_id=f"{prefix}-search")
+            queue = _dropdown(S.QUEUE, filters.id_choices([]), f"{prefix}-queue", any_id)
     return FilterPanel(
         dataset,
         split,
@@ -99,5 +102,6 @@ def create_filter_panel(prefix: str, *, open_: bool = True) -> FilterPanel:
         min_steps,
         max_steps,
         search,
+        queue,
         gr.State({}),
     )

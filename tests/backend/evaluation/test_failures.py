@@ -1,13 +1,24 @@
 """Failure analysis queries and sending failures to the annotation queue."""
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from backend.access.auth import PermissionDenied
+from backend.annotation import named_queues
 from backend.evaluation import failures
 from backend.evaluation.failures import FailureFilter
+from backend.queries.filters import RationaleFilter
 from backend.sets import curation
-from db.models import CuratedItem, ModelCheckpoint, Rationale, StudentKind, TrainingRun
+from db.models import (
+    AnnotationQueue,
+    CuratedItem,
+    EvalRun,
+    EvalTrace,
+    ModelCheckpoint,
+    Rationale,
+    StudentKind,
+    TrainingRun,
+)
 from tests.webapp.seed import make_users, seed_eval_run, seed_rationales
 
 
@@ -70,3 +81,77 @@ def test_send_to_queue_needs_admin_to_assign(session: Session) -> None:
     assert all(r is not None and r.source == "student" and r.review_status == "flagged" for r in stored)
     with pytest.raises(LookupError):
         failures.send_to_queue(session, trace_ids=[999], by=users["admin"])
+
+
+def _trained_on(session: Session, run: EvalRun, rationale_ids: list[int]) -> None:
+    """The run's solver: a checkpoint trained on a set of these rationales."""
+    curated = curation.create_set(session, name="train-set", picks=rationale_ids)
+    training = TrainingRun(name="t", set_id=curated.id or 0, student_kind=StudentKind.solver, base_model="x")
+    session.add(training)
+    session.commit()
+    checkpoint = ModelCheckpoint(name="s", role=StudentKind.solver, path="/x", training_run_id=training.id)
+    session.add(checkpoint)
+    session.commit()
+    run.solver = {"checkpoint_id": checkpoint.id}
+    session.add(run)
+    session.commit()
+
+
+def _one_class(session: Session) -> tuple[EvalRun, list[Rationale], EvalTrace]:
+    """The fixture's run with its last failure recategorised: two failures, one per error class."""
+    rationales = seed_rationales(session)
+    run = seed_eval_run(session, rationales)
+    traces = session.exec(select(EvalTrace).where(EvalTrace.correct == False)).all()  # noqa: E712
+    last = max(traces, key=lambda trace: trace.id or 0)
+    last.error_category = "wrong_arithmetic"
+    session.add(last)
+    session.commit()
+    return run, rationales, last
+
+
+def test_one_error_class_goes_to_a_named_queue_and_nothing_else(session: Session) -> None:
+    users = make_users(session)
+    run, rationales, arithmetic = _one_class(session)
+    one_class = FailureFilter(error_category="wrong_arithmetic")
+    assert failures.failing_trace_ids(session, eval_run_id=run.id or 0, failure_filter=one_class) == [
+        arithmetic.id
+    ]
+    _trained_on(session, run, [rationales[i].id or 0 for i in (0, 2, 3, 4)])
+    sent = failures.send_to_queue(
+        session, trace_ids=[arithmetic.id or 0], by=users["alice"], queue_name=" Arithmetic ", what="training"
+    )
+    assert sent == [rationales[4].id]  # its problem's trained rationale: not the untrained sample 5
+    traces = failures.send_to_queue(
+        session, trace_ids=[arithmetic.id or 0], by=users["alice"], queue_name="arithmetic", what="traces"
+    )
+    queue = session.exec(select(AnnotationQueue)).one()  # the same queue: names ignore case and spaces
+    assert queue.name == "Arithmetic"
+    members = named_queues.queue_rationale_ids(session, queue_id=queue.id or 0)
+    assert members == sorted([rationales[4].id or 0, *traces])
+    in_queue = RationaleFilter(queue_id=queue.id).apply(select(Rationale.id))
+    assert sorted(session.exec(in_queue).all()) == members  # what Annotate and Curate walk
+    failures.send_to_queue(session, trace_ids=[arithmetic.id or 0], by=users["bob"], queue_name="arithmetic")
+    assert named_queues.queue_rationale_ids(session, queue_id=queue.id or 0) == members  # each once
+    assert named_queues.queue_choices(session) == [("Arithmetic (2 of 2 to review)", queue.id)]
+
+
+@pytest.mark.parametrize(
+    ("what", "queue_name", "message"),
+    [
+        ("everything", "q", "send one of"),
+        ("traces", "   ", "name the queue"),
+        ("traces", "evil\u202equeue", "control character U\\+202E"),
+        ("training", "q", "not trained on a curated set"),
+    ],
+)
+def test_a_refused_send_writes_nothing(session: Session, what: str, queue_name: str, message: str) -> None:
+    users = make_users(session)
+    _, _, arithmetic = _one_class(session)
+    before = session.exec(select(func.count()).select_from(Rationale)).one()
+    with pytest.raises(ValueError, match=message):
+        failures.send_to_queue(
+            session, trace_ids=[arithmetic.id or 0], by=users["alice"], queue_name=queue_name, what=what
+        )
+    session.rollback()
+    assert session.exec(select(func.count()).select_from(Rationale)).one() == before
+    assert session.exec(select(AnnotationQueue)).first() is None

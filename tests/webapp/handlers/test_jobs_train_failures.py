@@ -121,17 +121,24 @@ def test_failures_list_detail_and_send_to_queue(
     assert gold == "15" and question.startswith("Tom has 3 boxes")
     assert trace[1][1] == "first divergent" and trace[0][1] is None  # step 2 departs from the reference
     assert reference[1][1] == "first divergent" and len(related["value"]) == 2
+    filters = (run.id, 0, 0, 0, "")  # run, dataset, min and max steps, error category
     with pytest.raises(gr.Error):
-        handlers.send("selected", trace_id, table, 0, True, as_user("victor"))
+        handlers.send("selected", trace_id, *filters, "traces", "", 0, True, as_user("victor"))
     with pytest.raises(gr.Error, match="admin"):  # assigning is for admins
-        handlers.send("selected", trace_id, table, users["bob"].id, True, as_user("alice"))
-    message = handlers.send("shown", None, table, users["bob"].id, True, as_user("admin"))
+        handlers.send("selected", trace_id, *filters, "traces", "", users["bob"].id, True, as_user("alice"))
+    with pytest.raises(gr.Error, match="not trained on a curated set"):  # nothing to send: a clear error
+        handlers.send("matching", None, *filters, "training", "", 0, True, as_user("alice"))
+    message = handlers.send("matching", None, *filters, "traces", "", users["bob"].id, True, as_user("admin"))
     student = session.exec(select(Rationale).where(Rationale.source == "student")).all()
-    assert len(student) == 2 and "2 failures" in message
+    assert len(student) == 2 and "2 rationales of 2 failures" in message
     assert {r.assigned_to_id for r in student} == {users["bob"].id} and {
         r.review_status for r in student
     } == {"flagged"}
-    handlers.send("shown", None, table, 0, True, as_user("alice"))  # sending again adds nothing
+    step_two = (run.id, 0, 3, 0, "")  # no failure has 3 steps or more
+    with pytest.raises(gr.Error, match="No failure of this run matches"):
+        handlers.send("matching", None, *step_two, "traces", "q", 0, True, as_user("alice"))
+    message = handlers.send("matching", None, *filters, "traces", "step 2", 0, True, as_user("alice"))
+    assert "the queue **step 2**" in message  # sending again adds no rationale, and fills the queue
     assert len(session.exec(select(Rationale).where(Rationale.source == "student")).all()) == 2
 
 
