@@ -76,6 +76,7 @@ def test_one_class_of_failures_goes_to_a_named_queue_that_annotate_walks(page: P
         members = named_queues.queue_rationale_ids(session, queue_id=queue.id or 0)
     assert len(members) == 2
     open_tab(page, "Annotate")
+    page.locator("#annotate-filter").get_by_text(strings.Filter.TITLE, exact=True).first.click()
     pick(page, "annotate-queue", "final answers (2 of 2 to review)")
     pick(page, "annotate-mode", "Everything the filter matches")
     info = page.locator("#annotate-info strong").first

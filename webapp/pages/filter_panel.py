@@ -77,7 +77,7 @@ def _dropdown(label: str, choices: list[Any], elem_id: str, default: Any) -> gr.
 def create_filter_panel(prefix: str, *, open_: bool = True) -> FilterPanel:
     """The form inside an accordion; element ids start with `prefix` (browser tests use them)."""
     any_id, any_text = filters.ANY_ID, filters.ANY_TEXT
-    with gr.Accordion(S.TITLE, open=open_):
+    with gr.Accordion(S.TITLE, open=open_, elem_id=f"{prefix}-filter"):
         with gr.Row():
             dataset = _dropdown(S.DATASET, filters.id_choices([]), f"{prefix}-dataset", any_id)
             split = _dropdown(S.SPLIT, filters.text_choices([]), f"{prefix}-split", any_text)
