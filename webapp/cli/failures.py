@@ -18,7 +18,7 @@ app = typer.Typer(help="An evaluation's failures, sent to annotators.")
 
 @app.command(
     "send",
-    epilog="Example: socratic-studio failures send 12 --category wrong_arithmetic --what training "
+    epilog="Example: socratic-studio failures send 12 --category arithmetic --what training "
     "--queue 'arithmetic errors'",
 )
 def send(

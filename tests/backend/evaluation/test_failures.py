@@ -103,7 +103,7 @@ def _one_class(session: Session) -> tuple[EvalRun, list[Rationale], EvalTrace]:
     run = seed_eval_run(session, rationales)
     traces = session.exec(select(EvalTrace).where(EvalTrace.correct == False)).all()  # noqa: E712
     last = max(traces, key=lambda trace: trace.id or 0)
-    last.error_category = "wrong_arithmetic"
+    last.error_category = "arithmetic"
     session.add(last)
     session.commit()
     return run, rationales, last
@@ -112,7 +112,7 @@ def _one_class(session: Session) -> tuple[EvalRun, list[Rationale], EvalTrace]:
 def test_one_error_class_goes_to_a_named_queue_and_nothing_else(session: Session) -> None:
     users = make_users(session)
     run, rationales, arithmetic = _one_class(session)
-    one_class = FailureFilter(error_category="wrong_arithmetic")
+    one_class = FailureFilter(error_category="arithmetic")
     assert failures.failing_trace_ids(session, eval_run_id=run.id or 0, failure_filter=one_class) == [
         arithmetic.id
     ]

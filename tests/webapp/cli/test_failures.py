@@ -15,7 +15,7 @@ def _run_with_two_classes(url: str) -> tuple[int, int]:
     with Session(open_database(url)) as session:
         run = seed_eval_run(session, seed_rationales(session))
         trace = session.exec(select(EvalTrace).where(EvalTrace.correct == False)).all()[-1]  # noqa: E712
-        trace.error_category = "wrong_arithmetic"
+        trace.error_category = "arithmetic"
         session.add(trace)
         session.commit()
         return run.id or 0, trace.id or 0
@@ -23,7 +23,7 @@ def _run_with_two_classes(url: str) -> tuple[int, int]:
 
 def test_one_class_of_failures_goes_to_its_queue(db_url: str) -> None:  # noqa: F811
     run_id, trace_id = _run_with_two_classes(db_url)
-    args = ("failures", "send", str(run_id), "--category", "wrong_arithmetic", "--queue", "arithmetic")
+    args = ("failures", "send", str(run_id), "--category", "arithmetic", "--queue", "arithmetic")
     assert "1 rationales of 1 failures in the queue 'arithmetic'" in cli(db_url, *args)
     with Session(open_database(db_url)) as session:
         queue = session.exec(select(AnnotationQueue)).one()
