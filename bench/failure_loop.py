@@ -1,0 +1,233 @@
+"""The failure loop, measured (issue 23): failures -> named queue -> mended in annotation -> retrain.
+
+A `gsm8k-cpu` ladder's CoT student is evaluated on some of its own training problems (the probe). Its
+failures of one error class go, as its own traces, to a named annotation queue through the same call the
+Failures page and `socratic-studio failures send` use. A scripted reviewer works through the queue with
+the rule a person would apply: keep the student's steps up to the first one that departs from the
+reference, write the reference's steps from there and the gold answer, save the edit and accept. The
+accepted rationales join the student's set, a new student trains from the same base and recipe, and the
+class's count on held-out GSM8K test is compared before and after on the same problems (Wilson intervals,
+exact McNemar on "this problem fails in the class").
+
+The ladder's database is copied, never written. The probe is on training problems only, so no held-out
+problem's answer reaches training.
+
+Run (after `bench/ladder.py --preset gsm8k-cpu ... --arms answer_only,cot`):
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 OMP_NUM_THREADS=2 \
+        .venv/bin/python bench/failure_loop.py --ladder /work/runs/gsm8k-3600 --work /work/runs/loop \
+        --probe 400 --category wrong_first_step > /work/runs/loop.log 2>&1
+"""
+
+import argparse
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ladder_presets import Preset, log  # noqa: E402
+from bench.ladder_run import arm_spec, evaluate, train  # noqa: E402
+
+REVIEWER = "scripted-reviewer"
+BEFORE_RUN = "ladder-cot-s0-gsm8k_test"  # the ladder's CoT evaluation on GSM8K test, calculator on
+
+
+def mended_steps(student: list[Any], gold_steps: list[dict[str, Any]], departs_at: int | None) -> list[Any]:
+    """The reviewer's rule: the student's steps before the first that departs, then the reference's."""
+    from backend.student_formats import StepText
+
+    keep = 0 if departs_at is None else max(0, min(departs_at, len(student), len(gold_steps)))
+    reference = [StepText(None, str(step.get("text", ""))) for step in gold_steps[keep:]]
+    return [*student[:keep], *reference]
+
+
+def review_queue(engine: Any, queue_id: int, trace_of: dict[int, Any]) -> list[int]:
+    """Mend and accept every rationale of the queue whose problem has reference steps; their ids."""
+    from sqlmodel import Session
+
+    from backend.access.auth import get_user
+    from backend.annotation import get_rationale_view, named_queues, review_rationale, save_edit
+    from db.models import Problem, Rationale
+
+    accepted = []
+    with Session(engine) as session:
+        reviewer = get_user(session, username=REVIEWER)
+        assert reviewer is not None
+        for rationale_id in named_queues.queue_rationale_ids(session, queue_id=queue_id):
+            rationale = session.get(Rationale, rationale_id)
+            assert rationale is not None
+            problem = session.get(Problem, rationale.problem_id)
+            if problem is None or not problem.gold_steps or rationale.sample_index not in trace_of:
+                continue
+            view = get_rationale_view(session, rationale_id=rationale_id)
+            departs = trace_of[rationale.sample_index].first_divergent_step
+            steps = mended_steps(list(view.steps), problem.gold_steps, departs)
+            edited = save_edit(
+                session, rationale_id=rationale_id, expected_version=view.version, steps=steps,
+                final_answer=problem.gold_answer, author=reviewer, comment="scripted: mended",
+            )  # fmt: skip
+            review_rationale(
+                session, rationale_id=rationale_id, expected_version=edited.version, verdict="accept",
+                reviewer=reviewer, comment="scripted reviewer",
+            )  # fmt: skip
+            accepted.append(rationale_id)
+    return accepted
+
+
+def send_class(engine: Any, probe_run: int, category: str) -> tuple[int, list[int], dict[int, Any]]:
+    """The probe's failures of `category` into the queue `loop <category>`: (queue id, trace ids, traces)."""
+    from sqlmodel import Session, select
+
+    from backend.access.auth import create_user, get_user
+    from backend.evaluation import failures
+    from backend.evaluation.failures import FailureFilter
+    from db.models import AnnotationQueue, EvalTrace, Role
+
+    with Session(engine) as session:
+        reviewer = get_user(session, username=REVIEWER) or create_user(
+            session, username=REVIEWER, role=Role.annotator
+        )
+        one_class = FailureFilter(error_category=category)
+        trace_ids = failures.failing_trace_ids(session, eval_run_id=probe_run, failure_filter=one_class)
+        name = f"loop {category}"
+        failures.send_to_queue(session, trace_ids=trace_ids, by=reviewer, flag=False, queue_name=name)
+        queue = session.exec(select(AnnotationQueue).where(AnnotationQueue.name == name)).one()
+        traces = {1_000_000 + (t.id or 0): t for t in (session.get(EvalTrace, i) for i in trace_ids) if t}
+        assert queue.id is not None
+        return queue.id, trace_ids, traces
+
+
+def mended_set(engine: Any, old_set: int, accepted: list[int]) -> int:
+    """A new frozen set: the old set's rationales and the accepted ones."""
+    from sqlmodel import Session, select
+
+    from backend.sets import curation
+    from db.models import CuratedItem
+
+    with Session(engine) as session:
+        old = list(session.exec(select(CuratedItem.rationale_id).where(CuratedItem.set_id == old_set)).all())
+        new = curation.create_set(
+            session, name="loop-mended", picks=[*old, *accepted],
+            description="the CoT set plus the failure loop's mended rationales",
+        )  # fmt: skip
+        assert new.id is not None
+        curation.freeze(session, set_id=new.id)
+        return new.id
+
+
+def classes(engine: Any, run_name: str) -> dict[str, str | None]:
+    """problem id -> error category (None: right) of the newest evaluation run with this name."""
+    from sqlmodel import Session, col, select
+
+    from db.models import EvalRun, EvalTrace
+
+    with Session(engine) as session:
+        run = session.exec(
+            select(EvalRun).where(EvalRun.name == run_name).order_by(col(EvalRun.id).desc())
+        ).first()
+        if run is None:
+            raise LookupError(f"no evaluation run named {run_name!r}")
+        traces = session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == run.id)).all()
+        return {str(trace.problem_id): trace.error_category for trace in traces}
+
+
+def run_id_of(engine: Any, name: str) -> int:
+    from sqlmodel import Session, col, select
+
+    from db.models import EvalRun
+
+    with Session(engine) as session:
+        run = session.exec(
+            select(EvalRun).where(EvalRun.name == name).order_by(col(EvalRun.id).desc())
+        ).first()
+        assert run is not None and run.id is not None
+        return run.id
+
+
+def compare_class(before: dict[str, str | None], after: dict[str, str | None], category: str) -> dict:
+    """The class's count and accuracy before and after on the same problems, with intervals and tests."""
+    from backend.evaluation.stats import mcnemar_exact, wilson_interval
+
+    ids = sorted(set(before) & set(after), key=int)
+    n = len(ids)
+    outside = {
+        name: [run[pid] != category for pid in ids] for name, run in (("before", before), ("after", after))
+    }
+    right = {name: [run[pid] is None for pid in ids] for name, run in (("before", before), ("after", after))}
+    row: dict[str, Any] = {"category": category, "n_problems": n}
+    for name in ("before", "after"):
+        count = n - sum(outside[name])
+        interval = wilson_interval(count, n)
+        row[name] = {
+            "in_class": count,
+            "in_class_ci": [interval.low, interval.high],
+            "correct": sum(right[name]),
+        }
+    fewer = mcnemar_exact(outside["after"], outside["before"])  # "a" = after leaves the class
+    better = mcnemar_exact(right["after"], right["before"])
+    row["class_test"] = {"left_class": fewer.only_a, "entered_class": fewer.only_b, "p_value": fewer.p_value}
+    row["accuracy_test"] = {
+        "only_after": better.only_a,
+        "only_before": better.only_b,
+        "p_value": better.p_value,
+    }
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--ladder", type=Path, required=True, help="a gsm8k-cpu ladder's work folder (CoT trained)"
+    )
+    p.add_argument("--work", type=Path, required=True, help="this run's folder (the database is copied here)")
+    p.add_argument("--probe", type=int, default=400, help="training problems the student is evaluated on")
+    p.add_argument("--held-out", type=int, default=0, help="GSM8K test problems compared (0: all)")
+    p.add_argument("--category", default="wrong_first_step",
+                   help="the error class looped ('most': the probe's most common)")  # fmt: skip
+    args = p.parse_args(argv)
+    payload = json.loads((args.ladder / "results.json").read_text())
+    preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()})
+    if "cot" not in payload["students"]:
+        raise SystemExit(f"{args.ladder} has no trained CoT student")
+    args.work.mkdir(parents=True, exist_ok=True)
+    database = args.work / "loop.db"
+    database.unlink(missing_ok=True)
+    with sqlite3.connect(args.ladder / "ladder.db") as source:
+        source.execute("VACUUM INTO ?", (str(database),))
+    from db.engine import open_database
+
+    engine = open_database(f"sqlite:///{database}")
+    spec = arm_spec(preset, "cot", 0, payload["students"], payload["sets"])
+    probe_ids = payload["splits"]["train"][: args.probe]
+    probe = evaluate(engine, "loop-probe", probe_ids, spec, preset.eval_batch)
+    if args.category == "most":
+        found = [c for c in classes(engine, "loop-probe").values() if c]
+        args.category = max(sorted(set(found)), key=found.count) if found else "wrong_first_step"
+    queue_id, trace_ids, traces = send_class(engine, run_id_of(engine, "loop-probe"), args.category)
+    accepted = review_queue(engine, queue_id, traces)
+    log(f"probe: {probe['n_correct']}/{probe['n_problems']} right; {len(trace_ids)} failures in "
+        f"{args.category}; {len(accepted)} mended and accepted")  # fmt: skip
+    result: dict[str, Any] = {
+        "args": {k: str(v) for k, v in vars(args).items()}, "probe": probe["n_problems"],
+        "probe_correct": probe["n_correct"], "sent": len(trace_ids), "accepted": len(accepted),
+    }  # fmt: skip
+    if accepted:
+        set_id = mended_set(engine, payload["sets"]["reference"], accepted)
+        trained = train(engine, preset, set_id, "cot", "loop-cot")
+        held = payload["splits"]["gsm8k_test"]
+        held = held[: args.held_out] if args.held_out else held
+        after_spec = spec | {"solver": {"checkpoint_id": trained["checkpoint_id"]}}
+        evaluate(engine, "loop-after-gsm8k_test", held, after_spec, preset.eval_batch)
+        before = {pid: c for pid, c in classes(engine, BEFORE_RUN).items() if int(pid) in set(held)}
+        result |= {"trained": trained["hyperparams"].get("tokens_seen"), "train_seconds": trained["seconds"]}
+        result["held_out"] = compare_class(before, classes(engine, "loop-after-gsm8k_test"), args.category)
+        log(json.dumps(result["held_out"]))
+    (args.work / "failure_loop.json").write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

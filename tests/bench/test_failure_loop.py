@@ -1,0 +1,55 @@
+"""The failure loop's scripted reviewer, and the loop end to end on a tiny ladder."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend.student_formats import StepText
+from bench.failure_loop import compare_class, mended_steps
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLD = [{"text": "3 * 5 = <<3*5=15>>15 pens."}, {"text": "15 - 5 = <<15-5=10>>10 pens."}]
+
+
+def test_the_reviewer_keeps_the_steps_before_the_departure_and_writes_the_reference_after() -> None:
+    student = [StepText(None, "3 * 5 = 15 pens."), StepText(None, "15 + 5 = 20 pens."), StepText(None, "x")]
+    assert [s.text for s in mended_steps(student, GOLD, 1)] == ["3 * 5 = 15 pens.", GOLD[1]["text"]]
+    assert [s.text for s in mended_steps(student, GOLD, 0)] == [GOLD[0]["text"], GOLD[1]["text"]]
+    assert [s.text for s in mended_steps(student, GOLD, None)] == [GOLD[0]["text"], GOLD[1]["text"]]
+    assert [s.text for s in mended_steps(student[:1], GOLD, 5)] == ["3 * 5 = 15 pens.", GOLD[1]["text"]]
+
+
+def test_the_class_is_compared_on_the_same_problems_only() -> None:
+    before = {"1": "truncated", "2": "truncated", "3": None, "4": "wrong_final"}
+    after = {"1": None, "2": "truncated", "3": None, "5": "truncated"}  # 4 and 5 are not in both
+    row = compare_class(before, after, "truncated")
+    assert row["n_problems"] == 3
+    assert row["before"]["in_class"] == 2 and row["after"]["in_class"] == 1
+    assert row["class_test"]["left_class"] == 1 and row["class_test"]["entered_class"] == 0
+    assert row["before"]["correct"] == 1 and row["after"]["correct"] == 2
+
+
+@pytest.mark.slow
+def test_the_loop_runs_on_a_tiny_ladder_and_leaves_the_ladder_untouched(
+    tmp_path: Path, tiny_llama: Path, shared_datasets: Path
+) -> None:
+    ladder, work = tmp_path / "ladder", tmp_path / "loop"
+    env = {"SOCRATIC_DATASETS": str(shared_datasets), "OMP_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "bench/ladder.py", "--preset", "gsm8k-cpu", "--dry-run", "--arms", "cot",
+               "--base-model", str(tiny_llama), "--work", str(ladder)]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    before = (ladder / "ladder.db").stat().st_mtime
+    command = [sys.executable, "bench/failure_loop.py", "--ladder", str(ladder), "--work", str(work),
+               "--probe", "6", "--category", "most"]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((work / "failure_loop.json").read_text())
+    assert result["probe"] == 6 and result["sent"] == 6 - result["probe_correct"] >= 1
+    assert result["accepted"] == result["sent"]  # every mended failure is accepted
+    held = result["held_out"]
+    assert held["n_problems"] == 4 and {"in_class", "in_class_ci", "correct"} <= set(held["after"])
+    assert (ladder / "ladder.db").stat().st_mtime == before  # the ladder's database is only copied
