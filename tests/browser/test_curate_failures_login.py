@@ -1,13 +1,14 @@
 """Curate builds, freezes and exports a set; Failures opens an evaluation run's wrong answers; login."""
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from backend.annotation import named_queues
-from db.models import AnnotationQueue, CuratedItem, CuratedSet
+from db.models import AnnotationQueue, CuratedItem, CuratedSet, Rationale
 from tests.browser.conftest import FIXTURE_DATASET, Studio
 from tests.browser.ui import cell, fill, open_app, open_tab, pick, shoot
 from tests.webapp.seed import PASSWORD
@@ -58,6 +59,19 @@ def test_failures_of_an_evaluation_run(page: Page, studio: Studio) -> None:
     shoot(page, "failures")
 
 
+@pytest.fixture
+def sent_failures_removed(studio: Studio) -> Iterator[None]:
+    """The browser tests share one studio: the queues and the rationales sent to them go afterwards."""
+    yield
+    with Session(studio.engine) as session:
+        for queue in session.exec(select(AnnotationQueue)).all():
+            for rationale_id in named_queues.queue_rationale_ids(session, queue_id=queue.id or 0):
+                session.delete(session.get(Rationale, rationale_id))
+            session.delete(queue)
+        session.commit()
+
+
+@pytest.mark.usefixtures("sent_failures_removed")
 def test_one_class_of_failures_goes_to_a_named_queue_that_annotate_walks(page: Page, studio: Studio) -> None:
     open_app(page, studio.url, "Failures")
     pick(page, "failures-run", "socratic-fixture")
