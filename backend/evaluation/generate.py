@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from backend.checks.calculator import CURRENCIES, claim_holds, claim_spelling, first_wrong_equation, safe_eval
-from backend.teacher.base import GenerationParams, TeacherBackend
+from backend.teacher.base import Completion, GenerationParams, TeacherBackend
 
 MAX_CALCULATOR_CALLS = 12  # per text: a model looping on annotations or wrong sums still ends
 OPEN_ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)$")  # an annotation the `>>` stop left open at the end
@@ -248,3 +248,24 @@ def generate_texts(
                 still_open.append(index)
         pending = still_open
     return results
+
+
+class WithCalculator:
+    """A teacher backend whose every text is written with the calculator (generate_texts), so a teacher run
+    of a student that learned GSM8K's `<<a*b=c>>` annotations samples the way the student is evaluated
+    (a round's samples). Each of a prompt's n samples is its own row of the batch, sampled apart."""
+
+    def __init__(self, inner: TeacherBackend) -> None:
+        self.inner, self.name, self.model = inner, inner.name, inner.model
+
+    def generate(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
+        repeated = [prompt for prompt in prompts for _ in range(params.n)]
+        texts = generate_texts(self.inner, repeated, replace(params, n=1))
+        completions = [
+            Completion(text=t.text, tokens_in=t.tokens_in, tokens_out=t.tokens_out, error=t.error)
+            for t in texts
+        ]
+        return [completions[i * params.n : (i + 1) * params.n] for i in range(len(prompts))]
+
+    def close(self) -> None:
+        self.inner.close()

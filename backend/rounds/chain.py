@@ -131,7 +131,7 @@ class Round:
             backend="transformers", model=model, mode="cot", name=name,
             problem_filter=ProblemFilter(ids=problem_ids), samples=self.config.samples,
             temperature=self.config.temperature, seed=self.config.seed + hinted, max_tokens=max_tokens,
-            template=ROUND_TEMPLATE, few_shot=[], stop=ROUND_STOP, show_gold=hinted,
+            template=ROUND_TEMPLATE, few_shot=[], stop=ROUND_STOP, show_gold=hinted, calculator=True,
         )  # fmt: skip
         found = self._named(TeacherRun, name)
         label = "the student samples with the gold answer as a hint" if hinted else "the student samples"

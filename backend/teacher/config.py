@@ -54,6 +54,11 @@ class GenerationConfig(RunConfig):
         default=None, description="few-shot examples override: [{question, steps, answer}]"
     )
     show_gold: bool = Field(default=False, description="show the gold answer in the prompt (rationalization)")
+    calculator: bool = Field(
+        default=False,
+        description="write each text with the calculator, as students are evaluated: for a student that "
+        "learned GSM8K's <<a*b=c>> annotations (a round's samples)",
+    )
     name: str = Field(default="", description="run name (default: mode, model and dataset)")
     backend_options: dict[str, Any] = Field(
         default_factory=dict,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend import model_ref
+from backend.evaluation.generate import WithCalculator
 from backend.jobs import store
 from backend.jobs.context import JobContext
 from backend.model_ref import open_backend
@@ -73,6 +74,7 @@ def start_generation(
         prompt_template=config.resolved_template(),
         few_shot=config.resolved_few_shot(),
         show_gold=config.show_gold,
+        calculator=config.calculator,
         samples=params.n,
         temperature=params.temperature,
         top_p=params.top_p,
@@ -267,7 +269,9 @@ def run_generation_job(ctx: JobContext) -> str:
         options["dtype"] = local_precision(options)
         _record(ctx, precision=options["dtype"])
         totals.label = f"{run.backend} {options['dtype']}"
-    teacher = open_backend(run.backend, run.model, **options)
+    teacher: TeacherBackend = open_backend(run.backend, run.model, **options)
+    if run.calculator:
+        teacher = WithCalculator(teacher)
     try:
         for problem_ids in _chunks(pending, batch_size):
             ctx.check_cancel()

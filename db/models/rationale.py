@@ -17,6 +17,7 @@ class TeacherRunBase(SQLModel):
     prompt_template: str = Field(default="", sa_type=Text)
     few_shot: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     show_gold: bool = False
+    calculator: bool = False  # each text written with the calculator (backend.evaluation.generate)
     samples: int = 1
     temperature: float = 0.0
     top_p: float = 1.0

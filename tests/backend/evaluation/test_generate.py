@@ -172,3 +172,22 @@ def test_a_corrected_equation_is_read_again_after_the_model_goes_on():
     [result] = generate_texts(ScriptedBackend(student), ["Q:"], GenerationParams())
     assert result.text == " 6 / 12 = 50% of them."
     assert [fix["computed"] for fix in result.calculator] == ["0.5", "50%"]
+
+
+def test_a_teacher_backend_with_the_calculator_gives_n_corrected_samples_per_prompt():
+    from backend.evaluation.generate import WithCalculator
+
+    def rule(prompt: str) -> str:
+        return "12 eggs." if prompt.startswith("plain") else arithmetic_student(prompt)
+
+    backend = ScriptedBackend(rule)
+    teacher = WithCalculator(backend)
+    samples = teacher.generate(["A1:", "plain:"], GenerationParams(n=2, stop=["\n"]))
+    assert [[c.text for c in per_prompt] for per_prompt in samples] == [
+        [" 3 * 5 = <<3*5=15>>15 pens."] * 2,
+        ["12 eggs."] * 2,
+    ]
+    assert backend.calls[0] == ["A1:", "A1:", "plain:", "plain:"]  # each sample its own row
+    assert samples[0][0].tokens_out == 5 + 2 and teacher.name == "scripted"
+    teacher.close()
+    assert backend.closed

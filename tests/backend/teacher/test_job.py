@@ -136,6 +136,21 @@ def test_a_checkpoint_named_as_the_model_is_stored_as_its_folder(
     assert start_generation(session, config=config(dataset_name)).params["run_id"]  # `default` stays
 
 
+def test_a_run_with_the_calculator_writes_every_text_through_it(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, session: Session, dataset_name: str, tiny_llama: Path
+) -> None:
+    teacher = use_teacher(monkeypatch, tiny_llama)
+    job = start_generation(session, config=config(dataset_name, calculator=True, samples=2, temperature=1.0))
+    run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
+    assert run.calculator
+    seen: list[Any] = []
+    real = job_module.WithCalculator
+    monkeypatch.setattr(job_module, "WithCalculator", lambda inner: seen.append(inner) or real(inner))
+    assert run_job(engine, job.id or 0) == JobStatus.succeeded
+    assert seen == [teacher]  # the worker wrapped the opened backend
+    assert len(rationales(session, job)) == 5 * 2
+
+
 def test_a_model_that_names_nothing_here_is_refused_before_anything_is_stored(
     session: Session, dataset_name: str
 ) -> None:
