@@ -261,6 +261,7 @@ def send_to_queue(
     of the same problems that the evaluated students were trained on. Then each is flagged (any annotator,
     unreviewed ones only), assigned to `assignee` (admins only, as assignment is) and/or put in the named
     queue `queue_name` (created when new). Everything is checked before anything is written."""
+    require_role(by, Role.annotator)  # it writes rationales: the pages and the CLI check it too
     if what not in SEND_WHAT:
         raise ValueError(f"send one of {sorted(SEND_WHAT)}, not {what!r}")
     if assignee is not None:

@@ -75,6 +75,8 @@ def test_send_to_queue_needs_admin_to_assign(session: Session) -> None:
     trace_ids = [row["trace_id"] for row in failures.list_failures(session, eval_run_id=run.id or 0)]
     with pytest.raises(PermissionDenied):
         failures.send_to_queue(session, trace_ids=trace_ids, by=users["alice"], assignee=users["bob"])
+    with pytest.raises(PermissionDenied):  # a viewer writes nothing, whoever calls
+        failures.send_to_queue(session, trace_ids=trace_ids, by=users["victor"], queue_name="q")
     assert session.exec(select(Rationale).where(Rationale.source == "student")).first() is None
     ids = failures.send_to_queue(session, trace_ids=trace_ids, by=users["alice"], flag=True)
     stored = [session.get(Rationale, rationale_id) for rationale_id in ids]
