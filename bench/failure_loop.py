@@ -44,8 +44,9 @@ def mended_steps(student: list[Any], gold_steps: list[dict[str, Any]], departs_a
     return [*student[:keep], *reference]
 
 
-def review_queue(engine: Any, queue_id: int, trace_of: dict[int, Any]) -> list[int]:
-    """Mend and accept every rationale of the queue whose problem has reference steps; their ids."""
+def review_queue(engine: Any, queue_id: int, departs_of: dict[int, int | None]) -> list[int]:
+    """Mend and accept every rationale of the queue whose problem has reference steps; their ids.
+    `departs_of`: each sent rationale's first step departing from the reference (its trace's)."""
     from sqlmodel import Session
 
     from backend.access.auth import get_user
@@ -60,11 +61,10 @@ def review_queue(engine: Any, queue_id: int, trace_of: dict[int, Any]) -> list[i
             rationale = session.get(Rationale, rationale_id)
             assert rationale is not None
             problem = session.get(Problem, rationale.problem_id)
-            if problem is None or not problem.gold_steps or rationale.sample_index not in trace_of:
+            if problem is None or not problem.gold_steps or rationale_id not in departs_of:
                 continue
             view = get_rationale_view(session, rationale_id=rationale_id)
-            departs = trace_of[rationale.sample_index].first_divergent_step
-            steps = mended_steps(list(view.steps), problem.gold_steps, departs)
+            steps = mended_steps(list(view.steps), problem.gold_steps, departs_of[rationale_id])
             edited = save_edit(
                 session, rationale_id=rationale_id, expected_version=view.version, steps=steps,
                 final_answer=problem.gold_answer, author=reviewer, comment="scripted: mended",
@@ -77,14 +77,16 @@ def review_queue(engine: Any, queue_id: int, trace_of: dict[int, Any]) -> list[i
     return accepted
 
 
-def send_class(engine: Any, probe_run: int, category: str) -> tuple[int, list[int], dict[int, Any]]:
-    """The probe's failures of `category` into the queue `loop <category>`: (queue id, trace ids, traces)."""
-    from sqlmodel import Session, select
+def send_class(engine: Any, probe_run: int, category: str) -> tuple[int, list[int], dict[int, int | None]]:
+    """The probe's failures of `category` into the queue `loop <category>`: (queue id, trace ids, each
+    sent rationale's first departing step)."""
+    from sqlmodel import Session
 
     from backend.access.auth import create_user, get_user
+    from backend.annotation import named_queues
     from backend.evaluation import failures
     from backend.evaluation.failures import FailureFilter
-    from db.models import AnnotationQueue, EvalTrace, Role
+    from db.models import EvalTrace, Role
 
     with Session(engine) as session:
         reviewer = get_user(session, username=REVIEWER) or create_user(
@@ -93,11 +95,13 @@ def send_class(engine: Any, probe_run: int, category: str) -> tuple[int, list[in
         one_class = FailureFilter(error_category=category)
         trace_ids = failures.failing_trace_ids(session, eval_run_id=probe_run, failure_filter=one_class)
         name = f"loop {category}"
-        failures.send_to_queue(session, trace_ids=trace_ids, by=reviewer, flag=False, queue_name=name)
-        queue = session.exec(select(AnnotationQueue).where(AnnotationQueue.name == name)).one()
-        traces = {1_000_000 + (t.id or 0): t for t in (session.get(EvalTrace, i) for i in trace_ids) if t}
+        sent = failures.send_to_queue(session, trace_ids=trace_ids, by=reviewer, flag=False, queue_name=name)
+        queue = named_queues.queue_named(session, name=name, by=reviewer)
+        # One rationale per trace, in the traces' order.
+        traces = [session.get(EvalTrace, trace_id) for trace_id in trace_ids]
+        departs = {rid: t.first_divergent_step for rid, t in zip(sent, traces, strict=True) if t is not None}
         assert queue.id is not None
-        return queue.id, trace_ids, traces
+        return queue.id, trace_ids, departs
 
 
 def mended_set(engine: Any, old_set: int, accepted: list[int]) -> int:
@@ -120,21 +124,18 @@ def mended_set(engine: Any, old_set: int, accepted: list[int]) -> int:
 
 def classes(engine: Any, run_name: str) -> dict[str, str | None]:
     """problem id -> error category (None: right) of the newest evaluation run with this name."""
-    from sqlmodel import Session, col, select
+    from sqlmodel import Session, select
 
-    from db.models import EvalRun, EvalTrace
+    from db.models import EvalTrace
 
+    run_id = run_id_of(engine, run_name)
     with Session(engine) as session:
-        run = session.exec(
-            select(EvalRun).where(EvalRun.name == run_name).order_by(col(EvalRun.id).desc())
-        ).first()
-        if run is None:
-            raise LookupError(f"no evaluation run named {run_name!r}")
-        traces = session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == run.id)).all()
+        traces = session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == run_id)).all()
         return {str(trace.problem_id): trace.error_category for trace in traces}
 
 
 def run_id_of(engine: Any, name: str) -> int:
+    """The newest evaluation run with this name."""
     from sqlmodel import Session, col, select
 
     from db.models import EvalRun
@@ -143,7 +144,8 @@ def run_id_of(engine: Any, name: str) -> int:
         run = session.exec(
             select(EvalRun).where(EvalRun.name == name).order_by(col(EvalRun.id).desc())
         ).first()
-        assert run is not None and run.id is not None
+        if run is None or run.id is None:
+            raise LookupError(f"no evaluation run named {name!r}")
         return run.id
 
 
@@ -206,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.category == "most":
         found = [c for c in classes(engine, "loop-probe").values() if c]
         args.category = max(sorted(set(found)), key=found.count) if found else "wrong_first_step"
-    queue_id, trace_ids, traces = send_class(engine, run_id_of(engine, "loop-probe"), args.category)
-    accepted = review_queue(engine, queue_id, traces)
+    queue_id, trace_ids, departs = send_class(engine, run_id_of(engine, "loop-probe"), args.category)
+    accepted = review_queue(engine, queue_id, departs)
     log(f"probe: {probe['n_correct']}/{probe['n_problems']} right; {len(trace_ids)} failures in "
         f"{args.category}; {len(accepted)} mended and accepted")  # fmt: skip
     result: dict[str, Any] = {

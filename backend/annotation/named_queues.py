@@ -73,9 +73,9 @@ def queue_choices(session: Session) -> list[tuple[str, int]]:
     """(label, id) for a dropdown, newest first: `name (3 of 12 to review)`."""
     # Still to review: unreviewed or flagged (sending failures flags them); accepted or rejected are done.
     open_ = (ReviewStatus.unreviewed, ReviewStatus.flagged)
-    unreviewed = func.sum(case((col(Rationale.review_status).in_(open_), 1), else_=0))
+    to_review = func.sum(case((col(Rationale.review_status).in_(open_), 1), else_=0))
     rows = session.exec(
-        select(AnnotationQueue.id, AnnotationQueue.name, func.count(col(QueueItem.rationale_id)), unreviewed)
+        select(AnnotationQueue.id, AnnotationQueue.name, func.count(col(QueueItem.rationale_id)), to_review)
         .join(QueueItem, col(QueueItem.queue_id) == AnnotationQueue.id, isouter=True)
         .join(Rationale, col(Rationale.id) == QueueItem.rationale_id, isouter=True)
         .group_by(col(AnnotationQueue.id), col(AnnotationQueue.name))
