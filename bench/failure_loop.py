@@ -15,7 +15,7 @@ problem's answer reaches training.
 Run (after `bench/ladder.py --preset gsm8k-cpu ... --arms answer_only,cot`):
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 OMP_NUM_THREADS=2 \
         .venv/bin/python bench/failure_loop.py --ladder /work/runs/gsm8k-3600 --work /work/runs/loop \
-        --probe 400 --category wrong_first_step > /work/runs/loop.log 2>&1
+        --probe 400 --category wrong_first_step [--seed 1] > /work/runs/loop.log 2>&1
 """
 
 import argparse
@@ -29,10 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ladder_presets import Preset, log  # noqa: E402
-from bench.ladder_run import arm_spec, evaluate, train  # noqa: E402
+from bench.ladder_run import arm_spec, evaluate, student_key, train  # noqa: E402
 
 REVIEWER = "scripted-reviewer"
-BEFORE_RUN = "ladder-cot-s0-gsm8k_test"  # the ladder's CoT evaluation on GSM8K test, calculator on
 
 
 def mended_steps(student: list[Any], gold_steps: list[dict[str, Any]], departs_at: int | None) -> list[Any]:
@@ -187,13 +186,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, required=True, help="this run's folder (the database is copied here)")
     p.add_argument("--probe", type=int, default=400, help="training problems the student is evaluated on")
     p.add_argument("--held-out", type=int, default=0, help="GSM8K test problems compared (0: all)")
+    p.add_argument("--seed", type=int, default=0, help="the ladder's CoT student of this training seed")
     p.add_argument("--category", default="wrong_first_step",
                    help="the error class looped ('most': the probe's most common)")  # fmt: skip
     args = p.parse_args(argv)
     payload = json.loads((args.ladder / "results.json").read_text())
     preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()})
-    if "cot" not in payload["students"]:
-        raise SystemExit(f"{args.ladder} has no trained CoT student")
+    key = student_key("cot", "cot", args.seed)  # the retrain keeps the student's recipe and seed
+    if key not in payload["students"]:
+        raise SystemExit(f"{args.ladder} has no trained CoT student of seed {args.seed}")
     args.work.mkdir(parents=True, exist_ok=True)
     database = args.work / "loop.db"
     database.unlink(missing_ok=True)
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     from db.engine import open_database
 
     engine = open_database(f"sqlite:///{database}")
-    spec = arm_spec(preset, "cot", 0, payload["students"], payload["sets"])
+    spec = arm_spec(preset, "cot", args.seed, payload["students"], payload["sets"])
     probe_ids = payload["splits"]["train"][: args.probe]
     probe = evaluate(engine, "loop-probe", probe_ids, spec, preset.eval_batch)
     if args.category == "most":
@@ -218,12 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     if accepted:
         set_id = mended_set(engine, payload["sets"]["reference"], accepted)
-        trained = train(engine, preset, set_id, "cot", "loop-cot")
+        trained = train(engine, preset, set_id, key, "loop-cot")
         held = payload["splits"]["gsm8k_test"]
         held = held[: args.held_out] if args.held_out else held
         after_spec = spec | {"solver": {"checkpoint_id": trained["checkpoint_id"]}}
         evaluate(engine, "loop-after-gsm8k_test", held, after_spec, preset.eval_batch)
-        before = {pid: c for pid, c in classes(engine, BEFORE_RUN).items() if int(pid) in set(held)}
+        # the ladder's own evaluation of the student on GSM8K test, calculator on
+        before_run = f"ladder-cot-s{args.seed}-gsm8k_test"
+        before = {pid: c for pid, c in classes(engine, before_run).items() if int(pid) in set(held)}
         result |= {"trained": trained["hyperparams"].get("tokens_seen"), "train_seconds": trained["seconds"]}
         result["held_out"] = compare_class(before, classes(engine, "loop-after-gsm8k_test"), args.category)
         log(json.dumps(result["held_out"]))

@@ -1,11 +1,14 @@
 """The ladder's statistics and table: accuracy with a 95% Wilson interval, exact McNemar p-values against
-the CoT arm and against the floor (paired on the same problems of the same evaluation set).
+the CoT arm, answer-only and the floor (paired on the same problems of the same evaluation set).
 
 Re-render a finished run:  .venv/bin/python bench/ladder_report.py /tmp/ladder/results.json
 Compare two runs, arm by arm, paired on the same problems (a rerun of the same students with new code):
     .venv/bin/python bench/ladder_report.py /tmp/ladder/results-run5.json --against results-run3.json
+Join a second seed trained alone to the run it repeats (same preset and data; the first run's rows win):
+    .venv/bin/python bench/ladder_report.py results-run3.json --merge /work/runs/gsm8k-s1/results.json
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -25,9 +28,19 @@ def row_key(row: dict[str, Any]) -> tuple[str, str, bool, int]:
     return (row["arm"], row["dataset"], row.get("calculator", True), row.get("seed", 0))
 
 
+def _references(arm: str, dataset: str, calculator: bool, seed: int) -> dict[str, tuple[str, str, bool, int]]:
+    """The rows an evaluation is tested against: CoT at its seed (a second CoT seed: against the first),
+    answer-only at the first seed, the floor (calculator on, its only setting)."""
+    cot_seed = 0 if arm == "cot" else seed
+    return {
+        "cot": ("cot", dataset, calculator, cot_seed),
+        "answer_only": ("answer_only", dataset, calculator, 0),
+        "floor": ("floor", dataset, True, 0),
+    }
+
+
 def compare(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every arm against cot and against floor on the same set, calculator setting and seed (the floor:
-    calculator on, its only setting)."""
+    """Every arm against cot, answer-only and the floor on the same set and calculator setting."""
     from backend.evaluation.stats import mcnemar_exact, wilson_interval
 
     by_key = {row_key(r): r for r in results}
@@ -37,10 +50,9 @@ def compare(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         arm, dataset, calculator, seed = row_key(result)
         row = {"arm": arm, "dataset": dataset, "calculator": calculator, "seed": seed,
                "ci_low": interval.low, "ci_high": interval.high}  # fmt: skip
-        references = {"cot": (("cot", dataset, calculator, seed)), "floor": ("floor", dataset, True, 0)}
-        for reference, key in references.items():
+        for reference, key in _references(arm, dataset, calculator, seed).items():
             other = by_key.get(key)
-            if other is not None and reference != arm:
+            if other is not None and key != (arm, dataset, calculator, seed):
                 test = mcnemar_exact(*_paired(result, other))
                 row[f"vs_{reference}"] = {"only_this": test.only_a, f"only_{reference}": test.only_b,
                                           "p": test.p_value}  # fmt: skip
@@ -63,22 +75,24 @@ def label(row: dict[str, Any]) -> str:
 
 def table(payload: dict[str, Any]) -> str:
     comparisons = {row_key(c): c for c in payload.get("comparisons", [])}
-    seconds: dict[str, float] = {}
+    seconds: dict[tuple[str, int], float] = {}  # (arm, seed) -> its students' training seconds
     for key, student in payload.get("students", {}).items():
-        arm = key.split("/")[0]
+        name, _, seed = key.partition("@")
+        arm = (name.split("/")[0], int(seed or 0))
         seconds[arm] = seconds.get(arm, 0.0) + float(student["seconds"])
     lines = [
-        "| arm | eval set | accuracy | 95% CI | correct / n | p vs cot (+wins/-losses) | p vs floor "
-        "| truncated | tokens / problem | train s | eval s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| arm | eval set | accuracy | 95% CI | correct / n | p vs cot (+wins/-losses) | p vs answer-only "
+        "| p vs floor | truncated | tokens / problem | train s | eval s |",
+        "|---" * 12 + "|",
     ]
     for r in payload["results"]:
         c = comparisons.get(row_key(r), {"ci_low": float("nan"), "ci_high": float("nan")})
         lines.append(
             f"| {label(r)} | {r['dataset']} | {r['accuracy']:.1%} | {c['ci_low']:.1%}-{c['ci_high']:.1%} | "
-            f"{r['n_correct']} / {r['n_problems']} | {_p(c, 'cot')} | {_p(c, 'floor')} | "
+            f"{r['n_correct']} / {r['n_problems']} | {_p(c, 'cot')} | {_p(c, 'answer_only')} | "
+            f"{_p(c, 'floor')} | "
             f"{r.get('truncation_rate', 0):.0%} | {r['tokens_per_problem']:.0f} | "
-            f"{seconds.get(r['arm'], 0):.0f} | {r['eval_seconds']:.0f} |"
+            f"{seconds.get((r['arm'], row_key(r)[3]), 0):.0f} | {r['eval_seconds']:.0f} |"
         )
     return "\n".join(lines + trained_by(payload))
 
@@ -112,13 +126,37 @@ def compare_runs(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[s
     return lines
 
 
+# What must agree for two runs' rows to stand in one table: the same students' recipe and data.
+SAME_RUN = ("preset", "n_train", "train_source", "epochs", "learning_rate", "batch_size", "base_model")
+
+
+def merge(payload: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """`payload` with `other`'s evaluations it lacks (a second seed trained in a run of its own)."""
+    config = payload["config"] | {"preset": payload.get("preset")}
+    other_config = other["config"] | {"preset": other.get("preset")}
+    differ = [key for key in SAME_RUN if config.get(key) != other_config.get(key)]
+    if differ:
+        raise SystemExit(f"these runs differ in {', '.join(differ)}: their rows cannot share a table")
+    have = {row_key(r) for r in payload["results"]}
+    added = [r for r in other["results"] if row_key(r) not in have]
+    students = other.get("students", {}) | payload.get("students", {})
+    return payload | {"results": payload["results"] + added, "students": students}
+
+
 def main(argv: list[str]) -> None:
-    results = json.loads(Path(argv[0]).read_text())
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("results", type=Path, help="a ladder's results.json")
+    p.add_argument("--against", type=Path, help="an earlier run of the same students: arm by arm")
+    p.add_argument("--merge", type=Path, help="a run of more seeds of the same recipe: one table")
+    args = p.parse_args(argv)
+    results = json.loads(args.results.read_text())
+    if args.merge:
+        results = merge(results, json.loads(args.merge.read_text()))
     results["comparisons"] = compare(results["results"])
     print(table(results))
-    if len(argv) == 3 and argv[1] == "--against":
+    if args.against:
         print()
-        print("\n".join(compare_runs(results["results"], json.loads(Path(argv[2]).read_text())["results"])))
+        print("\n".join(compare_runs(results["results"], json.loads(args.against.read_text())["results"])))
 
 
 if __name__ == "__main__":

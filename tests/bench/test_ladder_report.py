@@ -37,3 +37,30 @@ def test_arms_are_compared_at_the_same_calculator_setting_and_seed_and_say_what_
     text = table({"results": results, "comparisons": compare(results)})
     assert "| cot, calc off | gsm8k_test |" in text
     assert "- answer_only: supervised on reference solutions" in text
+
+
+def test_a_second_seed_run_alone_joins_its_first_run_and_is_tested_against_both_references() -> None:
+    import pytest
+
+    from bench.ladder_report import compare, merge, table
+
+    config = {"n_train": 3600, "train_source": "gsm8k", "epochs": 1}
+    first = {"preset": "gsm8k-cpu", "config": config, "students": {"cot": {"seconds": 5}}, "results": [
+        _row("cot", {"1": True, "2": False, "3": False}),
+        _row("answer_only", {"1": False, "2": False, "3": False}),
+    ]}  # fmt: skip
+    second = {"preset": "gsm8k-cpu", "config": config, "students": {"cot@1": {"seconds": 7}}, "results": [
+        _row("cot", {"1": True, "2": True, "3": True}, seed=1),
+        _row("cot", {"1": False, "2": False, "3": True}),  # the first run's own row wins
+    ]}  # fmt: skip
+    joined = merge(first, second)
+    assert len(joined["results"]) == 3 and joined["results"][0]["per_problem"]["1"] is True
+    rows = {(r["arm"], r["seed"]): r for r in compare(joined["results"])}
+    # seed 1 against seed 0 of its own arm, and against answer-only's only seed
+    assert rows[("cot", 1)]["vs_cot"] == {"only_this": 2, "only_cot": 0, "p": 0.5}
+    assert rows[("cot", 1)]["vs_answer_only"]["only_this"] == 3
+    assert "vs_cot" not in rows[("cot", 0)]
+    text = table(joined | {"comparisons": compare(joined["results"])})
+    assert "| cot s1 | gsm8k_test | 100.0% |" in text and "| 7 | 1 |" in text
+    with pytest.raises(SystemExit, match="n_train"):
+        merge(first, second | {"config": config | {"n_train": 1200}})
