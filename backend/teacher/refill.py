@@ -2,8 +2,9 @@
 prompt takes its slot, so a batch never waits for its longest sample (static batching did: with 4 samples
 of 256 tokens, a batch ran until its slowest sample ended, mostly on padding rows).
 
-The running rows share one transformers `DynamicCache`, left-padded to a common length: row b's keys and
-values are `layer.keys[b]` (H, T, D) and `mask[b]` (T,) marks its real positions. Each row carries its own
+The running rows share one cache of `SlabLayer`s (slab_cache.py: written in place, never concatenated),
+left-padded to a common length: row b's keys and values are `layer.keys[b]` (H, T, D) and `mask[b]` (T,)
+marks its real positions. Each row carries its own
 position ids, so padding (or a hole between a shared prefix and the rest of a prompt) changes nothing.
 A prompt is prefilled once for all its samples (its cache row repeated), and a prompt prefix shared by
 the whole call (the few-shot block) can be prefilled once and reused by every prompt (`SharedPrefix`).
@@ -22,11 +23,12 @@ from typing import Any
 
 import torch
 from transformers import DynamicCache
-from transformers.cache_utils import DynamicLayer
+from transformers.cache_utils import Cache, DynamicLayer
 
 from backend.teacher.base import GenerationParams, cut_at_stop
 from backend.teacher.progress import GenerationProgress
 from backend.teacher.sampling import EndRule, choose_tokens
+from backend.teacher.slab_cache import SlabLayer
 
 KeysValues = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, H, T, D)
 # Called when a row would end: (prompt index, the text written since the row's last revision, cut before
@@ -121,7 +123,7 @@ class RunningBatch:
     def __init__(self, lm: Any) -> None:
         self.lm = lm
         self.rows: list[_Row] = []
-        self.cache: DynamicCache | None = None
+        self.cache: Cache | None = None  # one SlabLayer per model layer
         self.mask = torch.zeros(0, 0, dtype=torch.long)  # (B, T): 1 where a row has a real token
         self.positions = torch.zeros(0, dtype=torch.long)  # (B,) position id of each row's next input
         self.logits = torch.zeros(0, 0)  # (B, V) each row's logits for its next token
@@ -132,14 +134,12 @@ class RunningBatch:
         mask = torch.ones(len(rows), length, dtype=torch.long, device=device)
         positions = torch.full((len(rows),), length, dtype=torch.long, device=device)
         if self.cache is None or not self.rows:
-            self.cache = DynamicCache(ddp_cache_data=keys_values)
+            self.cache = Cache(layers=[SlabLayer(keys, values) for keys, values in keys_values])
             self.rows, self.mask, self.positions, self.logits = list(rows), mask, positions, logits
             return
         total = max(self.mask.shape[1], length)
-        for layer, (keys, values) in zip(_layers(self.cache), keys_values, strict=True):
-            old_keys, old_values = _kv(layer)
-            layer.keys = torch.cat([_left_pad(old_keys, total, 2), _left_pad(keys, total, 2)])
-            layer.values = torch.cat([_left_pad(old_values, total, 2), _left_pad(values, total, 2)])
+        for layer, (keys, values) in zip(self._slabs(), keys_values, strict=True):
+            layer.append_rows(keys, values)
         self.mask = torch.cat([_left_pad(self.mask, total, 1), _left_pad(mask, total, 1)])
         self.positions = torch.cat([self.positions, positions])
         self.logits = torch.cat([self.logits, logits])
@@ -161,10 +161,14 @@ class RunningBatch:
             self.logits[chosen],
         )
         first = int(self.mask.any(dim=0).nonzero()[0])  # earliest column a remaining row still uses
-        self.mask = self.mask[:, first:]
-        for layer in _layers(self.cache):
-            keys, values = _kv(layer)
-            layer.keys, layer.values = keys[chosen, :, first:], values[chosen, :, first:]
+        if SlabLayer.trims(first, self.mask.shape[1]):
+            self.mask = self.mask[:, first:]
+        for layer in self._slabs():
+            layer.keep_rows(indices, first)
+
+    def _slabs(self) -> list[SlabLayer]:
+        assert self.cache is not None
+        return [layer for layer in self.cache.layers if isinstance(layer, SlabLayer)]
 
     def forget_last(self, index: int, count: int) -> None:
         """Row `index` no longer attends to its last `count` cached tokens, and its next token takes the

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from transformers import DynamicCache
 
 from backend.teacher.base import GenerationParams
 from backend.teacher.progress import GenerationProgress, listening
@@ -172,6 +173,17 @@ def test_grouped_attention_matches_sdpa_with_shared_key_value_heads() -> None:
         got[1, 5:], expected[1, 5:], atol=1e-4
     )
     assert torch.isfinite(got).all() and torch.allclose(causal, expected[:1], atol=1e-4)
+    # One decoding step on a cache, the padded row's padding still masked (the path decoding takes).
+    caches = [DynamicCache(), DynamicCache()]
+    step = torch.randint(0, 64, (2, 1))
+    step_mask = torch.cat([mask, torch.ones(2, 1, dtype=torch.long)], dim=1)
+    with torch.inference_mode():
+        decoded = []
+        for model, cache in zip((sdpa, grouped), caches, strict=True):
+            model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache)
+            decoded.append(model(input_ids=step, attention_mask=step_mask, position_ids=positions[:, -1:] + 1,
+                                 past_key_values=cache).logits)  # fmt: skip
+    assert torch.allclose(decoded[1], decoded[0], atol=1e-4)
 
 
 def greedy_tokens(lm: torch.nn.Module, ids: list[int], count: int) -> list[int]:

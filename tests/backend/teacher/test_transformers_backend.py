@@ -59,7 +59,9 @@ def test_logprob_is_the_sum_of_generated_token_logprobs(backend: TransformersBac
         logits = backend.lm(output).logits[0, prompt_ids.shape[1] - 1 : -1]  # (T_gen, V)
     generated = output[0, prompt_ids.shape[1] :]
     expected = torch.log_softmax(logits.float(), -1).gather(1, generated[:, None]).sum()
-    assert completion.logprob == pytest.approx(float(expected), abs=1e-3)
+    # Decoding and this full pass attend through different kernels: in bf16 (the probe's choice on a CPU
+    # with fast bf16) their sums differ in the fourth digit; a wrong token's logprob is off by whole units.
+    assert completion.logprob == pytest.approx(float(expected), rel=1e-3, abs=1e-3)
 
 
 def test_stop_string_ends_the_text_before_it(backend: TransformersBackend) -> None:
