@@ -47,8 +47,14 @@ def cell(page: Page, elem_id: str, row: int, column: int) -> Locator:
 
 
 def edit_cell(page: Page, elem_id: str, row: int, column: int, text: str) -> None:
-    """Double-click a table cell, replace its text, and commit with Enter."""
+    """Double-click a table cell, replace its text, and commit with Enter.
+
+    Keys pressed before the cell's editor has focus go to the table instead (a typed letter there opens
+    the editor on the old text and is lost), so wait for the editor, then replace its whole value.
+    """
     cell(page, elem_id, row, column).dblclick()
-    page.keyboard.press("Control+a")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
+    editor = cell(page, elem_id, row, column).locator("textarea, input").first
+    expect(editor).to_be_focused()
+    editor.fill(text)
+    expect(editor).to_have_value(text)
+    editor.press("Enter")
