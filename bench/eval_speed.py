@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.generation_speed import cpu_seconds, machine  # noqa: E402
+from bench.ladder_run import student_key  # noqa: E402
 
 
 def cpu_seconds_with_ended_children() -> float:
@@ -143,15 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=int, default=100, help="the split's first N problems")
     parser.add_argument("--split", default="gsm_symbolic", help="a split of the ladder's results.json")
     parser.add_argument("--configs", default="before,after,vllm", help=f"of {', '.join(SOLVER_OPTIONS)}")
+    parser.add_argument("--seed", type=int, default=0, help="the ladder's CoT student of this training seed")
     args = parser.parse_args(argv)
     configs = [name.strip() for name in args.configs.split(",") if name.strip()]
     unknown = [name for name in configs if name not in SOLVER_OPTIONS]
     if unknown:
         parser.error(f"unknown configuration(s) {unknown}; choose from {', '.join(SOLVER_OPTIONS)}")
     ladder = json.loads((args.ladder / "results.json").read_text())
-    if "cot" not in ladder.get("students", {}):
-        parser.error(f"{args.ladder} has no trained CoT student yet")
-    cot = ladder["students"]["cot"]
+    key = student_key("cot", "cot", args.seed)
+    if key not in ladder.get("students", {}):
+        parser.error(f"{args.ladder} has no trained CoT student of seed {args.seed} yet")
+    cot = ladder["students"][key]
     if args.split not in ladder.get("splits", {}):
         parser.error(
             f"{args.ladder} has no split {args.split!r}; it has {', '.join(ladder.get('splits', {}))}"
