@@ -165,8 +165,13 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--arms", default="trl-default,studio-padded,studio")
+    parser.add_argument(
+        "--limits-only", action="store_true", help="print the limits and stop (for a run timed elsewhere)"
+    )
     args = parser.parse_args()
     limits = {precision: _limit(precision) for precision in (["fp32", "bf16"] if _bf16() else ["fp32"])}
+    if args.limits_only:
+        return 0
     examples = gsm8k_train_examples(args.examples)
     print("| arm | precision | tokens | seconds | tokens/s | of the limit | peak RSS GB | losses per step |")
     print("|---|---|---|---|---|---|---|---|")
