@@ -52,8 +52,9 @@ def edit_cell(page: Page, elem_id: str, row: int, column: int, text: str) -> Non
     Keys pressed before the cell's editor has focus go to the table instead (a typed letter there opens
     the editor on the old text and is lost), so wait for the editor, then replace its whole value.
     """
-    cell(page, elem_id, row, column).dblclick()
-    editor = cell(page, elem_id, row, column).locator("textarea, input").first
+    target = cell(page, elem_id, row, column)
+    target.dblclick()
+    editor = target.locator("textarea, input").first
     expect(editor).to_be_focused()
     editor.fill(text)
     expect(editor).to_have_value(text)
