@@ -108,21 +108,25 @@ def trained_by(payload: dict[str, Any]) -> list[str]:
 
 
 def compare_runs(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[str]:
-    """Each arm and evaluation set found in both runs: new against old, exact McNemar on shared problems."""
+    """Each evaluation of the new run against every arm of the old one on the same set and calculator
+    setting (its own arm first), exact McNemar on the problems both evaluated. A student trained on more
+    data is so tested against its own earlier recipe and against the earlier run's baselines."""
     from backend.evaluation.stats import mcnemar_exact
 
-    before = {row_key(r): r for r in old}
-    lines = ["| arm | eval set | new | old | shared problems | +wins / -losses | exact p |", "|---" * 7 + "|"]
+    lines = [
+        "| arm | eval set | new | old arm | old | shared problems | +wins / -losses | exact p |",
+        "|---" * 8 + "|",
+    ]
     for result in new:
-        other = before.get(row_key(result))
-        if other is None:
-            continue
-        new_correct, old_correct = _paired(result, other)
-        test = mcnemar_exact(new_correct, old_correct)
-        lines.append(
-            f"| {label(result)} | {result['dataset']} | {sum(new_correct)} | {sum(old_correct)} | "
-            f"{len(new_correct)} | +{test.only_a} / -{test.only_b} | {test.p_value:.2g} |"
-        )
+        _, dataset, calculator, _ = row_key(result)
+        same_setting = [o for o in old if row_key(o)[1:3] == (dataset, calculator)]
+        for other in sorted(same_setting, key=lambda o: o["arm"] != result["arm"]):
+            new_correct, old_correct = _paired(result, other)
+            test = mcnemar_exact(new_correct, old_correct)
+            lines.append(
+                f"| {label(result)} | {dataset} | {sum(new_correct)} | {label(other)} | {sum(old_correct)} | "
+                f"{len(new_correct)} | +{test.only_a} / -{test.only_b} | {test.p_value:.2g} |"
+            )
     return lines
 
 
@@ -146,7 +150,7 @@ def merge(payload: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("results", type=Path, help="a ladder's results.json")
-    p.add_argument("--against", type=Path, help="an earlier run of the same students: arm by arm")
+    p.add_argument("--against", type=Path, help="an earlier run: each row against its arms")
     p.add_argument("--merge", type=Path, help="a run of more seeds of the same recipe: one table")
     args = p.parse_args(argv)
     results = json.loads(args.results.read_text())
