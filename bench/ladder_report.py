@@ -109,8 +109,8 @@ def trained_by(payload: dict[str, Any]) -> list[str]:
 
 def compare_runs(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[str]:
     """Each evaluation of the new run against every arm of the old one on the same set and calculator
-    setting (its own arm first), exact McNemar on the problems both evaluated. A student trained on more
-    data is so tested against its own earlier recipe and against the earlier run's baselines."""
+    setting (its own arm first), exact McNemar on the problems both evaluated: a student trained on more
+    data is tested against its own earlier recipe and against the earlier run's baselines."""
     from backend.evaluation.stats import mcnemar_exact
 
     lines = [
