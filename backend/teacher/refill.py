@@ -32,8 +32,8 @@ from backend.teacher.slab_cache import SlabLayer
 
 KeysValues = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, H, T, D)
 # Called when a row would end: (prompt index, the text written since the row's last revision, cut before
-# any stop string; its tokens; whether the token budget ended it) -> the whole text the row goes on from
-# (everything after the prompt), or None when the row is done.
+# any stop string; its tokens; whether it was cut off (its token budget, or the loop rule: such a row is
+# never continued)) -> the whole text the row goes on from (everything after the prompt), or None when done.
 Revise = Callable[[int, str, int, bool], str | None]
 MIN_SHARED_PREFIX = 16  # tokens: below this a shared prefix saves less than it costs to keep
 
@@ -67,6 +67,7 @@ class _Row:
     logprob: float = 0.0
     forced: list[int] = field(default_factory=list)  # a revision's tokens, fed before the model goes on
     since: int = 0  # where the text after the last revision starts in `tokens` (stop strings count there)
+    looped: bool = False  # ended by the loop rule: cut off, never continued by a revision
 
 
 def kept_tokens(tokens: list[int], text: str, decode: Callable[[list[int]], str]) -> tuple[int, str]:
@@ -290,9 +291,9 @@ class RefillLoop:
         tokens = row.tokens
         ended = bool(tokens) and tokens[-1] in self.rule.end_ids
         written = cut_at_stop(self.decode(tokens[row.since :]), self.rule.stop)
-        hit_budget = len(tokens) >= row.request.max_tokens and not ended
-        text = revise(row.request.prompt, written, len(tokens) - row.since, hit_budget)
-        if not text:
+        cut_off = row.looped or (len(tokens) >= row.request.max_tokens and not ended)
+        text = revise(row.request.prompt, written, len(tokens) - row.since, cut_off)
+        if not text or row.looped:  # `revise` still records a looping row's last text
             return False
         # An end token decodes to nothing, so it would look kept: the text goes on without it.
         count, start = kept_tokens(tokens[:-1] if ended else tokens, text, self.decode)
@@ -318,7 +319,11 @@ class RefillLoop:
             return False
         if self.rule.stop:
             tail = self.decode(row.tokens[max(row.since, len(row.tokens) - self.rule.stop_window) :])
-            return not any(marker in tail for marker in self.rule.stop)
+            if any(marker in tail for marker in self.rule.stop):
+                return False
+        if self.rule.loop is not None and self.rule.loop.repeats(row.tokens):
+            row.looped = True
+            return False
         return True
 
     def _admit(self, waiting: list[Request]) -> None:

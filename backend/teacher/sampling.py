@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from backend.teacher.base import GenerationParams
+from backend.teacher.loops import LoopRule
 
 
 def sample_seed(seed: int, prompt: int, sample: int) -> int:
@@ -52,11 +53,13 @@ def choose_tokens(
 @dataclass
 class EndRule:
     """When a sequence ends: an end-of-sequence token (counted), the pad token (not counted: it marks
-    the end the way left-padded `generate` output does), its token budget, or a stop string in its text."""
+    the end the way left-padded `generate` output does), its token budget, a stop string in its text, or
+    (with `loop`) a tail that repeats one block (backend.teacher.loops)."""
 
     end_ids: set[int]
     pad_id: int | None
     stop: list[str]
+    loop: LoopRule | None = None
 
     @property
     def stop_window(self) -> int:

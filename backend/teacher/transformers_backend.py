@@ -5,7 +5,8 @@ Two ways to batch (`batching`):
 - `continuous` (the default for causal models): backend.teacher.refill keeps up to `batch_size`
   sequences running and gives a finished sequence's slot to the next waiting one at once; a prompt is
   prefilled once for its n samples, and a prompt prefix shared by the call (the few-shot block) once
-  for all prompts (`share_prefix`).
+  for all prompts (`share_prefix`); a text whose tail repeats one block three times ends there
+  (`stop_loops`, backend.teacher.loops).
 - `static` (seq2seq students always; kept selectable for comparison): prompts sorted by length, in
   micro-batches of `batch_size` through `generate`, each batch running until its longest sample ends.
   Log-probabilities are summed on the fly by a logits processor instead of `output_scores`, which would
@@ -34,6 +35,7 @@ from backend.precision import DTYPES, choose_dtype, torch_dtype
 from backend.teacher import progress
 from backend.teacher.attention import use_grouped_attention
 from backend.teacher.base import Completion, GenerationParams, cut_at_stop
+from backend.teacher.loops import LoopRule, number_token_ids
 from backend.teacher.refill import (
     MIN_SHARED_PREFIX,
     RefillLoop,
@@ -104,6 +106,7 @@ class TransformersBackend:
         dtype: str | None = None,
         batching: str = "continuous",
         share_prefix: bool = True,
+        stop_loops: bool = True,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -134,6 +137,7 @@ class TransformersBackend:
         if self.batching == "continuous":
             use_grouped_attention(self.lm)  # 2-3x faster decoding on CPU than sdpa (attention.py)
         self.share_prefix = share_prefix
+        self.loop_rule = LoopRule(number_token_ids(self.tokenizer)) if stop_loops else None
         self._prefix: SharedPrefix | None = None  # kept across calls: runs send the same few-shot block
 
     def _stopping(self, stop: list[str]) -> StoppingCriteriaList | None:
@@ -198,7 +202,7 @@ class TransformersBackend:
         loop = RefillLoop(
             self.lm,
             params,
-            EndRule(self.end_ids, self.tokenizer.pad_token_id, stop),
+            EndRule(self.end_ids, self.tokenizer.pad_token_id, stop, self.loop_rule),
             self._decode,
             encode=lambda text: list(self.tokenizer(text, add_special_tokens=False)["input_ids"]),
             slots=self.batch_size,
