@@ -13,6 +13,7 @@ def test_allowed_options_are_checked_and_coerced() -> None:
         "kv_cache_gib": 2.0,
     }
     assert check_options("transformers", {"batch_size": 4, "chat": True}) == {"batch_size": 4, "chat": True}
+    assert check_options("transformers", {"stop_loops": False}) == {"stop_loops": False}
     assert check_options("openai", {"concurrency": 8, "timeout": 30}) == {"concurrency": 8, "timeout": 30.0}
 
 
@@ -36,6 +37,7 @@ def test_allowed_options_are_checked_and_coerced() -> None:
         ("vllm", {"max_model_len": "4096"}, "'max_model_len' must be a number"),
         ("vllm", {"dtype": "float8"}, "'dtype' must be one of auto, float32, bfloat16, float16"),
         ("openai", {"chat": "yes"}, "'chat' must be true or false"),
+        ("transformers", {"stop_loops": "no"}, "'stop_loops' must be true or false"),
         ("openai", {"concurrency": True}, "'concurrency' must be a number"),
         ("llamacpp", {}, "unknown teacher backend 'llamacpp'"),
     ],
