@@ -12,11 +12,11 @@ per configuration, one after the other in one process on the same problems:
   backend.teacher.loops), the app's behaviour before the loop rule.
 A configuration may be named twice: alternate them (A,B,B,A), since a later run on a shared machine can
 run faster for reasons of its own.
-Reported per configuration: wall and CPU seconds (and the wall time of the first configuration over
-this one's) (this process and its children: vLLM's engine is one),
-output tokens (the stored outputs re-tokenized, so every backend is counted alike) per second of each,
-accuracy, and how many outputs are identical to the first configuration's (greedy decoding in another
-precision or kernel may change a few).
+Reported per configuration: wall and CPU seconds (CPU: this process and its children, vLLM's engine is
+one), the first configuration's wall time over this one's, output tokens (the stored outputs
+re-tokenized, so every backend is counted alike) per second of each, accuracy, how many problems are
+graded otherwise than in the first configuration, and how many outputs are identical to the first
+configuration's (greedy decoding in another precision or kernel may change a few).
 
 It reads a finished (or running: only the CoT student is needed) ladder work folder and evaluates in a copy
 of its database, so the ladder's own results are never touched (`--split gsm8k_test` for gsm8k-cpu):

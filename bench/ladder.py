@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.ladder_bundle import bundle_datasets  # noqa: E402
 from bench.ladder_presets import PRESETS, STUDENTS, Preset, datasets_root, log, tiny  # noqa: E402
-from bench.ladder_report import table  # noqa: E402
-from bench.ladder_run import result_key, run_stage, save, teacher_sets_missing, without_students  # noqa: E402
+from bench.ladder_report import row_key, table  # noqa: E402
+from bench.ladder_run import run_stage, save, teacher_sets_missing, without_students  # noqa: E402
 from bench.ladder_stages import Stage, describe, plan  # noqa: E402
 
 # GSM8K train has 7,473 problems; a gsm_symbolic pool this large already takes minutes to generate.
@@ -79,7 +79,7 @@ def overridden(
 
 def pick_stages(stages: list[Stage], wanted: str, payload: dict[str, Any]) -> list[Stage]:
     """`all`, `next` (the first stage not finished) or one stage by name."""
-    done = {result_key(row) for row in payload["results"]}
+    done = {row_key(row) for row in payload["results"]}
 
     def finished(stage: Stage) -> bool:
         if stage.arm is None:
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     resume = args.resume or args.stage != "all"
     if args.stage == "list":
         previous = load_payload(work, args.preset, preset, resume=True, retrain=False)
-        done = {result_key(row) for row in previous["results"]}
+        done = {row_key(row) for row in previous["results"]}
         data_done = "splits" in previous and not teacher_sets_missing(preset, previous)
         print(describe(stages, done, data_done=data_done))
         if args.snapshot and (work / "ladder.db").exists():

@@ -11,7 +11,7 @@ from typing import Any
 
 from bench.ladder_data import frozen_set, import_data, reference_rationales, teacher_sub_questions
 from bench.ladder_presets import SKIP_FLAGGED, STUDENTS, TRAINED_BY, Preset, log
-from bench.ladder_report import compare
+from bench.ladder_report import compare, row_key
 from bench.ladder_stages import Evaluation, Stage, seeds_of
 
 
@@ -227,17 +227,13 @@ def train_arm(engine: Any, work: Path, preset: Preset, payload: dict[str, Any], 
         save(work, payload)
 
 
-def result_key(row: dict[str, Any]) -> tuple[str, str, bool, int]:
-    return (row["arm"], row["dataset"], row.get("calculator", True), row.get("seed", 0))
-
-
 def run_stage(engine: Any, work: Path, preset: Preset, payload: dict[str, Any], stage: Stage) -> None:
     """One stage: the data, or one arm's students and the evaluations of the stage not yet done."""
     if stage.arm is None:
         if "splits" not in payload or teacher_sets_missing(preset, payload):
             prepare_data(engine, work, preset, payload)
         return
-    done = {result_key(row) for row in payload["results"]}
+    done = {row_key(row) for row in payload["results"]}
     todo = [e for e in stage.evaluations if e.key() not in done and payload["splits"].get(e.dataset)]
     missing = {set_name for _, set_name in STUDENTS.get(stage.arm, [])} - set(payload["sets"])
     if missing:  # the teacher left no rationale for it (a tiny dry-run teacher writes no clean one)

@@ -22,27 +22,25 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from backend.teacher.loops import LoopRule, number_token_ids  # noqa: E402
+from bench.ladder_report import row_key  # noqa: E402
+
 
 def saved_outputs(results_file: Path, arm: str, seed: int, dataset: str) -> list[dict[str, Any]]:
     """The outputs of the arm's calculator-on evaluation of `dataset` in a ladder results file."""
     results = json.loads(results_file.read_text())["results"]
     for result in results:
-        if (result["arm"], result["dataset"], result.get("seed", 0), result.get("calculator", True)) == (
-            arm,
-            dataset,
-            seed,
-            True,
-        ) and "outputs" in result:
+        if row_key(result) == (arm, dataset, True, seed) and "outputs" in result:
             return list(result["outputs"].values())
     raise SystemExit(f"{results_file} has no saved outputs of {arm} seed {seed} on {dataset}")
 
 
-def first_loop(rule: Any, collapsed: list[int]) -> int | None:
+def first_loop(rule: LoopRule, collapsed: list[int]) -> int | None:
     """The length of the shortest prefix the rule calls a loop (in collapsed tokens), or None."""
     return next((end for end in range(1, len(collapsed) + 1) if rule.loops_at(collapsed, end)), None)
 
 
-def replay(rule: Any, texts: list[tuple[list[int], bool, bool]]) -> dict[str, Any]:
+def replay(rule: LoopRule, texts: list[tuple[list[int], bool, bool]]) -> dict[str, Any]:
     ended = unanswered = answered = correct = 0
     saved = 0.0
     for ids, has_answer, is_correct in texts:
@@ -73,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoTokenizer
 
     from backend.teacher.default_model import prepare_default_model
-    from backend.teacher.loops import LoopRule, number_token_ids
 
     tokenizer = AutoTokenizer.from_pretrained(str(prepare_default_model()))
     numbers = number_token_ids(tokenizer)
