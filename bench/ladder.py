@@ -33,13 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ladder_bundle import bundle_datasets  # noqa: E402
-from bench.ladder_presets import PRESETS, STUDENTS, Preset, datasets_root, log, tiny  # noqa: E402
+from bench.ladder_presets import EVAL_SETS, PRESETS, STUDENTS, Preset, datasets_root, log, tiny  # noqa: E402
 from bench.ladder_report import row_key, table  # noqa: E402
 from bench.ladder_run import run_stage, save, teacher_sets_missing, without_students  # noqa: E402
 from bench.ladder_stages import Stage, describe, plan  # noqa: E402
 
 # GSM8K train has 7,473 problems; a gsm_symbolic pool this large already takes minutes to generate.
 MAX_TRAIN_PROBLEMS = 7473
+MAX_SYMBOLIC = 2000  # held-out gsm_symbolic items: generating more takes longer than evaluating them
 
 
 def overridden(
@@ -49,9 +50,11 @@ def overridden(
     arms: str | None,
     seeds: str | None = None,
     train_problems: int | None = None,
+    symbolic: int | None = None,
+    floor_sets: str | None = None,
 ) -> Preset:
-    """The preset with the command line's epochs, arms, seeds and training problems (recorded in
-    results.json's config)."""
+    """The preset with the command line's epochs, arms, seeds, training problems, held-out gsm_symbolic
+    items and the floor's sets (recorded in results.json's config)."""
     if train_problems is not None:
         if not 1 <= train_problems <= MAX_TRAIN_PROBLEMS:
             raise ValueError(f"--train-problems must be from 1 to {MAX_TRAIN_PROBLEMS}, not {train_problems}")
@@ -74,6 +77,18 @@ def overridden(
         if not parts or not all(part.isdigit() and int(part) < 10_000 for part in parts):
             raise ValueError(f"--seeds takes comma-separated seeds from 0 to 9999, not {seeds!r}")
         preset = replace(preset, seeds=tuple(dict.fromkeys(int(part) for part in parts)))
+    if symbolic is not None:
+        if not 0 <= symbolic <= MAX_SYMBOLIC:
+            raise ValueError(f"--symbolic must be from 0 to {MAX_SYMBOLIC}, not {symbolic}")
+        preset = replace(preset, n_eval_symbolic=symbolic)
+    if floor_sets is not None:
+        chosen = tuple(name.strip() for name in floor_sets.split(",") if name.strip())
+        unknown = [name for name in chosen if name not in EVAL_SETS]
+        if unknown or not chosen:
+            raise ValueError(
+                f"--floor-sets takes sets among {', '.join(EVAL_SETS)}; not {', '.join(unknown) or 'nothing'}"
+            )
+        preset = replace(preset, floor_sets=chosen)
     return preset
 
 
@@ -138,6 +153,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=float, help="train this many epochs instead of the preset's")
     p.add_argument("--train-problems", type=int, help="train on this many problems instead of the preset's")
     p.add_argument("--arms", help="comma-separated arms to run instead of the preset's")
+    p.add_argument("--symbolic", type=int, help="generate this many held-out gsm_symbolic items to evaluate")
+    p.add_argument("--floor-sets", help="comma-separated sets the floor is evaluated on (default: every set)")
     p.add_argument("--seeds", help="comma-separated training seeds of the headline arms (e.g. 0,1)")
     p.add_argument("--stage", default="all", help="all, next, list, or a stage's name (resumes WORK)")
     p.add_argument("--dev", action="store_true", help="evaluate the development split only")
@@ -170,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             arms=args.arms,
             seeds=args.seeds,
             train_problems=args.train_problems,
+            symbolic=args.symbolic,
+            floor_sets=args.floor_sets,
         )
     except ValueError as error:
         parser().error(str(error))

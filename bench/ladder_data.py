@@ -156,6 +156,13 @@ def import_data(
         known = [p for p in held if template_of(p, templates) in trained_templates]
         splits["gsm_symbolic_seen"] = [p.id for p in known]
         splits["gsm_symbolic_unseen"] = [p.id for p in held if p not in known]
+        if contamination_filter is not None and preset.train_source == "gsm8k":
+            # GSM-Symbolic's templates come from GSM8K test, which has near-copies in GSM8K train
+            unseen = [p for p in held if p not in known]
+            flags = contamination_filter([p.question for p in train], [p.question for p in unseen])
+            splits["gsm_symbolic_unseen_clean"] = [
+                p.id for p, bad in zip(unseen, flags, strict=True) if not bad
+            ]
     if preset.n_eval_gsm8k >= 0:
         path = datasets_root() / GSM8K_TEST
         gsm = _problems(session, import_gsm8k(session, path, split="test", name="gsm8k-test",

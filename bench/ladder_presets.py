@@ -52,6 +52,10 @@ TRAINED_BY = {
 }
 
 
+# The held-out sets a ladder can record (each with a `_clean` subset where the contamination check runs).
+EVAL_SETS = ("gsm_symbolic_seen", "gsm_symbolic_unseen", "gsm8k_test", "svamp")
+
+
 @dataclass(frozen=True)
 class Preset:
     n_train: int  # training problems (every arm)
@@ -82,6 +86,7 @@ class Preset:
     # recorded set (0 = all of them; -1 = never), which measures the calculator's share.
     calculator_off: int = 0
     floor_limit: int = 0  # the floor on the first N problems of each set (0 = all): it rambles to its limit
+    floor_sets: tuple[str, ...] = ()  # the sets the floor is evaluated on (empty = every recorded set)
     base_model: str = "default"  # every student's base, the floor and the teacher
     decode_cap: int = 0  # > 0: every token limit at most this and two Socratic steps (the dry run's speed)
     templates_held_out: int = 5  # gsm_symbolic templates with id % this == 0 never train (0 = none held out)

@@ -79,6 +79,8 @@ def evaluations(preset: Preset, splits: dict[str, list[int]], *, dev: bool) -> l
     for arm in arms:
         for seed in seeds_of(preset, arm):
             for dataset in recorded_sets(splits, dev=dev):
+                if arm == "floor" and preset.floor_sets and dataset not in preset.floor_sets:
+                    continue
                 limit = preset.floor_limit if arm == "floor" else 0
                 wanted.append(Evaluation(arm, seed, dataset, True, limit))
             if arm != "floor" and preset.calculator_off >= 0:  # the calculator's share, arm by arm
