@@ -62,3 +62,24 @@ def test_unseen_templates_never_train_and_seen_ones_did(
     assert calls == [(len(splits["train"]), len(splits["gsm8k_test"]))]
     assert splits["gsm8k_test_clean"] == splits["gsm8k_test"][1:]
     assert "dev_gsm_symbolic" in splits and not set(splits["dev_gsm_symbolic"]) & set(splits["train"])
+
+
+def test_a_gsm8k_trained_student_has_every_gsm_symbolic_template_unseen_and_a_clean_subset(
+    session: Session, shared_datasets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCRATIC_DATASETS", str(shared_datasets))
+    preset = replace(tiny(PRESETS["gsm8k-cpu"]), n_eval_symbolic=10, n_svamp=0)
+    compared: list[tuple[list[str], list[str]]] = []
+
+    def flag_last(train: list[str], questions: list[str]) -> list[bool]:
+        compared.append((train, questions))
+        return [index == len(questions) - 1 for index in range(len(questions))]
+
+    splits = import_data(session, preset, contamination_filter=flag_last)
+    assert splits["gsm_symbolic_seen"] == [] and len(splits["gsm_symbolic_unseen"]) == 10
+    assert splits["gsm_symbolic_unseen_clean"] == splits["gsm_symbolic_unseen"][:-1]
+    from db.models import Problem
+
+    train_questions = [session.get(Problem, pid).question for pid in splits["train"]]
+    unseen_questions = [session.get(Problem, pid).question for pid in splits["gsm_symbolic_unseen"]]
+    assert compared[0] == (train_questions, unseen_questions)  # checked against GSM8K train itself

@@ -85,6 +85,14 @@ def test_the_command_line_overrides_epochs_arms_seeds_and_problems_and_refuses_u
         ladder.overridden(PRESETS["cpu"], epochs=0, arms=None)
     with pytest.raises(ValueError, match="--seeds"):
         ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, seeds="0,-1")
+    judged = ladder.overridden(
+        PRESETS["gsm8k-cpu"], epochs=None, arms=None, symbolic=200, floor_sets="gsm_symbolic_unseen, svamp"
+    )
+    assert (judged.n_eval_symbolic, judged.floor_sets) == (200, ("gsm_symbolic_unseen", "svamp"))
+    with pytest.raises(ValueError, match="--symbolic"):
+        ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, symbolic=-1)
+    with pytest.raises(ValueError, match="not gsm8k_train"):
+        ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, floor_sets="svamp,gsm8k_train")
 
 
 def test_a_retrained_run_keeps_its_data_and_floor_and_drops_every_student() -> None:

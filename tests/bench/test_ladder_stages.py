@@ -1,6 +1,7 @@
 """The gpu preset is cut into stages that each fit a device call, and every evaluation is in exactly one."""
 
 from collections import Counter
+from dataclasses import replace
 
 from bench.ladder_presets import PRESETS
 from bench.ladder_stages import evaluations, nominal_sizes, plan
@@ -36,3 +37,12 @@ def test_gsm8k_cpu_judges_every_trained_arm_on_all_of_gsm8k_test() -> None:
     wanted = evaluations(preset, splits, dev=False)
     full = {e.arm for e in wanted if e.dataset == "gsm8k_test" and not e.limit}
     assert full == {"answer_only", "cot", "socratic_masked"}
+
+
+def test_the_floor_runs_only_on_the_sets_named_for_it_and_trained_arms_on_every_set() -> None:
+    preset = replace(PRESETS["gsm8k-cpu"], n_eval_symbolic=200, floor_sets=("gsm_symbolic_unseen",))
+    splits = {name: [0] * size for name, size in nominal_sizes(preset).items()}
+    assert len(splits["gsm_symbolic_unseen"]) == 200 and "gsm_symbolic_seen" not in splits
+    wanted = evaluations(preset, splits, dev=False)
+    assert {e.dataset for e in wanted if e.arm == "floor"} == {"gsm_symbolic_unseen"}
+    assert {e.dataset for e in wanted if e.arm == "cot"} == {"gsm_symbolic_unseen", "gsm8k_test", "svamp"}
