@@ -1,8 +1,8 @@
 """CoT and answer-only evaluation: one generation per problem from `Q: {question}\\nA:` (the training
 prompt), optionally after a few solved examples (the base model's few-shot floor); the final answer is read
 with backend.checks.answers.extract_final_answer, only after the answer marker the students are trained to
-write: an output that stops before it is truncated (stop reason "truncated"), never graded on its last
-number."""
+write: an output that stops before it is truncated (stop reason "truncated", or "looped" where the backend
+ended it as a loop), never graded on its last number."""
 
 import time
 from collections.abc import Sequence
@@ -36,6 +36,12 @@ def few_shot_prefix(records: Sequence[CuratedRecord], *, kind: StudentKind = Stu
     return "".join(f"{shot.prompt}{shot.completion}\n\n" for shot in shots)
 
 
+def _stop_reason(final_answer: str | None, *, looped: bool) -> str:
+    if final_answer is not None:
+        return "answer"
+    return "looped" if looped else "truncated"
+
+
 def solve_single(
     model: TeacherBackend, questions: Sequence[str], params: SingleParams | None = None, *, prefix: str = ""
 ) -> list[Trace]:
@@ -64,7 +70,7 @@ def solve_single(
             Trace(
                 steps=steps,
                 final_answer=final_answer,
-                stop_reason="answer" if final_answer is not None else "truncated",
+                stop_reason=_stop_reason(final_answer, looped=generated.looped),
                 raw_text=text,
                 tokens_in=generated.tokens_in,
                 tokens_out=generated.tokens_out,

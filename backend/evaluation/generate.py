@@ -44,6 +44,7 @@ class Generated:
     checked_upto: int = 0  # plain equations before this offset are verified (or were corrected)
     kept_tokens: int = 0  # tokens of `text` (tokens_out also counts the ones a rewind discarded)
     value_end: int | None = None  # where a value the calculator wrote in ends, until the model ends it
+    looped: bool = False  # the backend ended it as a loop (backend.teacher.loops): cut before its answer
 
 
 def close_annotation(text: str) -> tuple[str, dict[str, Any] | None] | None:
@@ -199,6 +200,7 @@ def _generate_revising(
 
     for result, completion in zip(results, backend.generate_revising(prompts, params, revise), strict=True):
         result.tokens_in = completion.tokens_in
+        result.looped = completion.looped
 
 
 def generate_texts(
@@ -237,6 +239,7 @@ def generate_texts(
             result.tokens_in += completion.tokens_in
             result.tokens_out += completion.tokens_out
             result.error = result.error or completion.error
+            result.looped = completion.looped
             if not calculator or completion.error:
                 result.kept_tokens += completion.tokens_out
                 continue

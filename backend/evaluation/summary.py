@@ -114,8 +114,10 @@ def summarise(session: Session, *, eval_run_id: int, price_per_1k_tokens: float)
             for steps, (total, correct) in sorted(by_steps.items(), key=lambda item: int(item[0]))
         },
         "unparseable_rate": _rate(sum(not trace.parseable for trace in traces), n),
-        # Outputs that stopped (token limit, EOS) before the answer marker: a budget too small shows here.
-        "truncation_rate": _rate(sum(trace.error_category == "truncated" for trace in traces), n),
+        # Outputs cut before the answer marker (token limit, EOS, or a loop the backend ended): a budget too
+        # small shows here; loop_rate is the part that was one block written over and over.
+        "truncation_rate": _rate(sum(trace.error_category in ("truncated", "looped") for trace in traces), n),
+        "loop_rate": _rate(sum(trace.error_category == "looped" for trace in traces), n),
         "mean_steps": round(sum(trace.num_steps for trace in traces) / n, 3) if n else 0.0,
         "tokens_per_problem": round(tokens / n, 1) if n else 0.0,
         "step_tokens_per_problem": round(generated / n, 1) if n else 0.0,

@@ -88,7 +88,8 @@ def error_category(
 ) -> str | None:
     """Why a wrong answer is wrong, the most specific reason first (None when correct).
 
-    truncated: stopped before its answer marker; unparseable: no final answer; arithmetic: an equation
+    truncated: stopped before its answer marker; looped: ended by the loop rule (one block written over
+    and over) before its answer; unparseable: no final answer; arithmetic: an equation
     or calculator annotation in the output is wrong; too_many_steps: hit the step cap; wrong_first_step:
     departs from the reference at step 1; stopped_early: ended with fewer steps than the reference;
     wrong_final: anything else (departed later, or only the last answer).
@@ -96,7 +97,7 @@ def error_category(
     if correct:
         return None
     if trace.final_answer is None:
-        return "truncated" if trace.stop_reason == "truncated" else "unparseable"
+        return trace.stop_reason if trace.stop_reason in ("truncated", "looped") else "unparseable"
     if any(a.ok is False for step in trace.steps for a in parse_checks(step.answer)):
         return "arithmetic"
     if trace.stop_reason == "cap":

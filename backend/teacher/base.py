@@ -45,6 +45,7 @@ class Completion:
     # A backend that can fail per prompt (an HTTP request) reports it here instead of raising, so the
     # other prompts of the batch keep their results; the job records it as a "failed" rationale.
     error: str | None = None
+    looped: bool = False  # ended by the backend's loop rule (backend.teacher.loops) before it finished
 
 
 class TeacherBackend(Protocol):

@@ -52,6 +52,7 @@ class Finished:
     request: Request
     tokens: list[int]  # generated tokens counted in tokens_out (an end-of-sequence token is)
     logprob: float
+    looped: bool = False  # ended by the loop rule
 
 
 @dataclass
@@ -272,7 +273,7 @@ class RefillLoop:
                     fed.append(token)
                     continue
                 finished[row.request.prompt, row.request.sample] = Finished(
-                    row.request, row.tokens, row.logprob
+                    row.request, row.tokens, row.logprob, row.looped
                 )
                 progress.finished += 1
                 left[row.request.prompt] -= 1

@@ -213,7 +213,8 @@ class TransformersBackend:
         for done in loop.run(requests, revise):
             text = cut_at_stop(self._decode(done.tokens), stop)
             tokens_in = len(done.request.ids)
-            results[done.request.prompt].append(Completion(text, tokens_in, len(done.tokens), done.logprob))
+            completion = Completion(text, tokens_in, len(done.tokens), done.logprob, looped=done.looped)
+            results[done.request.prompt].append(completion)
         return [samples * params.n if params.greedy else samples for samples in results]
 
     def _encode(self, prompt: str) -> list[int]:

@@ -111,3 +111,8 @@ def test_cot_steps_are_the_sentences_before_the_answer():
         "He gives 4 away, so 15 - 4 = 11 remain.",
     ]
     assert cot_steps("It costs $2.50 each.\nTotal 5.") == ["It costs $2.50 each.", "Total 5."]
+
+
+def test_a_text_the_backend_ended_as_a_loop_is_looped_not_truncated():
+    looped = trace("15 + 1 = 16", "15 + 1 = 16", final=None, stop="looped")
+    assert error_category(looped, correct=False, first_divergent=0, num_gold_steps=3) == "looped"

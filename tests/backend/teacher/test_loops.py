@@ -104,3 +104,23 @@ def test_a_looping_row_is_never_continued_by_a_revision(looping_outputs: tuple) 
     (done,) = loop.run([Request(0, 0, prompt, 120)], revise)
     assert seen == [(0, True)]
     assert done.tokens == stopped[looping]
+
+
+@pytest.mark.parametrize("calculator", [False, True])
+def test_an_evaluation_trace_ended_by_the_rule_is_its_own_error_class(
+    looping_outputs: tuple, calculator: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.evaluation.cot import SingleParams, solve_single
+    from backend.evaluation.traces import error_category
+
+    _, _, teacher = looping_outputs
+    monkeypatch.setattr(teacher, "loop_rule", LoopRule(number_token_ids(teacher.tokenizer), min_tokens=12))
+    params = SingleParams(max_tokens=120, calculator=calculator)
+    traces = solve_single(teacher, PROMPTS, params)
+    looped = [t for t in traces if t.stop_reason == "looped"]
+    assert looped, [t.stop_reason for t in traces]
+    for trace in looped:
+        assert trace.final_answer is None and trace.tokens_out < 120
+        assert error_category(trace, correct=False, first_divergent=None, num_gold_steps=2) == "looped"
+    monkeypatch.setattr(teacher, "loop_rule", None)
+    assert all(t.stop_reason != "looped" for t in solve_single(teacher, PROMPTS, params))
