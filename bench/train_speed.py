@@ -7,7 +7,7 @@
      trl-default    a plain default TRL SFTTrainer (fp32, padded batches), the comparison arm
      studio-padded  the app's trainer up to issue 22: compact head loss at once, padded rows
      studio         the app's trainer now: packed rows, head loss in chunks (backend.training.trainer)
-     studio-compile the same with the backbone under torch.compile (its compile time counted)
+     studio-compile the same with the trainer's compile=on (backend.training.compiling; compile time counted)
      studio-fused   the app's settings but TRL's own loss (its fused LM head: every position, fp32 on CPU)
      studio-random  the app's trainer, batches drawn at random (not grouped by length), packed
      studio-lora    the app's trainer with LoRA (r=16), the cheaper option
@@ -84,7 +84,8 @@ def _trl_default(model_path: str, examples: list[Any], steps: int, batch_size: i
 def _studio(name: str, model_path: str, examples: list[Any], steps: int, batch_size: int, out: Path) -> Any:
     from trl import SFTTrainer
 
-    from backend.training.config import TrainConfig
+    from backend.training.compiling import CompileWhenItPays
+    from backend.training.config import CompileMode, TrainConfig
     from backend.training.trainer import FAST_PATH, PADDED_PATH, _causal_trainer, _common_arguments
 
     config = TrainConfig(
@@ -95,11 +96,11 @@ def _studio(name: str, model_path: str, examples: list[Any], steps: int, batch_s
     if name == "studio-random":
         arguments["train_sampling_strategy"] = "random"
     path = PADDED_PATH if name in ("studio-padded", "studio-fused") else FAST_PATH
-    trainer = _causal_trainer(config, model_path, examples, arguments, [], path=path)
+    compiled = CompileMode.on if name == "studio-compile" else CompileMode.off  # as TrainConfig.compile=on
+    callbacks = [CompileWhenItPays(compiled, "cpu")]
+    trainer = _causal_trainer(config, model_path, examples, arguments, callbacks, path=path)
     if name == "studio-fused":  # TRL's compute_loss in place of backend.training.compact_head's
         trainer.compute_loss = functools.partial(SFTTrainer.compute_loss, trainer)
-    if name == "studio-compile":
-        trainer.model.get_decoder().compile(dynamic=True)
     return trainer
 
 

@@ -282,6 +282,8 @@ class Train:
     POLICY = "Filter policy (SCoTD)"
     SKIP_FLAGGED = "Don't learn flagged sub-questions (decomposer, unified)"
     DEVICE = "Device"
+    COMPILE = "Compile (torch.compile)"
+    COMPILE_HINT = "auto: only for runs long enough to pay back a compile of a few minutes"
     START = "Start training"
     STARTED = "Started training run #{run_id} ({name}) as job {job_id}."
     NO_SET = "Pick a frozen set first (Curate tab: create and freeze one)."

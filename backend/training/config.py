@@ -23,6 +23,14 @@ class FilterPolicy(StrEnum):
     all = "all"  # no filter (e.g. to study training on wrong rationales)
 
 
+class CompileMode(StrEnum):
+    """torch.compile of a causal student's backbone (backend.training.compiling)."""
+
+    off = "off"
+    on = "on"
+    auto = "auto"  # compile only when the run is long enough to pay the compile back
+
+
 class TrainConfig(RunConfig):
     title: ClassVar[str] = "training config"
 
@@ -73,6 +81,11 @@ class TrainConfig(RunConfig):
         default="", description="Run directory; default RUNS_DIR/train-RUN_ID (SOCRATIC_RUNS_DIR)."
     )
     device: str = Field(default="auto", description="auto (GPU when present), cuda or cpu.")
+    compile: CompileMode = Field(
+        default=CompileMode.off,
+        description="torch.compile the backbone of a causal student: off, on, or auto (only when the "
+        "steps left after timing the first 8 would take at least 40 minutes: the compile costs minutes).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.student_formats import Dialogue, Example
 from backend.training.compact_head import LOSS_CHUNK
-from backend.training.config import FilterPolicy, TrainConfig
+from backend.training.config import CompileMode, FilterPolicy, TrainConfig
 from backend.training.data import to_dataset
 
 if TYPE_CHECKING:
@@ -250,16 +250,19 @@ def train_student(
     """
     import torch
 
+    from backend.training.compiling import CompileWhenItPays
+
     model_path = resolve_base_model(config.base_model)
     device, bf16 = pick_device(config.device)
     seq2seq = is_seq2seq(model_path)
     packed = bool(dialogues) and not seq2seq
     arguments = _common_arguments(config, output_dir, device, bf16)
+    compiler = CompileWhenItPays(CompileMode.off if seq2seq else config.compile, device)
     if seq2seq:
         trainer = _seq2seq_trainer(config, model_path, examples, arguments, [recorder])
     else:
         trainer = _causal_trainer(
-            config, model_path, dialogues if packed else examples, arguments, [recorder]
+            config, model_path, dialogues if packed else examples, arguments, [compiler, recorder]
         )
     started = time.monotonic()
     trainer.train()
@@ -273,6 +276,7 @@ def train_student(
         "generation_budget": generation_budget(tokenizer, config.kind, examples, dialogues),
         "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
         "training_path": describe_path(device, seq2seq),
+        "compile": compiler.decision,
         "threads": torch.get_num_threads(),
         "allocator": in_use(),
         "packed_sequences": len(dialogues) if packed else 0,

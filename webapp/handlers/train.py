@@ -66,6 +66,7 @@ class TrainHandlers:
         policy: str,
         skip_flagged: bool,
         device: str,
+        compile_mode: str,
         request: gr.Request,
     ) -> tuple[str, dict[str, Any]]:
         """Record the run and its job (validated before anything trains), then start its worker."""
@@ -87,6 +88,7 @@ class TrainHandlers:
                 filter_policy=policy,  # type: ignore[arg-type]
                 skip_flagged_sub_questions=bool(skip_flagged),
                 device=check_label("the device", device or "", MAX_NAME_CHARS) or "auto",
+                compile=check_label("compile", compile_mode or "", MAX_NAME_CHARS) or "off",  # type: ignore[arg-type]
                 **numbers_given(
                     epochs=(float, epochs), max_steps=(int, max_steps), learning_rate=(float, learning_rate),
                     batch_size=(int, batch_size), max_length=(int, max_length), lora_r=(int, lora_r),

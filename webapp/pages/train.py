@@ -3,7 +3,7 @@
 import gradio as gr
 
 from backend.evaluation.config import EvalConfig, EvalMethod
-from backend.training.config import FilterPolicy, TrainConfig
+from backend.training.config import CompileMode, FilterPolicy, TrainConfig
 from db.models import JobKind, StudentKind
 from webapp import strings
 from webapp.context import AppContext
@@ -68,9 +68,16 @@ def _start_form(handlers: TrainHandlers) -> tuple[list[gr.components.Component],
             device = gr.Dropdown(
                 label=S.DEVICE, choices=["auto", "cpu", "cuda"], value=T("device"), elem_id="train-device"
             )
+            compile_mode = gr.Dropdown(
+                label=S.COMPILE,
+                choices=[mode.value for mode in CompileMode],
+                value=T("compile").value,
+                info=S.COMPILE_HINT,
+                elem_id="train-compile",
+            )
             start = gr.Button(S.START, variant="primary", elem_id="train-start", elem_classes="action")
     inputs: list[gr.components.Component] = [set_id, kind, base_model, name, epochs, max_steps, learning_rate]
-    inputs += [batch_size, max_length, lora, lora_r, policy, skip_flagged, device]
+    inputs += [batch_size, max_length, lora, lora_r, policy, skip_flagged, device, compile_mode]
     return inputs, start, set_id
 
 

@@ -41,6 +41,7 @@ PAGE_FIELDS: dict[str, tuple[type[RunConfig], str]] = {
     "train-policy": (TrainConfig, "filter_policy"),
     "train-skip-flagged": (TrainConfig, "skip_flagged_sub_questions"),
     "train-device": (TrainConfig, "device"),
+    "train-compile": (TrainConfig, "compile"),
     "eval-method": (EvalConfig, "method"),
     "gen-backend": (GenerationConfig, "backend"),
     "gen-model": (GenerationConfig, "model"),

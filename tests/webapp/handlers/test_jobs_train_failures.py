@@ -94,7 +94,7 @@ def test_training_needs_a_frozen_set_and_the_role(
     auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
 ) -> None:
     handlers = TrainHandlers(auth_app)
-    args = ("cot", "default", "", 1, 2, 5e-5, 2, 128, False, 8, "all_correct", False, "cpu")
+    args = ("cot", "default", "", 1, 2, 5e-5, 2, 128, False, 8, "all_correct", False, "cpu", "off")
     with pytest.raises(gr.Error, match="frozen set"):
         handlers.start(None, *args, as_user("alice"))
     draft = curation.create_set(session, name="draft", rationale_filter=RationaleFilter())
@@ -185,9 +185,10 @@ def test_training_fields_left_empty_take_the_recipe_defaults(
     monkeypatch.setattr(AppContext, "spawn", lambda _, job_id: spawned.append(job_id))  # no worker here
     frozen = curation.create_set(session, name="frozen", rationale_filter=RationaleFilter(verdict="correct"))
     curation.freeze(session, set_id=frozen.id or 0)
-    empty = ("", None, None, "", "", False, None, "all_correct", False, "cpu")
+    empty = ("", None, None, "", "", False, None, "all_correct", False, "cpu", "")
     TrainHandlers(auth_app).start(frozen.id, "cot", "default", "", *empty, as_user("alice"))
     run = session.exec(select(TrainingRun)).one()
+    assert run.hyperparams["compile"] == "off"  # the default when the page sends nothing
     defaults = TrainConfig(set_id=1, kind="cot", base_model="default")  # type: ignore[arg-type]
     for field in ("epochs", "learning_rate", "batch_size", "max_length", "lora_r", "warmup"):
         assert run.hyperparams[field] == getattr(defaults, field), field
@@ -245,7 +246,9 @@ def test_train_and_evaluate_texts_are_bounded_before_any_check(
         ("default", "run", "cuda:" + "0" * 200, "the device is too long"),
     ]:
         with pytest.raises(gr.Error, match=error):
-            train.start(frozen.id, "cot", base, name, *rest, device, as_user("alice"))
+            train.start(frozen.id, "cot", base, name, *rest, device, "off", as_user("alice"))
+    with pytest.raises(gr.Error, match="compile"):  # a typed value outside the choices
+        train.start(frozen.id, "cot", "default", "run", *rest, "cpu", "always", as_user("alice"))
     evaluate = EvaluateHandlers(auth_app)
     for solver, split, error in [
         ("9" * 1_001, "test", "the model is too long: 1,001 characters"),
