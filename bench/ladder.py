@@ -43,6 +43,16 @@ MAX_TRAIN_PROBLEMS = 7473
 MAX_SYMBOLIC = 2000  # held-out gsm_symbolic items: generating more takes longer than evaluating them
 
 
+def _names(flag: str, what: str, text: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of names, each one of `known`."""
+    chosen = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in known]
+    if unknown or not chosen:
+        wrong = ", ".join(unknown) or "nothing"
+        raise ValueError(f"{flag} takes {what} among {', '.join(known)}; not {wrong}")
+    return chosen
+
+
 def overridden(
     preset: Preset,
     *,
@@ -64,14 +74,7 @@ def overridden(
             raise ValueError(f"--epochs must be above 0 and at most 20, not {epochs}")
         preset = replace(preset, epochs=epochs)
     if arms is not None:
-        known = (*STUDENTS, "floor")
-        chosen = tuple(arm.strip() for arm in arms.split(",") if arm.strip())
-        unknown = [arm for arm in chosen if arm not in known]
-        if unknown or not chosen:
-            raise ValueError(
-                f"--arms takes arms among {', '.join(known)}; not {', '.join(unknown) or 'nothing'}"
-            )
-        preset = replace(preset, arms=chosen)
+        preset = replace(preset, arms=_names("--arms", "arms", arms, (*STUDENTS, "floor")))
     if seeds is not None:
         parts = [part.strip() for part in seeds.split(",") if part.strip()]
         if not parts or not all(part.isdigit() and int(part) < 10_000 for part in parts):
@@ -82,13 +85,7 @@ def overridden(
             raise ValueError(f"--symbolic must be from 0 to {MAX_SYMBOLIC}, not {symbolic}")
         preset = replace(preset, n_eval_symbolic=symbolic)
     if floor_sets is not None:
-        chosen = tuple(name.strip() for name in floor_sets.split(",") if name.strip())
-        unknown = [name for name in chosen if name not in EVAL_SETS]
-        if unknown or not chosen:
-            raise ValueError(
-                f"--floor-sets takes sets among {', '.join(EVAL_SETS)}; not {', '.join(unknown) or 'nothing'}"
-            )
-        preset = replace(preset, floor_sets=chosen)
+        preset = replace(preset, floor_sets=_names("--floor-sets", "sets", floor_sets, EVAL_SETS))
     return preset
 
 
