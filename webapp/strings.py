@@ -441,6 +441,11 @@ class Failures:
     RUN = "Evaluation run"
     DATASET = "Dataset"
     CATEGORY = "Error category"
+    CATEGORY_HINT = (
+        "truncated: cut by the token budget before an answer; looped: one block written over and over, "
+        "ended there; unparseable: no final answer; arithmetic: a wrong equation; too_many_steps; "
+        "wrong_first_step; stopped_early: fewer steps than the reference; wrong_final: anything else"
+    )
     MIN_STEPS = "Min steps"
     MAX_STEPS = "Max steps (0: no limit)"
     SHOW = "Show failures"

@@ -30,7 +30,9 @@ def _run_view() -> dict[str, Any]:
         c["dataset"] = gr.Dropdown(
             label=S.DATASET, choices=[(strings.ANY, 0)], value=0, elem_id="failures-dataset"
         )
-        c["category"] = gr.Dropdown(label=S.CATEGORY, choices=[""], value="", elem_id="failures-category")
+        c["category"] = gr.Dropdown(
+            label=S.CATEGORY, choices=[""], value="", info=S.CATEGORY_HINT, elem_id="failures-category"
+        )
         c["min_steps"] = gr.Number(label=S.MIN_STEPS, precision=0, minimum=0, elem_id="failures-min-steps")
         c["max_steps"] = gr.Number(label=S.MAX_STEPS, precision=0, minimum=0, elem_id="failures-max-steps")
         c["show"] = action(S.SHOW, "failures-show", "primary")
