@@ -23,6 +23,24 @@ def _paired(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[bool], list[bool
     return [a["per_problem"][p] for p in shared], [b["per_problem"][p] for p in shared]
 
 
+def aligned(
+    row: dict[str, Any], theirs: dict[str, list[int]], ours: dict[str, list[int]]
+) -> dict[str, Any] | None:
+    """Another run's evaluation with its problems under this run's ids. Both runs build a set the same way
+    (GSM8K test and SVAMP in file order, gsm_symbolic from the same generator seed), so the i-th problem
+    of a set is the same problem in both, whatever id the import gave it: a set imported before it in one
+    run shifts every id. None where the set differs in size between the runs (then position i is not
+    the same problem) or one run lacks it. A clean subset is read by its parent set's positions."""
+    parent = row["dataset"].removesuffix("_clean")
+    if parent not in theirs or parent not in ours or len(theirs[parent]) != len(ours[parent]):
+        return None
+    to_ours = {str(a): str(b) for a, b in zip(theirs[parent], ours[parent], strict=True)}
+    moved = row | {"per_problem": {to_ours[p]: ok for p, ok in row["per_problem"].items() if p in to_ours}}
+    if "outputs" in row:
+        moved["outputs"] = {to_ours[p]: out for p, out in row["outputs"].items() if p in to_ours}
+    return moved
+
+
 def row_key(row: dict[str, Any]) -> tuple[str, str, bool, int]:
     """An evaluation's identity: arm, set, calculator on or off, training seed (older runs: on, 0)."""
     return (row["arm"], row["dataset"], row.get("calculator", True), row.get("seed", 0))
@@ -107,11 +125,24 @@ def trained_by(payload: dict[str, Any]) -> list[str]:
     return ["", "What trained each arm:"] + [f"- {arm}: {text}" for arm, text in known.items()]
 
 
-def compare_runs(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[str]:
+def compare_runs(
+    new: list[dict[str, Any]],
+    old: list[dict[str, Any]],
+    new_splits: dict[str, list[int]] | None = None,
+    old_splits: dict[str, list[int]] | None = None,
+) -> list[str]:
     """Each evaluation of the new run against every arm of the old one on the same set and calculator
     setting (its own arm first), exact McNemar on the problems both evaluated: a student trained on more
-    data is tested against its own earlier recipe and against the earlier run's baselines."""
+    data is tested against its own earlier recipe and against the earlier run's baselines. With both
+    runs' splits, the old run's problems are first put under the new run's ids (`aligned`); a set that
+    cannot be aligned is left out and named below the table."""
     from backend.evaluation.stats import mcnemar_exact
+
+    unpaired: set[str] = set()
+    if new_splits is not None and old_splits is not None:
+        moved = [(row, aligned(row, old_splits, new_splits)) for row in old]
+        unpaired = {row["dataset"] for row, kept in moved if kept is None}
+        old = [kept for _, kept in moved if kept is not None]
 
     lines = [
         "| arm | eval set | new | old arm | old | shared problems | +wins / -losses | exact p |",
@@ -127,11 +158,28 @@ def compare_runs(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[s
                 f"| {label(result)} | {dataset} | {sum(new_correct)} | {label(other)} | {sum(old_correct)} | "
                 f"{len(new_correct)} | +{test.only_a} / -{test.only_b} | {test.p_value:.2g} |"
             )
+    if unpaired:
+        lines.append(
+            f"\nNot paired (the set is missing or of another size in one run): {', '.join(sorted(unpaired))}"
+        )
     return lines
 
 
 # What must agree for two runs' rows to stand in one table: the same students' recipe and data.
 SAME_RUN = ("preset", "n_train", "train_source", "epochs", "learning_rate", "batch_size", "base_model")
+
+
+def _merged_row(
+    row: dict[str, Any], theirs: dict[str, list[int]], ours: dict[str, list[int]]
+) -> dict[str, Any]:
+    """A merged run's row under this run's ids; a set only the other run has keeps its own ids (rows are
+    only ever paired within one set)."""
+    moved = aligned(row, theirs, ours)
+    if moved is not None:
+        return moved
+    if row["dataset"].removesuffix("_clean") in ours:
+        raise SystemExit(f"the runs' {row['dataset']} sets differ in size: their rows cannot be paired")
+    return row
 
 
 def merge(payload: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +191,8 @@ def merge(payload: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"these runs differ in {', '.join(differ)}: their rows cannot share a table")
     have = {row_key(r) for r in payload["results"]}
     added = [r for r in other["results"] if row_key(r) not in have]
+    if "splits" in payload and "splits" in other:
+        added = [_merged_row(r, other["splits"], payload["splits"]) for r in added]
     students = other.get("students", {}) | payload.get("students", {})
     return payload | {"results": payload["results"] + added, "students": students}
 
@@ -160,7 +210,11 @@ def main(argv: list[str]) -> None:
     print(table(results))
     if args.against:
         print()
-        print("\n".join(compare_runs(results["results"], json.loads(args.against.read_text())["results"])))
+        against = json.loads(args.against.read_text())
+        pairs = compare_runs(
+            results["results"], against["results"], results.get("splits"), against.get("splits")
+        )
+        print("\n".join(pairs))
 
 
 if __name__ == "__main__":

@@ -74,3 +74,34 @@ def test_a_second_seed_run_alone_joins_its_first_run_and_is_tested_against_both_
     assert "| cot s1 | gsm8k_test | 100.0% |" in text and "| 7 | 1 |" in text
     with pytest.raises(SystemExit, match="n_train"):
         merge(first, second | {"config": config | {"n_train": 1200}})
+
+
+def test_runs_whose_imports_gave_other_ids_are_paired_problem_by_problem_not_id_by_id() -> None:
+    """A run with 2 gsm_symbolic items imported first has every GSM8K test id 2 higher than a run without
+    them: rows are paired by each problem's place in its set, never by a shared id of another problem."""
+    import pytest
+
+    from bench.ladder_report import aligned, compare, merge
+
+    old_splits = {"gsm8k_test": [10, 11, 12], "gsm8k_test_clean": [10, 12], "svamp": [13, 14]}
+    new_splits = {"gsm_symbolic_unseen": [10, 11], "gsm8k_test": [12, 13, 14], "svamp": [15, 16, 17]}
+    old_cot = _row("cot", {"10": True, "11": False, "12": False})
+    new_cot = _row("cot", {"12": True, "13": False, "14": True}, seed=1)
+    assert aligned(old_cot, old_splits, new_splits)["per_problem"] == {"12": True, "13": False, "14": False}
+    clean = _row("cot", {"10": True, "12": False}) | {"dataset": "gsm8k_test_clean"}
+    assert aligned(clean, old_splits, new_splits)["per_problem"] == {"12": True, "14": False}
+    assert aligned(old_cot | {"dataset": "svamp"}, old_splits, new_splits) is None  # 2 SVAMP items against 3
+    # By id, problem 12 would be the old run's third question against the new run's first.
+    *_, row = compare_runs([new_cot], [old_cot], new_splits, old_splits)
+    assert row == "| cot s1 | gsm8k_test | 2 | cot | 1 | 3 | +1 / -0 | 1 |"
+    assert compare_runs([new_cot], [old_cot | {"dataset": "svamp"}], new_splits, old_splits)[-1].endswith(
+        "missing or of another size in one run): svamp"
+    )
+    config = {"n_train": 3600, "train_source": "gsm8k", "epochs": 1}
+    first = {"config": config, "splits": new_splits, "results": [new_cot]}
+    second = {"config": config, "splits": old_splits, "results": [old_cot]}
+    joined = merge(first, second)
+    rows = {(r["arm"], r["seed"]): r for r in compare(joined["results"])}
+    assert rows[("cot", 1)]["vs_cot"] == {"only_this": 1, "only_cot": 0, "p": 1.0}
+    with pytest.raises(SystemExit, match="svamp sets differ in size"):
+        merge(first, second | {"results": [old_cot | {"dataset": "svamp"}]})
