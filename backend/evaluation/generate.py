@@ -239,7 +239,7 @@ def generate_texts(
             result.tokens_in += completion.tokens_in
             result.tokens_out += completion.tokens_out
             result.error = result.error or completion.error
-            result.looped = completion.looped
+            result.looped = result.looped or completion.looped
             if not calculator or completion.error:
                 result.kept_tokens += completion.tokens_out
                 continue
