@@ -62,6 +62,7 @@ def overridden(
     train_problems: int | None = None,
     symbolic: int | None = None,
     floor_sets: str | None = None,
+    compile_mode: str | None = None,
 ) -> Preset:
     """The preset with the command line's epochs, arms, seeds, training problems, held-out gsm_symbolic
     items and the floor's sets (recorded in results.json's config)."""
@@ -86,6 +87,10 @@ def overridden(
         preset = replace(preset, n_eval_symbolic=symbolic)
     if floor_sets is not None:
         preset = replace(preset, floor_sets=_names("--floor-sets", "sets", floor_sets, EVAL_SETS))
+    if compile_mode is not None:
+        if compile_mode not in ("off", "on", "auto"):
+            raise ValueError(f"--compile takes off, on or auto, not {compile_mode!r}")
+        preset = replace(preset, compile=compile_mode)
     return preset
 
 
@@ -151,6 +156,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--train-problems", type=int, help="train on this many problems instead of the preset's")
     p.add_argument("--arms", help="comma-separated arms to run instead of the preset's")
     p.add_argument("--symbolic", type=int, help="generate this many held-out gsm_symbolic items to evaluate")
+    p.add_argument("--compile", help="torch.compile the students' backbones: off (default), on or auto")
     p.add_argument("--floor-sets", help="comma-separated sets the floor is evaluated on (default: every set)")
     p.add_argument("--seeds", help="comma-separated training seeds of the headline arms (e.g. 0,1)")
     p.add_argument("--stage", default="all", help="all, next, list, or a stage's name (resumes WORK)")
@@ -186,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             train_problems=args.train_problems,
             symbolic=args.symbolic,
             floor_sets=args.floor_sets,
+            compile_mode=args.compile,
         )
     except ValueError as error:
         parser().error(str(error))

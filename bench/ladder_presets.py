@@ -87,6 +87,7 @@ class Preset:
     calculator_off: int = 0
     floor_limit: int = 0  # the floor on the first N problems of each set (0 = all): it rambles to its limit
     floor_sets: tuple[str, ...] = ()  # the sets the floor is evaluated on (empty = every recorded set)
+    compile: str = "off"  # the students' TrainConfig.compile: off, on or auto (backend.training.compiling)
     base_model: str = "default"  # every student's base, the floor and the teacher
     decode_cap: int = 0  # > 0: every token limit at most this and two Socratic steps (the dry run's speed)
     templates_held_out: int = 5  # gsm_symbolic templates with id % this == 0 never train (0 = none held out)

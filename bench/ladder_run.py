@@ -53,6 +53,7 @@ def train(engine: Any, preset: Preset, set_id: int, key: str, name: str) -> dict
         set_id=set_id, kind=kind, base_model=preset.base_model, name=name, epochs=preset.epochs,  # type: ignore[arg-type]
         learning_rate=preset.learning_rate, batch_size=preset.batch_size, seed=seed, warmup=0.1,
         filter_policy=policy, device=preset.device, skip_flagged_sub_questions=skip_flagged,  # type: ignore[arg-type]
+        compile=preset.compile,  # type: ignore[arg-type]  # checked by overridden (--compile)
     )  # fmt: skip
     with Session(engine) as session:
         job, run = start_training(session, config=config)
@@ -66,7 +67,8 @@ def train(engine: Any, preset: Preset, set_id: int, key: str, name: str) -> dict
         ).one()
         assert finished is not None and checkpoint.id is not None
         params = dict(finished.hyperparams)
-    speed = f"{params.get('tokens_per_second')} tok/s, {params.get('precision')}"
+    compiled = params.get("compiled")
+    speed = f"{params.get('tokens_per_second')} tok/s, {params.get('precision')}; compile {compiled}"
     log(f"trained {name}: {params.get('n_examples')} examples, {params.get('tokens_seen')} tokens in "
         f"{finished.train_seconds:.0f} s ({speed})")  # fmt: skip
     return {"checkpoint_id": checkpoint.id, "seconds": finished.train_seconds, "hyperparams": params}

@@ -276,7 +276,7 @@ def train_student(
         "generation_budget": generation_budget(tokenizer, config.kind, examples, dialogues),
         "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
         "training_path": describe_path(device, seq2seq),
-        "compile": compiler.decision,
+        "compiled": compiler.decision,  # not "compile": that key is the setting (TrainConfig.from_run)
         "threads": torch.get_num_threads(),
         "allocator": in_use(),
         "packed_sequences": len(dialogues) if packed else 0,

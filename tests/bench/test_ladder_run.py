@@ -89,6 +89,9 @@ def test_the_command_line_overrides_epochs_arms_seeds_and_problems_and_refuses_u
         PRESETS["gsm8k-cpu"], epochs=None, arms=None, symbolic=200, floor_sets="gsm_symbolic_unseen, svamp"
     )
     assert (judged.n_eval_symbolic, judged.floor_sets) == (200, ("gsm_symbolic_unseen", "svamp"))
+    assert ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, compile_mode="auto").compile == "auto"
+    with pytest.raises(ValueError, match="--compile takes off, on or auto"):
+        ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, compile_mode="max-autotune")
     with pytest.raises(ValueError, match="--symbolic"):
         ladder.overridden(PRESETS["cpu"], epochs=None, arms=None, symbolic=-1)
     with pytest.raises(ValueError, match="not gsm8k_train"):

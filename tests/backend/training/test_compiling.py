@@ -68,6 +68,13 @@ def test_the_option_takes_only_its_three_values() -> None:
     assert TrainConfig(set_id=1, compile="auto").compile == CompileMode.auto  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="compile"):
         TrainConfig(set_id=1, compile="always")  # type: ignore[arg-type]
+    # A finished run's record keeps what was done under its own key: its config still reads back.
+    record = {
+        "set_id": 1,
+        "compile": "auto",
+        "compiled": "auto: not compiled (100 steps left at 3.0 s = 300 s)",
+    }
+    assert TrainConfig.from_run(record).compile == CompileMode.auto
 
 
 def _losses(model_dir: Path, out: Path, mode: CompileMode) -> tuple[list[float], Any]:
