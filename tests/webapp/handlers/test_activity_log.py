@@ -37,7 +37,7 @@ def test_starting_cancelling_and_resuming_a_training_job_records_who(
 ) -> None:
     frozen = curation.create_set(session, name="frozen", rationale_filter=RationaleFilter(verdict="correct"))
     curation.freeze(session, set_id=frozen.id or 0)
-    empty = ("", None, None, "", "", False, None, "all_correct", False, "cpu")
+    empty = ("", None, None, "", "", False, None, "all_correct", False, "cpu", "off")
     TrainHandlers(auth_app).start(frozen.id, "cot", "default", "", *empty, as_user("alice"))
     job = session.exec(select(Job)).one()
     jobs = JobHandlers(auth_app, (JobKind.train,))
