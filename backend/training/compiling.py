@@ -86,6 +86,9 @@ class CompileWhenItPays(TrainerCallback):
             self.mode = CompileMode.off
 
     def _compile(self, model: Any, step: int, decision: str) -> None:
+        if not hasattr(model, "get_decoder"):  # a wrapper without the backbone accessor trains as it is
+            self.decision, self.mode = "not compiled (the model has no backbone accessor)", CompileMode.off
+            return
         compile_backbone(model)
         self.compiled_at_step = step
         self.decision = decision
