@@ -32,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from backend.training.config import CompileMode  # noqa: E402
 from bench.ladder_bundle import bundle_datasets  # noqa: E402
 from bench.ladder_presets import EVAL_SETS, PRESETS, STUDENTS, Preset, datasets_root, log, tiny  # noqa: E402
 from bench.ladder_report import row_key, table  # noqa: E402
@@ -88,7 +89,7 @@ def overridden(
     if floor_sets is not None:
         preset = replace(preset, floor_sets=_names("--floor-sets", "sets", floor_sets, EVAL_SETS))
     if compile_mode is not None:
-        if compile_mode not in ("off", "on", "auto"):
+        if compile_mode not in {mode.value for mode in CompileMode}:
             raise ValueError(f"--compile takes off, on or auto, not {compile_mode!r}")
         preset = replace(preset, compile=compile_mode)
     return preset

@@ -2,8 +2,9 @@
 
 Measured on an AVX-512 EPYC (docs/results.md, "Training speed"): compiling SmolLM2-135M's backbone with
 dynamic shapes costs about 190 s over its first two steps with a cold cache (17 s warm), then trains
-1.08-1.19x faster. So it pays back only after some 1,300-2,200 s of training: a short run (the demo
-chain, a tiny test) would lose time, a ladder-sized run gains.
+1.08-1.19x faster in a 12-step benchmark. So it could pay back only after some 1,300-2,200 s of training:
+a short run (the demo chain, a tiny test) loses time. In the one real run so far (a ladder-sized CoT run
+on a Zen 5 EPYC) it gained 1.01x after a 137 s compile, which is why the option is off by default.
 
 Modes (TrainConfig.compile): `off`; `on` compiles before the first step; `auto` times the first
 PROBE_STEPS steps uncompiled and compiles once the steps left would take at least PAYBACK_SECONDS. The
