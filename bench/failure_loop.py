@@ -76,9 +76,12 @@ def review_queue(engine: Any, queue_id: int, departs_of: dict[int, int | None]) 
     return accepted
 
 
-def send_class(engine: Any, probe_run: int, category: str) -> tuple[int, list[int], dict[int, int | None]]:
-    """The probe's failures of `category` into the queue `loop <category>`: (queue id, trace ids, each
-    sent rationale's first departing step)."""
+def send_class(
+    engine: Any, probe_run: int, categories: tuple[str, ...]
+) -> tuple[int, list[int], dict[int, int | None]]:
+    """The probe's failures in any of `categories` (one error class, or a union such as every text cut
+    off before its answer) into the queue `loop <categories>`: (queue id, trace ids, each sent
+    rationale's first departing step)."""
     from sqlmodel import Session
 
     from backend.access.auth import create_user, get_user
@@ -91,9 +94,14 @@ def send_class(engine: Any, probe_run: int, category: str) -> tuple[int, list[in
         reviewer = get_user(session, username=REVIEWER) or create_user(
             session, username=REVIEWER, role=Role.annotator
         )
-        one_class = FailureFilter(error_category=category)
-        trace_ids = failures.failing_trace_ids(session, eval_run_id=probe_run, failure_filter=one_class)
-        name = f"loop {category}"
+        trace_ids = sorted(
+            trace_id
+            for category in categories
+            for trace_id in failures.failing_trace_ids(
+                session, eval_run_id=probe_run, failure_filter=FailureFilter(error_category=category)
+            )
+        )
+        name = f"loop {'+'.join(categories)}"
         sent = failures.send_to_queue(session, trace_ids=trace_ids, by=reviewer, flag=False, queue_name=name)
         queue = named_queues.queue_named(session, name=name, by=reviewer)
         # One rationale per trace, in the traces' order.
@@ -148,17 +156,21 @@ def run_id_of(engine: Any, name: str) -> int:
         return run.id
 
 
-def compare_class(before: dict[str, str | None], after: dict[str, str | None], category: str) -> dict:
-    """The class's count and accuracy before and after on the same problems, with intervals and tests."""
+def compare_class(
+    before: dict[str, str | None], after: dict[str, str | None], categories: tuple[str, ...]
+) -> dict:
+    """The class's count (a problem is in it when its error category is one of `categories`) and accuracy
+    before and after on the same problems, with intervals and tests."""
     from backend.evaluation.stats import mcnemar_exact, wilson_interval
 
     ids = sorted(set(before) & set(after), key=int)
     n = len(ids)
     outside = {
-        name: [run[pid] != category for pid in ids] for name, run in (("before", before), ("after", after))
+        name: [run[pid] not in categories for pid in ids]
+        for name, run in (("before", before), ("after", after))
     }
     right = {name: [run[pid] is None for pid in ids] for name, run in (("before", before), ("after", after))}
-    row: dict[str, Any] = {"category": category, "n_problems": n}
+    row: dict[str, Any] = {"category": "+".join(categories), "n_problems": n}
     for name in ("before", "after"):
         count = n - sum(outside[name])
         interval = wilson_interval(count, n)
@@ -178,6 +190,20 @@ def compare_class(before: dict[str, str | None], after: dict[str, str | None], c
     return row
 
 
+def before_evaluation(engine: Any, seed: int, held: list[int], spec: dict, batch: int) -> str:
+    """The run the class is counted in before the loop: the ladder's own evaluation of the student on
+    GSM8K test (calculator on) when it covers the held-out problems, otherwise the student evaluated on
+    them here (a ladder run that only trained)."""
+    ladder_run = f"ladder-cot-s{seed}-gsm8k_test"
+    try:
+        if set(map(str, held)) <= set(classes(engine, ladder_run)):
+            return ladder_run
+    except LookupError:
+        pass
+    evaluate(engine, "loop-before-gsm8k_test", held, spec, batch)
+    return "loop-before-gsm8k_test"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -188,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--held-out", type=int, default=0, help="GSM8K test problems compared (0: all)")
     p.add_argument("--seed", type=int, default=0, help="the ladder's CoT student of this training seed")
     p.add_argument("--category", default="wrong_first_step",
-                   help="the error class looped ('most': the probe's most common)")  # fmt: skip
+                   help="the error class looped, or several joined by commas as one class "
+                   "(truncated,looped: every text cut off before its answer); 'most': the probe's "
+                   "most common")  # fmt: skip
     args = p.parse_args(argv)
     payload = json.loads((args.ladder / "results.json").read_text())
     preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()})
@@ -209,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.category == "most":
         found = [c for c in classes(engine, "loop-probe").values() if c]
         args.category = max(sorted(set(found)), key=found.count) if found else "wrong_first_step"
-    queue_id, trace_ids, departs = send_class(engine, run_id_of(engine, "loop-probe"), args.category)
+    categories = tuple(name.strip() for name in args.category.split(",") if name.strip())
+    queue_id, trace_ids, departs = send_class(engine, run_id_of(engine, "loop-probe"), categories)
     accepted = review_queue(engine, queue_id, departs)
     log(f"probe: {probe['n_correct']}/{probe['n_problems']} right; {len(trace_ids)} failures in "
         f"{args.category}; {len(accepted)} mended and accepted")  # fmt: skip
@@ -224,11 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         held = held[: args.held_out] if args.held_out else held
         after_spec = spec | {"solver": {"checkpoint_id": trained["checkpoint_id"]}}
         evaluate(engine, "loop-after-gsm8k_test", held, after_spec, preset.eval_batch)
-        # the ladder's own evaluation of the student on GSM8K test, calculator on
-        before_run = f"ladder-cot-s{args.seed}-gsm8k_test"
+        before_run = before_evaluation(engine, args.seed, held, spec, preset.eval_batch)
         before = {pid: c for pid, c in classes(engine, before_run).items() if int(pid) in set(held)}
         result |= {"trained": trained["hyperparams"].get("tokens_seen"), "train_seconds": trained["seconds"]}
-        result["held_out"] = compare_class(before, classes(engine, "loop-after-gsm8k_test"), args.category)
+        after = classes(engine, "loop-after-gsm8k_test")
+        result["held_out"] = compare_class(before, after, categories)
         log(json.dumps(result["held_out"]))
     (args.work / "failure_loop.json").write_text(json.dumps(result, indent=1))
     return 0

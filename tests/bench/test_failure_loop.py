@@ -25,11 +25,21 @@ def test_the_reviewer_keeps_the_steps_before_the_departure_and_writes_the_refere
 def test_the_class_is_compared_on_the_same_problems_only() -> None:
     before = {"1": "truncated", "2": "truncated", "3": None, "4": "wrong_final"}
     after = {"1": None, "2": "truncated", "3": None, "5": "truncated"}  # 4 and 5 are not in both
-    row = compare_class(before, after, "truncated")
+    row = compare_class(before, after, ("truncated",))
     assert row["n_problems"] == 3
     assert row["before"]["in_class"] == 2 and row["after"]["in_class"] == 1
     assert row["class_test"]["left_class"] == 1 and row["class_test"]["entered_class"] == 0
     assert row["before"]["correct"] == 1 and row["after"]["correct"] == 2
+
+
+def test_a_union_of_classes_counts_a_problem_in_any_of_them_once() -> None:
+    before = {"1": "truncated", "2": "looped", "3": "wrong_final", "4": None}
+    after = {"1": "looped", "2": "wrong_final", "3": "truncated", "4": None}
+    row = compare_class(before, after, ("truncated", "looped"))
+    assert row["category"] == "truncated+looped"
+    assert row["before"]["in_class"] == 2 and row["after"]["in_class"] == 2
+    # 1 stays in the class (truncated -> looped), 2 leaves it, 3 enters it
+    assert row["class_test"]["left_class"] == 1 and row["class_test"]["entered_class"] == 1
 
 
 @pytest.mark.slow
