@@ -327,6 +327,8 @@ class Round:
     )
     STUDENT = "CoT student that samples"
     SAMPLES = "Samples per question (k)"
+    QUESTIONS = "Questions sampled (0: all)"
+    QUESTIONS_INFO = "k generations per question: a set of thousands can start from a random part of it"
     TEMPERATURE = "Temperature"
     RATIONALIZE = "Sample unsolved questions again with the gold answer as a hint (STaR)"
     KEEP = "Keep (SCoTD filter policy)"

@@ -1,7 +1,7 @@
 """A round as one job (kind `round`) whose steps are the jobs a user would start by hand:
 
-1. the student samples k rationales for each question of its training set (a teacher run in its own
-   prompt format, `Q: {question}\\nA:`);
+1. the student samples k rationales for each question of its training set, or for `questions` of them
+   drawn with the seed (a teacher run in its own prompt format, `Q: {question}\\nA:`);
 2. with `rationalize`, the questions with no correct sample are sampled again with the gold answer as a
    hint (a second teacher run);
 3. the samples that reach the gold answer with sound arithmetic (backend.rounds.keep) join the previous
@@ -15,6 +15,7 @@ and is resumed finds what its steps already made, resumes an unfinished step's j
 the samples it stored) and starts only what is missing.
 """
 
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -249,14 +250,23 @@ def _interval(correct: int, n: int) -> list[float]:
     return [interval.low, interval.high]
 
 
+def sampled_questions(problem_ids: list[int], config: RoundConfig) -> list[int]:
+    """The set's questions the student samples, in id order: all, or `config.questions` of them drawn
+    with the round's seed (the same draw when a round resumes, so no finished sample is repeated)."""
+    questions = sorted(set(problem_ids))
+    if config.questions is None or config.questions >= len(questions):
+        return questions
+    return sorted(random.Random(config.seed).sample(questions, config.questions))
+
+
 def run_round_job(context: JobContext, spawn: Spawn | None = None) -> str:
     """The round's worker: each step's job in turn (each spawned as its own worker process)."""
     config = RoundConfig.from_json(context.params)
     steps = Round(context, config, spawn or spawner(context))
     with Session(context.engine) as session:
         checkpoint, run = previous_run(session, config.student)
-        questions = sorted(
-            dict.fromkeys(r.problem_id for r in curation.frozen_records(session, set_id=run.set_id))
+        questions = sampled_questions(
+            [r.problem_id for r in curation.frozen_records(session, set_id=run.set_id)], config
         )
         max_tokens = int((run.hyperparams.get("generation_budget") or {}).get("max_tokens") or 256)
         model = resolve(session, str(checkpoint.id), backend="transformers").model  # the checkpoint's folder

@@ -20,6 +20,11 @@ class RoundConfig(RunConfig):
         "student is compared with; it samples the questions of the set it was trained on",
     )  # fmt: skip
     samples: int = Field(default=4, description="rationales sampled per training question (k)")
+    questions: int | None = Field(
+        default=None,
+        description="sample only this many of the set's questions, drawn at random with the seed (empty: "
+        "all); sampling costs k generations a question, so a large set's round can start from part of it",
+    )
     temperature: float = Field(default=0.7, description="sampling temperature (0 only with 1 sample)")
     rationalize: bool = Field(
         default=False,
@@ -45,6 +50,10 @@ class RoundConfig(RunConfig):
         checks = [
             (bool(self.student.strip()), "choose the student that samples (a checkpoint id or name)"),
             (1 <= self.samples <= MAX_SAMPLES, f"samples must be 1..{MAX_SAMPLES}, got {self.samples}"),
+            (
+                self.questions is None or self.questions >= 1,
+                f"questions must be >= 1 (or empty for all), got {self.questions}",
+            ),
             (0 <= self.temperature <= 2, f"temperature must be 0..2, got {self.temperature}"),
             (self.samples == 1 or self.temperature > 0, "several samples per question need temperature > 0"),
             (self.keep in KEEP_POLICIES, f"keep must be one of {', '.join(KEEP_POLICIES)}, got {self.keep}"),

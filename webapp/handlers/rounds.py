@@ -44,6 +44,7 @@ class RoundHandlers:
         self,
         student: Any,
         samples: Any,
+        questions: Any,
         temperature: Any,
         rationalize: bool,
         keep: str,
@@ -61,7 +62,9 @@ class RoundHandlers:
         if student in (None, ""):
             raise user_error(S.NO_STUDENT)
         try:
-            limit = numbers_given(eval_limit=(int, eval_limit)).get("eval_limit") or None  # 0: all
+            # 0 (or empty): all of them
+            limit = numbers_given(eval_limit=(int, eval_limit)).get("eval_limit") or None
+            sampled = numbers_given(questions=(int, questions)).get("questions") or None
             config = RoundConfig(
                 student=model_text(student, "the student"),
                 rationalize=bool(rationalize),
@@ -69,6 +72,7 @@ class RoundHandlers:
                 eval_dataset=check_label("the dataset", str(eval_dataset or ""), MAX_NAME_CHARS),
                 eval_split=check_label("the split", str(eval_split or ""), MAX_NAME_CHARS).strip() or None,
                 eval_limit=limit,
+                questions=sampled,
                 **numbers_given(
                     samples=(int, samples), temperature=(float, temperature), epochs=(float, epochs)
                 ),

@@ -21,6 +21,10 @@ def create_round_panel(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: g
             samples = gr.Number(
                 label=S.SAMPLES, value=R("samples"), precision=0, minimum=1, elem_id="round-k"
             )
+            questions = gr.Number(
+                label=S.QUESTIONS, value=0, precision=0, minimum=0, info=S.QUESTIONS_INFO,
+                elem_id="round-questions",
+            )  # fmt: skip
             temperature = gr.Number(label=S.TEMPERATURE, value=R("temperature"), elem_id="round-temperature")
             keep = gr.Dropdown(
                 label=S.KEEP,
@@ -41,7 +45,7 @@ def create_round_panel(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: g
         rounds = gr.Dataframe(
             headers=S.HEADERS, datatype="str", interactive=False, label=S.ROUNDS, elem_id="round-runs"
         )
-    inputs = [student, samples, temperature, rationalize, keep, dataset, split, limit, epochs]
+    inputs = [student, samples, questions, temperature, rationalize, keep, dataset, split, limit, epochs]
     start.click(handlers.start, inputs, [message, rounds], api_name="start_round")
     on_show(blocks, tab, handlers.choices, None, [student, dataset])
     on_show(blocks, tab, handlers.rounds, None, [rounds])

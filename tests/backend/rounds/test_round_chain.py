@@ -84,7 +84,10 @@ def test_a_round_adds_only_correct_samples_to_the_set_and_compares_the_students(
 def test_a_cancelled_round_resumes_without_sampling_again(
     engine: Engine, session: Session, student: str
 ) -> None:
-    config = RoundConfig(student=student, samples=2, temperature=0.05, eval_dataset="toy-data", epochs=1)
+    # two of the set's three questions, drawn with the seed: the resumed round must draw the same two
+    config = RoundConfig(
+        student=student, samples=2, questions=2, temperature=0.05, eval_dataset="toy-data", epochs=1
+    )
     started: list[int] = []
 
     def cancel_at_training(job_id: int) -> None:
@@ -101,10 +104,11 @@ def test_a_cancelled_round_resumes_without_sampling_again(
     with pytest.raises(JobCancelled):
         _round(engine, session, config, spawn=cancel_at_training)
     sampled = {r.id for r in session.exec(select(Rationale).where(col(Rationale.run_id).is_not(None))).all()}
+    assert len(sampled) == 2 * 2  # k samples of each of the two questions drawn
     round_job = session.exec(select(Job).where(Job.kind == "round")).one()
     context = JobContext(engine=engine, job_id=round_job.id or 0, params=dict(round_job.params))
     message = run_round_job(context, spawn=in_this_process(engine))
     session.expire_all()
     again = {r.id for r in session.exec(select(Rationale).where(col(Rationale.run_id).is_not(None))).all()}
     assert again == sampled and len(session.exec(select(TeacherRun)).all()) == 1  # nothing sampled twice
-    assert "McNemar" in message
+    assert "McNemar" in message and "for 2 questions" in message

@@ -59,3 +59,22 @@ def test_the_rounds_message_says_what_was_kept_and_the_paired_test_with_interval
         "#9. Before 10.0% (5/50, 95% CI 4.3%-21.4%), after 18.0% (9/50, 95% CI 9.8%-30.8%), exact McNemar "
         "p = 0.289 (+6/-2)."
     )
+
+
+def test_a_round_samples_all_its_questions_or_the_same_seeded_part_of_them() -> None:
+    from backend.rounds.chain import sampled_questions
+
+    ids = [9, 3, 3, 7, 1, 5, 8, 2]  # a set may hold several rationales of one question
+    assert sampled_questions(ids, ROUND) == [1, 2, 3, 5, 7, 8, 9]
+    assert sampled_questions(ids, ROUND.model_copy(update={"questions": 50})) == [1, 2, 3, 5, 7, 8, 9]
+    part = ROUND.model_copy(update={"questions": 3})
+    drawn = sampled_questions(ids, part)
+    assert len(drawn) == 3 and drawn == sorted(drawn) and set(drawn) <= set(ids)
+    assert sampled_questions(list(reversed(ids)), part) == drawn  # a resumed round draws the same ones
+    draws = {tuple(sampled_questions(ids, part.model_copy(update={"seed": seed}))) for seed in range(20)}
+    assert len(draws) > 1  # the seed draws, not the set's order
+
+
+def test_a_round_refuses_a_part_of_no_questions() -> None:
+    with pytest.raises(ValueError, match="questions must be >= 1"):
+        RoundConfig(student="cot", eval_dataset="gsm8k", questions=0)

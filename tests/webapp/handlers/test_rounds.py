@@ -28,7 +28,7 @@ def students(session: Session, tmp_path: Path) -> None:
 
 
 def _start(handlers: RoundHandlers, user: str, **changes: object) -> tuple[str, object]:
-    fields = {"student": "cot", "samples": 4, "temperature": 0.7, "rationalize": True,
+    fields = {"student": "cot", "samples": 4, "questions": 0, "temperature": 0.7, "rationalize": True,
               "keep": "all_correct", "eval_dataset": "toy-data", "eval_split": "", "eval_limit": 0,
               "epochs": 1} | changes  # fmt: skip
     return handlers.start(*fields.values(), as_user(user))  # type: ignore[arg-type]
@@ -51,6 +51,8 @@ def test_a_round_is_checked_before_any_job_and_listed_once_started(
         ("alice", {"student": ""}, "Pick the CoT student"),
         ("alice", {"student": "solver"}, "from a CoT student"),
         ("alice", {"samples": "many"}, "samples must be a number"),
+        ("alice", {"questions": -3}, "questions must be &gt;= 1"),
+        ("alice", {"questions": "half"}, "questions must be a number"),
         ("alice", {"samples": 2, "temperature": 0}, "need temperature &gt; 0"),  # shown escaped
         ("alice", {"keep": "all"}, "keep must be one of"),
         ("alice", {"eval_dataset": "gsm8k"}, "no dataset named &#x27;gsm8k"),
@@ -60,10 +62,11 @@ def test_a_round_is_checked_before_any_job_and_listed_once_started(
         with pytest.raises(gr.Error, match=message):
             _start(handlers, user, **changes)
     assert spawned == [] and session.exec(select(Job)).all() == []
-    text, _ = _start(handlers, "alice", eval_limit=2)
+    text, _ = _start(handlers, "alice", eval_limit=2, questions=3)
     job = session.exec(select(Job)).one()
     assert job.kind == JobKind.round and spawned == [job.id] and f"round job {job.id}" in text
     assert job.params["eval_limit"] == 2 and job.params["rationalize"] is True
+    assert job.params["questions"] == 3
     job.status, job.message = JobStatus.succeeded, "kept 3 of 8 samples"
     session.add(job)
     session.commit()
