@@ -16,6 +16,9 @@ Run (after `bench/ladder.py --preset gsm8k-cpu ... --arms answer_only,cot`):
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 OMP_NUM_THREADS=2 \
         .venv/bin/python bench/failure_loop.py --ladder /work/runs/gsm8k-3600 --work /work/runs/loop \
         --probe 400 --category wrong_first_step [--seed 1] > /work/runs/loop.log 2>&1
+A class may join several error classes (`--category truncated,looped`: every text cut off before its
+answer). A ladder stopped once its student was trained works too: the student is then evaluated on the
+held-out problems here.
 """
 
 import argparse
