@@ -87,16 +87,10 @@ def send_class(
     rationale's first departing step)."""
     from sqlmodel import Session
 
-    from backend.access.auth import create_user, get_user
-    from backend.annotation import named_queues
     from backend.evaluation import failures
     from backend.evaluation.failures import FailureFilter
-    from db.models import EvalTrace, Role
 
     with Session(engine) as session:
-        reviewer = get_user(session, username=REVIEWER) or create_user(
-            session, username=REVIEWER, role=Role.annotator
-        )
         trace_ids = sorted(
             trace_id
             for category in categories
@@ -104,7 +98,46 @@ def send_class(
                 session, eval_run_id=probe_run, failure_filter=FailureFilter(error_category=category)
             )
         )
-        name = f"loop {'+'.join(categories)}"
+    return send_traces(engine, trace_ids, f"loop {'+'.join(categories)}")
+
+
+def control_traces(
+    engine: Any, probe_run: int, categories: tuple[str, ...], count: int, seed: int
+) -> list[int]:
+    """As many of the probe's other failures (outside the class) as the class sent, drawn with the seed:
+    the control arm mends and retrains on those, so the class's change can be told from what any
+    retrain with as many mended failures does."""
+    import random
+
+    from sqlmodel import Session
+
+    from backend.evaluation import failures
+    from backend.evaluation.failures import FailureFilter
+    from db.models import EvalTrace
+
+    with Session(engine) as session:
+        every = failures.failing_trace_ids(session, eval_run_id=probe_run, failure_filter=FailureFilter())
+        traces = [session.get(EvalTrace, trace_id) for trace_id in every]
+        others = [
+            t.id for t in traces if t is not None and t.id is not None and t.error_category not in categories
+        ]
+    return sorted(random.Random(seed).sample(others, min(count, len(others))))
+
+
+def send_traces(engine: Any, trace_ids: list[int], name: str) -> tuple[int, list[int], dict[int, int | None]]:
+    """These failures, as the student's own rationales, into the named queue: (queue id, trace ids, each
+    sent rationale's first departing step)."""
+    from sqlmodel import Session
+
+    from backend.access.auth import create_user, get_user
+    from backend.annotation import named_queues
+    from backend.evaluation import failures
+    from db.models import EvalTrace, Role
+
+    with Session(engine) as session:
+        reviewer = get_user(session, username=REVIEWER) or create_user(
+            session, username=REVIEWER, role=Role.annotator
+        )
         sent = failures.send_to_queue(session, trace_ids=trace_ids, by=reviewer, flag=False, queue_name=name)
         queue = named_queues.queue_named(session, name=name, by=reviewer)
         # One rationale per trace, in the traces' order.
@@ -114,7 +147,7 @@ def send_class(
         return queue.id, trace_ids, departs
 
 
-def mended_set(engine: Any, old_set: int, accepted: list[int]) -> int:
+def mended_set(engine: Any, old_set: int, accepted: list[int], name: str = "loop-mended") -> int:
     """A new frozen set: the old set's rationales and the accepted ones."""
     from sqlmodel import Session, select
 
@@ -124,7 +157,7 @@ def mended_set(engine: Any, old_set: int, accepted: list[int]) -> int:
     with Session(engine) as session:
         old = list(session.exec(select(CuratedItem.rationale_id).where(CuratedItem.set_id == old_set)).all())
         new = curation.create_set(
-            session, name="loop-mended", picks=[*old, *accepted],
+            session, name=name, picks=[*old, *accepted],
             description="the CoT set plus the failure loop's mended rationales",
         )  # fmt: skip
         assert new.id is not None
@@ -207,6 +240,91 @@ def before_evaluation(engine: Any, seed: int, held: list[int], spec: dict, batch
     return "loop-before-gsm8k_test"
 
 
+def run_loop(
+    engine: Any, args: argparse.Namespace, payload: dict[str, Any], preset: Preset
+) -> dict[str, Any]:
+    """The loop: probe, the class into a queue, the reviewer, the retrain, the class before and after."""
+    key = student_key("cot", "cot", args.seed)  # the retrain keeps the student's recipe and seed
+    spec = arm_spec(preset, "cot", args.seed, payload["students"], payload["sets"])
+    probe_ids = payload["splits"]["train"][: args.probe]
+    probe = evaluate(engine, "loop-probe", probe_ids, spec, preset.eval_batch)
+    if args.category == "most":
+        found = [c for c in classes(engine, "loop-probe").values() if c]
+        args.category = max(sorted(set(found)), key=found.count) if found else "wrong_first_step"
+    categories = class_of(args.category)
+    queue_id, trace_ids, departs = send_class(engine, run_id_of(engine, "loop-probe"), categories)
+    accepted = review_queue(engine, queue_id, departs)
+    log(f"probe: {probe['n_correct']}/{probe['n_problems']} right; {len(trace_ids)} failures in "
+        f"{args.category}; {len(accepted)} mended and accepted")  # fmt: skip
+    result: dict[str, Any] = {
+        "args": {k: str(v) for k, v in vars(args).items()}, "probe": probe["n_problems"],
+        "probe_correct": probe["n_correct"], "sent": len(trace_ids), "accepted": len(accepted),
+    }  # fmt: skip
+    if accepted:
+        set_id = mended_set(engine, payload["sets"]["reference"], accepted)
+        trained = train(engine, preset, set_id, key, "loop-cot")
+        held = held_out(payload, args.held_out)
+        after_spec = spec | {"solver": {"checkpoint_id": trained["checkpoint_id"]}}
+        evaluate(engine, "loop-after-gsm8k_test", held, after_spec, preset.eval_batch)
+        before_run = before_evaluation(engine, args.seed, held, spec, preset.eval_batch)
+        result |= {"trained": trained["hyperparams"].get("tokens_seen"), "train_seconds": trained["seconds"]}
+        result |= {"before_run": before_run}
+        after = classes(engine, "loop-after-gsm8k_test")
+        result["held_out"] = compare_class(counted(engine, before_run, held), after, categories)
+        log(json.dumps(result["held_out"]))
+    return result
+
+
+def run_control(
+    engine: Any, args: argparse.Namespace, payload: dict[str, Any], preset: Preset, result: dict[str, Any]
+) -> dict[str, Any]:
+    """The control arm: as many of the probe's failures outside the class as the loop mended, mended by
+    the same reviewer, the same retrain; the class is compared between the loop's student and this one."""
+    key = student_key("cot", "cot", args.seed)
+    spec = arm_spec(preset, "cot", args.seed, payload["students"], payload["sets"])
+    categories = class_of(result["args"]["category"])
+    drawn = control_traces(engine, run_id_of(engine, "loop-probe"), categories, result["accepted"], args.seed)
+    if not drawn:
+        log("control: the probe has no failures outside the class; no control arm")
+        return {"sent": 0, "accepted": 0}
+    queue_id, trace_ids, departs = send_traces(engine, drawn, "loop control")
+    accepted = review_queue(engine, queue_id, departs)
+    log(f"control: {len(trace_ids)} failures outside the class drawn; {len(accepted)} mended and accepted")
+    set_id = mended_set(engine, payload["sets"]["reference"], accepted, name="loop-control")
+    trained = train(engine, preset, set_id, key, "loop-control-cot")
+    held = held_out(payload, int(result["args"]["held_out"]))
+    control_spec = spec | {"solver": {"checkpoint_id": trained["checkpoint_id"]}}
+    evaluate(engine, "loop-control-gsm8k_test", held, control_spec, preset.eval_batch)
+    control = classes(engine, "loop-control-gsm8k_test")
+    before = counted(engine, result.get("before_run", "loop-before-gsm8k_test"), held)
+    after = classes(engine, "loop-after-gsm8k_test")
+    row = {
+        "sent": len(trace_ids),
+        "accepted": len(accepted),
+        "train_seconds": trained["seconds"],
+        "trained": trained["hyperparams"].get("tokens_seen"),
+        "against_before": compare_class(before, control, categories),
+        # the loop's student against the control's: "before" is the control, "after" the loop's
+        "loop_against_control": compare_class(control, after, categories),
+    }
+    log(json.dumps(row["loop_against_control"]))
+    return row
+
+
+def class_of(category: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in category.split(",") if name.strip())
+
+
+def held_out(payload: dict[str, Any], limit: int) -> list[int]:
+    held: list[int] = payload["splits"]["gsm8k_test"]
+    return held[:limit] if limit else held
+
+
+def counted(engine: Any, run_name: str, held: list[int]) -> dict[str, str | None]:
+    """The run's classes on the held-out problems only."""
+    return {pid: c for pid, c in classes(engine, run_name).items() if int(pid) in set(held)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -220,49 +338,29 @@ def main(argv: list[str] | None = None) -> int:
                    help="the error class looped, or several joined by commas as one class "
                    "(truncated,looped: every text cut off before its answer); 'most': the probe's "
                    "most common")  # fmt: skip
+    p.add_argument("--control", action="store_true",
+                   help="also the control arm (as many failures outside the class, mended and retrained "
+                   "the same way); on a WORK whose loop has finished, only the control runs")  # fmt: skip
     args = p.parse_args(argv)
     payload = json.loads((args.ladder / "results.json").read_text())
     preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()})
-    key = student_key("cot", "cot", args.seed)  # the retrain keeps the student's recipe and seed
-    if key not in payload["students"]:
+    if student_key("cot", "cot", args.seed) not in payload["students"]:
         raise SystemExit(f"{args.ladder} has no trained CoT student of seed {args.seed}")
     args.work.mkdir(parents=True, exist_ok=True)
-    database = args.work / "loop.db"
-    database.unlink(missing_ok=True)
-    with sqlite3.connect(args.ladder / "ladder.db") as source:
-        source.execute("VACUUM INTO ?", (str(database),))
+    database, output = args.work / "loop.db", args.work / "failure_loop.json"
+    finished = json.loads(output.read_text()) if output.exists() and database.exists() else {}
+    if not (args.control and "held_out" in finished):
+        finished = {}
+        database.unlink(missing_ok=True)
+        with sqlite3.connect(args.ladder / "ladder.db") as source:
+            source.execute("VACUUM INTO ?", (str(database),))
     from db.engine import open_database
 
     engine = open_database(f"sqlite:///{database}")
-    spec = arm_spec(preset, "cot", args.seed, payload["students"], payload["sets"])
-    probe_ids = payload["splits"]["train"][: args.probe]
-    probe = evaluate(engine, "loop-probe", probe_ids, spec, preset.eval_batch)
-    if args.category == "most":
-        found = [c for c in classes(engine, "loop-probe").values() if c]
-        args.category = max(sorted(set(found)), key=found.count) if found else "wrong_first_step"
-    categories = tuple(name.strip() for name in args.category.split(",") if name.strip())
-    queue_id, trace_ids, departs = send_class(engine, run_id_of(engine, "loop-probe"), categories)
-    accepted = review_queue(engine, queue_id, departs)
-    log(f"probe: {probe['n_correct']}/{probe['n_problems']} right; {len(trace_ids)} failures in "
-        f"{args.category}; {len(accepted)} mended and accepted")  # fmt: skip
-    result: dict[str, Any] = {
-        "args": {k: str(v) for k, v in vars(args).items()}, "probe": probe["n_problems"],
-        "probe_correct": probe["n_correct"], "sent": len(trace_ids), "accepted": len(accepted),
-    }  # fmt: skip
-    if accepted:
-        set_id = mended_set(engine, payload["sets"]["reference"], accepted)
-        trained = train(engine, preset, set_id, key, "loop-cot")
-        held = payload["splits"]["gsm8k_test"]
-        held = held[: args.held_out] if args.held_out else held
-        after_spec = spec | {"solver": {"checkpoint_id": trained["checkpoint_id"]}}
-        evaluate(engine, "loop-after-gsm8k_test", held, after_spec, preset.eval_batch)
-        before_run = before_evaluation(engine, args.seed, held, spec, preset.eval_batch)
-        before = {pid: c for pid, c in classes(engine, before_run).items() if int(pid) in set(held)}
-        result |= {"trained": trained["hyperparams"].get("tokens_seen"), "train_seconds": trained["seconds"]}
-        after = classes(engine, "loop-after-gsm8k_test")
-        result["held_out"] = compare_class(before, after, categories)
-        log(json.dumps(result["held_out"]))
-    (args.work / "failure_loop.json").write_text(json.dumps(result, indent=1))
+    result = finished or run_loop(engine, args, payload, preset)
+    if args.control and result.get("accepted"):
+        result["control"] = run_control(engine, args, payload, preset, result)
+    output.write_text(json.dumps(result, indent=1))
     return 0
 
 
