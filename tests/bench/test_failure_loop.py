@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from backend.student_formats import StepText
-from bench.failure_loop import compare_class, mended_steps
+from bench.failure_loop import compare_class, control_traces, mended_steps
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = [{"text": "3 * 5 = <<3*5=15>>15 pens."}, {"text": "15 - 5 = <<15-5=10>>10 pens."}]
@@ -42,6 +44,32 @@ def test_a_union_of_classes_counts_a_problem_in_any_of_them_once() -> None:
     assert row["class_test"]["left_class"] == 1 and row["class_test"]["entered_class"] == 1
 
 
+def test_the_control_draws_as_many_failures_from_outside_the_class_with_its_seed(
+    engine: Engine, session: Session
+) -> None:
+    from db.models import EvalRun, EvalTrace
+    from tests.factories import make_dataset, make_problem
+
+    dataset = make_dataset(session)
+    run = EvalRun(name="loop-probe", method="cot", n_problems=12)
+    session.add(run)
+    session.commit()
+    classes = ["truncated", "looped", "wrong_first_step", "wrong_final", None, "arithmetic"] * 2
+    for index, category in enumerate(classes):
+        problem = make_problem(session, dataset, external_id=f"p{index}")
+        session.add(EvalTrace(eval_run_id=run.id or 0, problem_id=problem.id or 0, correct=category is None,
+                              error_category=category, steps=[], num_steps=0))  # fmt: skip
+    session.commit()
+    category_of = {t.id: t.error_category for t in session.exec(select(EvalTrace)).all()}
+    cut_off = ("truncated", "looped")
+    drawn = control_traces(engine, run.id or 0, cut_off, 3, seed=1)
+    assert len(drawn) == 3 and drawn == sorted(drawn)
+    assert all(category_of[t] not in (*cut_off, None) for t in drawn)  # failures, outside the class
+    assert control_traces(engine, run.id or 0, cut_off, 3, seed=1) == drawn
+    assert len({tuple(control_traces(engine, run.id or 0, cut_off, 3, seed=s)) for s in range(10)}) > 1
+    assert len(control_traces(engine, run.id or 0, cut_off, 50, seed=1)) == 6  # all there are
+
+
 @pytest.mark.slow
 def test_the_loop_runs_on_a_tiny_ladders_second_seed_and_leaves_the_ladder_untouched(
     tmp_path: Path, tiny_llama: Path, shared_datasets: Path
@@ -62,4 +90,16 @@ def test_the_loop_runs_on_a_tiny_ladders_second_seed_and_leaves_the_ladder_untou
     assert result["accepted"] == result["sent"]  # every mended failure is accepted
     held = result["held_out"]
     assert held["n_problems"] == 4 and {"in_class", "in_class_ci", "correct"} <= set(held["after"])
+    # the control arm added to the finished loop: the loop is not redone
+    done = subprocess.run(
+        [*command, "--control"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = json.loads((work / "failure_loop.json").read_text())
+    assert again["held_out"] == held and "loop-probe:" not in done.stderr + done.stdout
+    control = again["control"]  # as many failures outside the class as it sent, or none to draw
+    assert control["sent"] == min(result["accepted"], 6 - result["probe_correct"] - result["sent"])
+    if control["sent"]:
+        assert control["accepted"] == control["sent"]
+        assert control["loop_against_control"]["n_problems"] == 4
     assert (ladder / "ladder.db").stat().st_mtime == before  # the ladder's database is only copied
