@@ -320,7 +320,8 @@ class Round:
     TITLE = "Improve a student by rounds"
     INTRO = (
         "A **round** makes a CoT student better with its own writing (SCoTD, STaR): it samples each question "
-        "of the set it was trained on *k* times; the samples that reach the gold answer with sound "
+        "of the set it was trained on *k* times (a large set: a random part of its questions, *Questions "
+        "sampled*, as each costs *k* generations); the samples that reach the gold answer with sound "
         "arithmetic join that set; the next student trains on the union from the same base model; both "
         "students are evaluated on the same problems and compared with an exact McNemar test. Each step is "
         "a job: watch, cancel or resume the round in the jobs panel; a resumed round does not sample again."
@@ -328,7 +329,6 @@ class Round:
     STUDENT = "CoT student that samples"
     SAMPLES = "Samples per question (k)"
     QUESTIONS = "Questions sampled (0: all)"
-    QUESTIONS_INFO = "k generations per question: a set of thousands can start from a random part of it"
     TEMPERATURE = "Temperature"
     RATIONALIZE = "Sample unsolved questions again with the gold answer as a hint (STaR)"
     KEEP = "Keep (SCoTD filter policy)"

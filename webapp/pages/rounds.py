@@ -22,9 +22,8 @@ def create_round_panel(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: g
                 label=S.SAMPLES, value=R("samples"), precision=0, minimum=1, elem_id="round-k"
             )
             questions = gr.Number(
-                label=S.QUESTIONS, value=0, precision=0, minimum=0, info=S.QUESTIONS_INFO,
-                elem_id="round-questions",
-            )  # fmt: skip
+                label=S.QUESTIONS, value=0, precision=0, minimum=0, elem_id="round-questions"
+            )
             temperature = gr.Number(label=S.TEMPERATURE, value=R("temperature"), elem_id="round-temperature")
             keep = gr.Dropdown(
                 label=S.KEEP,
