@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ladder_presets import Preset, log  # noqa: E402
+from bench.ladder_presets import Preset, log, recorded_preset  # noqa: E402
 from bench.ladder_run import arm_spec, evaluate, student_key, train  # noqa: E402
 
 REVIEWER = "scripted-reviewer"
@@ -109,7 +109,7 @@ def control_traces(
     retrain with as many mended failures does."""
     import random
 
-    from sqlmodel import Session
+    from sqlmodel import Session, col, select
 
     from backend.evaluation import failures
     from backend.evaluation.failures import FailureFilter
@@ -117,10 +117,9 @@ def control_traces(
 
     with Session(engine) as session:
         every = failures.failing_trace_ids(session, eval_run_id=probe_run, failure_filter=FailureFilter())
-        traces = [session.get(EvalTrace, trace_id) for trace_id in every]
-        others = [
-            t.id for t in traces if t is not None and t.id is not None and t.error_category not in categories
-        ]
+        chosen = select(EvalTrace.id, EvalTrace.error_category).where(col(EvalTrace.id).in_(every))
+        category_of = dict(session.exec(chosen).all())
+    others = [trace_id for trace_id in every if category_of.get(trace_id) not in categories]
     return sorted(random.Random(seed).sample(others, min(count, len(others))))
 
 
@@ -322,7 +321,8 @@ def held_out(payload: dict[str, Any], limit: int) -> list[int]:
 
 def counted(engine: Any, run_name: str, held: list[int]) -> dict[str, str | None]:
     """The run's classes on the held-out problems only."""
-    return {pid: c for pid, c in classes(engine, run_name).items() if int(pid) in set(held)}
+    wanted = {str(pid) for pid in held}
+    return {pid: c for pid, c in classes(engine, run_name).items() if pid in wanted}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                    "the same way); on a WORK whose loop has finished, only the control runs")  # fmt: skip
     args = p.parse_args(argv)
     payload = json.loads((args.ladder / "results.json").read_text())
-    preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()})
+    preset = recorded_preset(payload)
     if student_key("cot", "cot", args.seed) not in payload["students"]:
         raise SystemExit(f"{args.ladder} has no trained CoT student of seed {args.seed}")
     args.work.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_DATASET = "ladder-train"
@@ -92,6 +93,12 @@ class Preset:
     decode_cap: int = 0  # > 0: every token limit at most this and two Socratic steps (the dry run's speed)
     templates_held_out: int = 5  # gsm_symbolic templates with id % this == 0 never train (0 = none held out)
     stage_seconds: int = field(default=540, compare=False)  # a device call's budget for one stage
+
+
+def recorded_preset(results: dict[str, Any]) -> Preset:
+    """The preset a ladder ran with, as its results.json records it (JSON lists back to tuples)."""
+    recorded = results["config"].items()
+    return Preset(**{key: tuple(value) if isinstance(value, list) else value for key, value in recorded})
 
 
 def log(message: str) -> None:

@@ -98,6 +98,23 @@ def fill_budget_from_training(session: Session, config: EvalConfig) -> None:
             setattr(config, key, learned[key])
 
 
+def finished_twin(session: Session, config: EvalConfig) -> EvalRun | None:
+    """The latest succeeded evaluation with this config's settings, its name aside, over as many problems
+    as the config selects now: greedy decoding of an unchanged checkpoint would write the same traces, so
+    a caller (a round's evaluation of the student it started from) can reuse it instead of waiting again."""
+    wanted = config.model_copy(deep=True)
+    count = len(session.scalars(_problem_filter(session, wanted).query()).all())
+    fill_budget_from_training(session, wanted)
+    settings = wanted.to_json() | {"name": None}
+    finished = session.exec(
+        select(EvalRun)
+        .where(EvalRun.status == JobStatus.succeeded, EvalRun.method == str(config.method))
+        .where(EvalRun.n_problems == count)
+        .order_by(col(EvalRun.id).desc())
+    ).all()
+    return next((run for run in finished if run.params | {"name": None} == settings), None)
+
+
 def start_evaluation(
     session: Session, *, config: EvalConfig, created_by_id: int | None = None
 ) -> tuple[Job, EvalRun]:

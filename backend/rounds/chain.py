@@ -201,7 +201,7 @@ class Round:
 
     def evaluate(self, label: str, checkpoint_id: int) -> int:
         from backend.evaluation.config import EvalConfig, EvalMethod
-        from backend.evaluation.job import start_evaluation
+        from backend.evaluation.job import finished_twin, start_evaluation
 
         name = f"{self.prefix}-{label}"
         config = EvalConfig(
@@ -210,6 +210,12 @@ class Round:
             name=name, chunk_size=64, batch_size=64,
         )  # fmt: skip
         found = self._named(EvalRun, name)
+        if found is None and label == "before":
+            with Session(self.context.engine) as session:
+                twin = finished_twin(session, config)
+            if twin is not None and twin.id is not None:  # e.g. a second round from the same student
+                self._step(5, f"reusing evaluation #{twin.id} of the {label} student")
+                return twin.id
         self._run_step(5, f"evaluating the {label} student", self._job_of(found.job_id if found else None),
                        lambda session: start_evaluation(session, config=config)[0])  # fmt: skip
         run = self._named(EvalRun, name)

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from backend.student_formats import StepText
 from bench.failure_loop import compare_class, control_traces, mended_steps
+from tests.bench.conftest import bench_env
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = [{"text": "3 * 5 = <<3*5=15>>15 pens."}, {"text": "15 - 5 = <<15-5=10>>10 pens."}]
@@ -72,14 +73,10 @@ def test_the_control_draws_as_many_failures_from_outside_the_class_with_its_seed
 
 @pytest.mark.slow
 def test_the_loop_runs_on_a_tiny_ladders_second_seed_and_leaves_the_ladder_untouched(
-    tmp_path: Path, tiny_llama: Path, shared_datasets: Path
+    tmp_path: Path, tiny_cot_ladder: Path, shared_datasets: Path
 ) -> None:
-    ladder, work = tmp_path / "ladder", tmp_path / "loop"
-    env = {"SOCRATIC_DATASETS": str(shared_datasets), "OMP_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "bench/ladder.py", "--preset", "gsm8k-cpu", "--dry-run", "--arms", "cot",
-               "--seeds", "1", "--base-model", str(tiny_llama), "--work", str(ladder)]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    ladder, work = tiny_cot_ladder, tmp_path / "loop"
+    env = bench_env(shared_datasets)
     before = (ladder / "ladder.db").stat().st_mtime
     command = [sys.executable, "bench/failure_loop.py", "--ladder", str(ladder), "--work", str(work),
                "--probe", "6", "--category", "most", "--seed", "1"]  # fmt: skip

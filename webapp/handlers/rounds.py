@@ -62,9 +62,9 @@ class RoundHandlers:
         if student in (None, ""):
             raise user_error(S.NO_STUDENT)
         try:
-            # 0 (or empty): all of them
-            limit = numbers_given(eval_limit=(int, eval_limit)).get("eval_limit") or None
-            sampled = numbers_given(questions=(int, questions)).get("questions") or None
+            counts = numbers_given(eval_limit=(int, eval_limit), questions=(int, questions))
+            limit = counts.get("eval_limit") or None  # 0 (or empty): all of them
+            sampled = counts.get("questions") or None
             config = RoundConfig(
                 student=model_text(student, "the student"),
                 rationalize=bool(rationalize),

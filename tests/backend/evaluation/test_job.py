@@ -217,6 +217,25 @@ def test_unset_limits_come_from_the_students_training_data(session, toy, tiny_ll
     assert config.max_tokens is None and config.budget()["max_tokens"] == 256  # nothing learned: fallback
 
 
+def test_a_finished_evaluation_with_the_same_settings_is_found_and_no_other(session, toy, tiny_llama):
+    from backend.evaluation.job import finished_twin
+
+    solver = register(session, tiny_llama, StudentKind.cot, "student")
+    settings = {"method": "cot", "solver": {"checkpoint_id": solver}, "dataset_name": "toy", "max_tokens": 16}
+    _, first = start_evaluation(session, config=EvalConfig(name="first", **settings))  # type: ignore[arg-type]
+    assert finished_twin(session, EvalConfig(name="again", **settings)) is None  # queued, not finished
+    first.status = JobStatus.succeeded
+    session.add(first)
+    session.commit()
+    assert finished_twin(session, EvalConfig(name="again", **settings)) == first  # the name aside
+    for other in ({"max_tokens": 17}, {"limit": 2}, {"temperature": 0.5, "samples": 2}):
+        assert finished_twin(session, EvalConfig(name="again", **(settings | other))) is None  # type: ignore[arg-type]
+    new = Problem(dataset_id=toy[0].dataset_id, external_id="new", question="A new one?", content_hash="new")
+    session.add(new)
+    session.commit()
+    assert finished_twin(session, EvalConfig(name="again", **settings)) is None  # the dataset grew
+
+
 def test_the_micro_batch_goes_only_to_a_transformers_model(session, tiny_llama, monkeypatch):
     """A checkpoint evaluated with vllm failed at load: the transformers-only batch_size was passed."""
     from backend.evaluation import job as evaluation_job

@@ -78,6 +78,11 @@ def test_a_round_adds_only_correct_samples_to_the_set_and_compares_the_students(
     assert all(e.n_problems == 3 for e in evals)
     assert "McNemar" in message and f"kept {len(added)} of 6 samples" in message
     assert session.exec(select(ModelCheckpoint).where(ModelCheckpoint.name == f"round-{job.id}-cot")).one()
+    # a second round from the same student reuses its evaluation: only the new student is evaluated
+    again = RoundConfig(student=student, samples=1, temperature=0, eval_dataset="toy-data", epochs=1)
+    second, message = _round(engine, session, again)
+    evals = session.exec(select(EvalRun).order_by(col(EvalRun.id))).all()
+    assert [e.name for e in evals][2:] == [f"round-{second.id}-after"] and "McNemar" in message
 
 
 @pytest.mark.slow

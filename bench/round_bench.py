@@ -1,0 +1,199 @@
+"""Samples per question, measured (issue 23): rounds with k = 4 and k = 1 from one gold-only student.
+
+A `gsm8k-cpu` ladder's CoT student (trained on GSM8K train's gold solutions) is the teacher of a round
+(backend.rounds, the job the Train page and `socratic-studio round` start): it samples k rationales for
+`--questions` of its own training questions, the correct ones with sound arithmetic join its set, the next
+student trains on the union with the ladder's recipe (epochs, rate, batch, seed), and both students are
+evaluated on all of GSM8K test and compared with exact McNemar. The k = 1 round, from the same student
+with the same questions, shows what many samples add alone: its "after" is compared with the k = 4
+round's on the same problems. The student's own evaluation is run once (the second round reuses it).
+
+The ladder's database is copied, never written. GSM8K train and test are disjoint, and every evaluation
+runs the contamination check against the students' training problems.
+
+Run (after `bench/ladder.py --preset gsm8k-cpu --train-problems 1200 --arms cot --seeds 1 --dev`):
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 OMP_NUM_THREADS=2 \
+        .venv/bin/python bench/round_bench.py --ladder /work/runs/round1200 --work /work/runs/rounds \
+        --seed 1 --samples 4,1 --questions 400 > /work/runs/rounds.log 2>&1
+Rerun with the same arguments to resume: finished rounds are kept, an unfinished one goes on from its
+last finished step.
+"""
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ladder_presets import Preset, log, recorded_preset  # noqa: E402
+from bench.ladder_run import student_key  # noqa: E402
+
+EVAL_DATASET, EVAL_SPLIT = "gsm8k-test", "test"  # the ladder's name for GSM8K test
+
+
+def round_config(args: argparse.Namespace, preset: Preset, checkpoint_id: int, samples: int) -> Any:
+    from backend.rounds.config import RoundConfig
+
+    return RoundConfig(
+        student=str(checkpoint_id), samples=samples, questions=args.questions, temperature=args.temperature,
+        keep=args.keep, eval_dataset=EVAL_DATASET, eval_split=EVAL_SPLIT, eval_limit=args.eval_limit,
+        epochs=preset.epochs, learning_rate=preset.learning_rate, batch_size=preset.batch_size,
+        seed=args.seed,
+    )  # fmt: skip
+
+
+def run_round(engine: Any, config: Any) -> int:
+    """The round's job run to its end here (its steps in worker processes); resumed when one with the
+    same settings was stopped."""
+    from sqlmodel import Session, col, select
+
+    from backend.jobs import store
+    from backend.jobs.runner import run_job
+    from backend.rounds.chain import start_round
+    from db.models import Job, JobKind, JobStatus
+
+    with Session(engine) as session:
+        earlier = session.exec(
+            select(Job).where(Job.kind == JobKind.round).order_by(col(Job.id).desc())
+        ).all()
+        found = next((job for job in earlier if job.params == config.to_json()), None)
+        if found is None:
+            job = start_round(session, config=config)
+        elif found.status == JobStatus.succeeded:
+            return found.id or 0
+        else:
+            job = store.reset_for_resume(session, job_id=found.id or 0)
+    assert job.id is not None
+    if run_job(engine, job.id) != JobStatus.succeeded:
+        raise RuntimeError(f"round job {job.id} did not succeed; see `socratic-studio jobs show {job.id}`")
+    return job.id
+
+
+def step_seconds(engine: Any, prefix: str) -> dict[str, float]:
+    """Wall seconds of each of the round's step jobs, by the name of what they made."""
+    from sqlmodel import Session, select
+
+    from db.models import EvalRun, Job, TeacherRun, TrainingRun
+
+    seconds = {}
+    with Session(engine) as session:
+        for model in (TeacherRun, TrainingRun, EvalRun):
+            for run in session.exec(select(model).where(model.name.startswith(prefix))).all():  # type: ignore[attr-defined]
+                job = session.get(Job, run.job_id) if run.job_id else None
+                if job and job.started_at and job.finished_at:
+                    seconds[run.name] = round((job.finished_at - job.started_at).total_seconds(), 1)
+    return seconds
+
+
+def round_result(engine: Any, job_id: int, before_id: int | None) -> dict[str, Any]:
+    """What the round did: kept samples (its message), its steps' times, the new student's training speed,
+    and both evaluations compared on the same problems with their contamination summaries. `before_id`:
+    the student's evaluation when an earlier round made it (this round reused it)."""
+    from sqlmodel import Session, col, select
+
+    from backend.rounds.chain import compare
+    from db.models import EvalRun, Job, TrainingMetric, TrainingRun
+
+    prefix = f"round-{job_id}-"
+    with Session(engine) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+
+        def named(name: str) -> EvalRun | None:
+            return session.exec(select(EvalRun).where(EvalRun.name == name)).first()
+
+        before = named(f"{prefix}before") or (session.get(EvalRun, before_id) if before_id else None)
+        after = named(f"{prefix}after")
+        assert before is not None and before.id and after is not None and after.id
+        trained = session.exec(select(TrainingRun).where(TrainingRun.name == f"{prefix}cot")).one()
+        speeds = session.exec(
+            select(TrainingMetric.tokens_per_second).where(
+                TrainingMetric.run_id == trained.id, col(TrainingMetric.tokens_per_second).is_not(None)
+            )
+        ).all()
+        return {
+            "job_id": job_id,
+            "message": job.message,
+            "seconds": step_seconds(engine, prefix),
+            "train_seconds": trained.train_seconds,
+            "train_tokens_per_s_last": speeds[-1] if speeds else None,
+            "evaluations": {run.name: summary_of(run) for run in (before, after)},
+            "before_id": before.id,
+            "after_id": after.id,
+        } | {"compare": compare(session, before.id, after.id)}
+
+
+def summary_of(run: Any) -> dict[str, Any]:
+    keys = ("n_problems", "n_correct", "accuracy", "tokens_per_problem", "contamination")
+    return {"id": run.id} | {key: run.summary.get(key) for key in keys}
+
+
+def paired(engine: Any, rounds: dict[str, Any]) -> dict[str, Any]:
+    """Each pair of rounds' new students on the same problems (k = 4 against k = 1: many samples alone)."""
+    from sqlmodel import Session
+
+    from backend.rounds.chain import compare
+
+    ks = list(rounds)
+    with Session(engine) as session:
+        return {
+            f"k={a} vs k={b}": compare(session, rounds[b]["after_id"], rounds[a]["after_id"])
+            for i, a in enumerate(ks)
+            for b in ks[i + 1 :]
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--ladder", type=Path, required=True, help="a gsm8k-cpu ladder's work folder (CoT trained)"
+    )
+    p.add_argument("--work", type=Path, required=True, help="this run's folder (the database is copied here)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="the ladder's CoT student of this seed; the rounds' seed"
+    )
+    p.add_argument("--samples", default="4,1", help="comma-separated k of the rounds, run in this order")
+    p.add_argument("--questions", type=int, help="training questions sampled (default: all of the set)")
+    p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--eval-limit", type=int, help="GSM8K test problems evaluated, in id order (default: all)")
+    p.add_argument("--keep", default="all_correct", help="the rounds' filter policy")
+    args = p.parse_args(argv)
+    payload = json.loads((args.ladder / "results.json").read_text())
+    preset = recorded_preset(payload)
+    student = payload["students"].get(student_key("cot", "cot", args.seed))
+    if student is None:
+        raise SystemExit(f"{args.ladder} has no trained CoT student of seed {args.seed}")
+    args.work.mkdir(parents=True, exist_ok=True)
+    database, output = args.work / "rounds.db", args.work / "rounds.json"
+    if not database.exists():
+        with sqlite3.connect(args.ladder / "ladder.db") as source:
+            source.execute("VACUUM INTO ?", (str(database),))
+    os.environ["SOCRATIC_RUNS_DIR"] = str(args.work / "runs")  # the rounds' checkpoints and logs
+    # the student samples from the ladder's own folder, which a model reference may name only when allowed
+    os.environ["SOCRATIC_MODEL_ROOTS"] = json.dumps([str((args.ladder / "runs").resolve())])
+    from db.engine import open_database
+
+    engine = open_database(f"sqlite:///{database}")
+    result: dict[str, Any] = {"ladder": str(args.ladder), "student": student, "args": vars(args) | {
+        "ladder": str(args.ladder), "work": str(args.work)}, "rounds": {}}  # fmt: skip
+    for k in (int(value) for value in args.samples.split(",")):
+        started = time.monotonic()
+        job_id = run_round(engine, round_config(args, preset, student["checkpoint_id"], k))
+        first: dict[str, Any] = next(iter(result["rounds"].values()), {})
+        done = round_result(engine, job_id, first.get("before_id"))
+        result["rounds"][str(k)] = done | {"wall_s": round(time.monotonic() - started)}
+        log(f"k = {k}: {result['rounds'][str(k)]['message']}")
+        output.write_text(json.dumps(result, indent=1))
+    result["paired"] = paired(engine, result["rounds"])
+    output.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
