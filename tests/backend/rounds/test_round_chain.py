@@ -72,6 +72,9 @@ def test_a_round_adds_only_correct_samples_to_the_set_and_compares_the_students(
     assert previous <= set(now) and added  # the student wrote some problems back correctly
     assert all(session.get(Rationale, rid).verdict == Verdict.correct for rid in added)  # type: ignore[union-attr]
     run_ids = [run.id or 0 for run in session.exec(select(TeacherRun)).all()]
+    sampling = session.exec(select(Job).where(Job.kind == "generate")).one()
+    # twice the decoded sequences' worth of samples per stored batch, so finished slots are refilled
+    assert (sampling.params["batch_size"], sampling.params["backend_options"]) == (64, {"batch_size": 64})
     assert added == set(kept_samples(load_samples(session, run_ids), FilterPolicy.all_correct))
     evals = session.exec(select(EvalRun).order_by(col(EvalRun.id))).all()
     assert [e.name for e in evals] == [f"round-{job.id}-before", f"round-{job.id}-after"]
