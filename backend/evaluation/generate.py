@@ -25,6 +25,7 @@ from typing import Any
 
 from backend.checks.calculator import CURRENCIES, claim_holds, claim_spelling, first_wrong_equation, safe_eval
 from backend.teacher.base import Completion, GenerationParams, TeacherBackend
+from backend.teacher.progress import regrouped
 
 MAX_CALCULATOR_CALLS = 12  # per text: a model looping on annotations or wrong sums still ends
 OPEN_ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)$")  # an annotation the `>>` stop left open at the end
@@ -263,7 +264,8 @@ class WithCalculator:
 
     def generate(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
         repeated = [prompt for prompt in prompts for _ in range(params.n)]
-        texts = generate_texts(self.inner, repeated, replace(params, n=1))
+        with regrouped(params.n):
+            texts = generate_texts(self.inner, repeated, replace(params, n=1))
         completions = [
             Completion(text=t.text, tokens_in=t.tokens_in, tokens_out=t.tokens_out, error=t.error)
             for t in texts

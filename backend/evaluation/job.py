@@ -24,6 +24,7 @@ from backend.jobs.context import JobCancelled, JobContext
 from backend.queries.filters import ProblemFilter
 from backend.sets.curation import frozen_records, get_set
 from backend.teacher.base import TeacherBackend
+from backend.teacher.progress import GenerationProgress, Listener, listening
 from db.models import (
     Dataset,
     EvalRun,
@@ -270,6 +271,17 @@ def _finish(ctx: JobContext, run_id: int, status: JobStatus, price: float) -> di
         return run.summary
 
 
+def _chunk_progress(ctx: JobContext, done: int, total: int) -> Listener:
+    """Movement inside a chunk (its texts finished so far), so that a chunk of hundreds of problems does
+    not show one count frozen for minutes; the count of problems moves when the chunk is stored."""
+
+    def listener(progress: GenerationProgress) -> None:
+        ctx.progress(done, total, f"{done}/{total} problems · this chunk: {progress.finished}/"
+                     f"{progress.sequences} texts, {progress.tokens_out} tokens")  # fmt: skip
+
+    return listener
+
+
 def _run_chunks(ctx: JobContext, run_id: int, config: EvalConfig, models: Models, prefix: str) -> None:
     with Session(ctx.engine) as session:
         run = session.get(EvalRun, run_id)
@@ -283,9 +295,10 @@ def _run_chunks(ctx: JobContext, run_id: int, config: EvalConfig, models: Models
         for start in range(0, len(items), config.chunk_size):
             ctx.check_cancel()
             chunk = items[start : start + config.chunk_size]
-            traces = solve(
-                models, config, [p.question for p, _ in chunk], answer_type=answer_type, prefix=prefix
-            )
+            with listening(_chunk_progress(ctx, done, total)):
+                traces = solve(
+                    models, config, [p.question for p, _ in chunk], answer_type=answer_type, prefix=prefix
+                )
             with Session(ctx.engine) as session:
                 session.add_all(
                     trace_row(run_id, p, t, answer_type, check)

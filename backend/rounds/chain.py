@@ -49,10 +49,12 @@ from db.models import (
 # The CoT student's own prompt (backend.student_formats.cot_prompt), with STaR's hint line when shown.
 ROUND_TEMPLATE = "Q: {question}\n{hint}A:"
 ROUND_STOP = ["\n\n", "\nQ:"]  # a student that goes on writes itself another question
-# Sequences decoded together while sampling, as the round's evaluations decode (EvalConfig batch 64). Each
-# stored batch of problems holds twice that many samples, so finished samples' slots are refilled rather
-# than the batch draining at every few problems (8 problems of 4 samples in 16 slots ran 4.5x slower).
-SAMPLE_SLOTS = 64
+# Sequences decoded together, while sampling and evaluating (the slots of the refilling loop). A stored
+# batch (a teacher batch, an evaluation chunk) holds several slots' worth of texts, so that finished
+# slots are refilled rather than the batch draining to its longest text every few problems. Bigger batches
+# cost responsiveness: a cancel waits for the batch, a crash loses it.
+SLOTS = 64
+BATCH_TEXTS = 8 * SLOTS
 TOTAL_STEPS = 5
 
 
@@ -137,8 +139,7 @@ class Round:
             problem_filter=ProblemFilter(ids=problem_ids), samples=self.config.samples,
             temperature=self.config.temperature, seed=self.config.seed + hinted, max_tokens=max_tokens,
             template=ROUND_TEMPLATE, few_shot=[], stop=ROUND_STOP, show_gold=hinted, calculator=True,
-            batch_size=max(1, 2 * SAMPLE_SLOTS // self.config.samples),
-            backend_options={"batch_size": SAMPLE_SLOTS},
+            batch_size=max(1, BATCH_TEXTS // self.config.samples), backend_options={"batch_size": SLOTS},
         )  # fmt: skip
         found = self._named(TeacherRun, name)
         label = "the student samples with the gold answer as a hint" if hinted else "the student samples"
@@ -213,7 +214,7 @@ class Round:
         config = EvalConfig(
             method=EvalMethod.cot, solver={"checkpoint_id": checkpoint_id},
             dataset_name=self.config.eval_dataset, split=self.config.eval_split, limit=self.config.eval_limit,
-            name=name, chunk_size=64, batch_size=64,
+            name=name, chunk_size=BATCH_TEXTS // 2, batch_size=SLOTS,
         )  # fmt: skip
         found = self._named(EvalRun, name)
         if found is None and label == "before":

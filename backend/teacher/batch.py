@@ -3,6 +3,7 @@
 Nothing here touches the database: the job stores the drafts in one transaction afterwards.
 """
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -91,6 +92,9 @@ def generate_isolated(
         if len(prompts) == 1:
             failures.update({problem_id: describe_error(error) for problem_id in prompts})
             return {}
+        # said in the job's log: problem by problem is many times slower, and no problem's draft shows why
+        print(f"the batch of {len(prompts)} problems failed ({describe_error(error)}); "
+              "generating them one by one", file=sys.stderr, flush=True)  # fmt: skip
         return _one_by_one(teacher, prompts, params, failures)
     result, start = {}, 0
     for problem_id, problem_prompts_ in prompts.items():

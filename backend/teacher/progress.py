@@ -11,6 +11,7 @@ every backend and caller (evaluation, step-through); a backend that cannot repor
 simply never calls `report`. Nothing here imports torch.
 """
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -46,3 +47,27 @@ def report(progress: GenerationProgress) -> None:
     listener = _listener.get()
     if listener is not None:
         listener(progress)
+
+
+@contextmanager
+def regrouped(copies: int) -> Iterator[None]:
+    """Inside the block, reports about a call whose prompts were each repeated `copies` times in a row
+    (one row per sample) reach the listener outside as reports about the original prompts: prompt i is
+    done when all its copies are. Without it, a copy's index (up to copies x prompts) would be taken
+    for a prompt's."""
+    outer = _listener.get()
+    if outer is None or copies == 1:
+        yield
+        return
+
+    def translate(progress: GenerationProgress) -> None:
+        finished: Counter[int] = Counter()
+        done = []
+        for index in progress.prompts_done:
+            finished[index // copies] += 1
+            if finished[index // copies] == copies:
+                done.append(index // copies)
+        outer(GenerationProgress(progress.sequences, progress.finished, progress.tokens_out, done))
+
+    with listening(translate):
+        yield

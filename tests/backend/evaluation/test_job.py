@@ -236,6 +236,25 @@ def test_a_finished_evaluation_with_the_same_settings_is_found_and_no_other(sess
     assert finished_twin(session, EvalConfig(name="again", **settings)) is None  # the dataset grew
 
 
+def test_a_chunk_reports_its_finished_texts_before_it_is_stored(engine, session, toy, tiny_llama):
+    solver = register(session, tiny_llama, StudentKind.cot, "student")
+    config = EvalConfig(method="cot", solver={"checkpoint_id": solver}, dataset_name="toy", max_tokens=8,
+                        chunk_size=64, batch_size=2)  # fmt: skip
+    job, _ = start_evaluation(session, config=config)
+    reports: list[tuple[int, str]] = []
+
+    class Recording(JobContext):
+        def progress(self, done: int, total: int, message: str = "", *, force: bool = False) -> None:
+            reports.append((done, message))
+
+    run_evaluation_job(Recording(engine=engine, job_id=job.id or 0, params=dict(job.params)))
+    inside = [message for done, message in reports if "this chunk:" in message]
+    n = len(toy)
+    assert inside and all(done == 0 for done, message in reports if message in inside)  # one chunk, unstored
+    assert inside[-1].startswith(f"0/{n} problems · this chunk: {n}/{n} texts")
+    assert reports[-1][0] == n  # the count moves when the chunk is stored
+
+
 def test_the_micro_batch_goes_only_to_a_transformers_model(session, tiny_llama, monkeypatch):
     """A checkpoint evaluated with vllm failed at load: the transformers-only batch_size was passed."""
     from backend.evaluation import job as evaluation_job

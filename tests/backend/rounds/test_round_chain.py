@@ -73,12 +73,14 @@ def test_a_round_adds_only_correct_samples_to_the_set_and_compares_the_students(
     assert all(session.get(Rationale, rid).verdict == Verdict.correct for rid in added)  # type: ignore[union-attr]
     run_ids = [run.id or 0 for run in session.exec(select(TeacherRun)).all()]
     sampling = session.exec(select(Job).where(Job.kind == "generate")).one()
-    # twice the decoded sequences' worth of samples per stored batch, so finished slots are refilled
-    assert (sampling.params["batch_size"], sampling.params["backend_options"]) == (64, {"batch_size": 64})
+    # several slots' worth of samples per stored batch (and of problems per evaluation chunk), so that
+    # finished slots are refilled rather than the batch draining every few problems
+    assert (sampling.params["batch_size"], sampling.params["backend_options"]) == (256, {"batch_size": 64})
     assert added == set(kept_samples(load_samples(session, run_ids), FilterPolicy.all_correct))
     evals = session.exec(select(EvalRun).order_by(col(EvalRun.id))).all()
     assert [e.name for e in evals] == [f"round-{job.id}-before", f"round-{job.id}-after"]
     assert all(e.n_problems == 3 for e in evals)
+    assert all((e.params["chunk_size"], e.params["batch_size"]) == (256, 64) for e in evals)
     assert "McNemar" in message and f"kept {len(added)} of 6 samples" in message
     assert session.exec(select(ModelCheckpoint).where(ModelCheckpoint.name == f"round-{job.id}-cot")).one()
     # a second round from the same student reuses its evaluation: only the new student is evaluated
