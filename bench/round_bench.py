@@ -126,7 +126,26 @@ def round_result(engine: Any, job_id: int, before_id: int | None) -> dict[str, A
             "evaluations": {run.name: summary_of(run) for run in (before, after)},
             "before_id": before.id,
             "after_id": after.id,
+            "per_problem": per_problem(session, before.id, after.id),
         } | {"compare": compare(session, before.id, after.id)}
+
+
+def per_problem(session: Any, before_id: int, after_id: int) -> dict[str, dict[str, Any]]:
+    """Each problem's grading by both students (GSM8K's row id: correct, final answer), to audit."""
+    from sqlmodel import col, select
+
+    from db.models import EvalTrace, Problem
+
+    graded: dict[str, dict[str, Any]] = {}
+    for label, run_id in (("before", before_id), ("after", after_id)):
+        rows = session.exec(
+            select(Problem.external_id, EvalTrace.correct, EvalTrace.final_answer)
+            .join(Problem, col(Problem.id) == EvalTrace.problem_id)
+            .where(EvalTrace.eval_run_id == run_id)
+        )
+        for external_id, correct, answer in rows.all():
+            graded.setdefault(external_id, {})[label] = [correct, answer]
+    return graded
 
 
 def summary_of(run: Any) -> dict[str, Any]:
