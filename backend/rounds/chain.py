@@ -7,8 +7,9 @@
 3. the samples that reach the gold answer with sound arithmetic (backend.rounds.keep) join the previous
    set's rationales in a new frozen set;
 4. the next CoT student trains on it, from the same base model and recipe as the first;
-5. the new and the previous student are evaluated on the same problems, and compared with an exact
-   McNemar test.
+5. the new and the previous student are evaluated on the same problems (the previous student's finished
+   evaluation with the same settings is reused: a second round from one student), and compared with an
+   exact McNemar test.
 
 Every step's object is named after the round's job (`round-N-...`). A round that is cancelled or fails
 and is resumed finds what its steps already made, resumes an unfinished step's job (a teacher run skips
