@@ -14,7 +14,7 @@ runs the contamination check against the students' training problems.
 Run (after `bench/ladder.py --preset gsm8k-cpu --train-problems 1200 --arms cot --seeds 1 --dev`):
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 OMP_NUM_THREADS=2 \
         .venv/bin/python bench/round_bench.py --ladder /work/runs/round1200 --work /work/runs/rounds \
-        --seed 1 --samples 4,1 --questions 400 > /work/runs/rounds.log 2>&1
+        --seed 1 --samples 4,1 --questions 300 > /work/runs/rounds.log 2>&1
 Rerun with the same arguments to resume: finished rounds are kept, an unfinished one goes on from its
 last finished step.
 """
@@ -91,14 +91,14 @@ def step_seconds(engine: Any, prefix: str) -> dict[str, float]:
     return seconds
 
 
-def round_result(engine: Any, job_id: int, before_id: int | None) -> dict[str, Any]:
+def round_result(engine: Any, job_id: int, student_id: int) -> dict[str, Any]:
     """What the round did: kept samples (its message), its steps' times, the new student's training speed,
-    and both evaluations compared on the same problems with their contamination summaries. `before_id`:
-    the student's evaluation when an earlier round made it (this round reused it)."""
+    and both evaluations compared on the same problems with their contamination summaries. The student's
+    evaluation is the round's own, or the first round's that it reused."""
     from sqlmodel import Session, col, select
 
     from backend.rounds.chain import compare
-    from db.models import EvalRun, Job, TrainingMetric, TrainingRun
+    from db.models import EvalRun, Job, JobStatus, TrainingMetric, TrainingRun
 
     prefix = f"round-{job_id}-"
     with Session(engine) as session:
@@ -108,7 +108,14 @@ def round_result(engine: Any, job_id: int, before_id: int | None) -> dict[str, A
         def named(name: str) -> EvalRun | None:
             return session.exec(select(EvalRun).where(EvalRun.name == name)).first()
 
-        before = named(f"{prefix}before") or (session.get(EvalRun, before_id) if before_id else None)
+        started_from = {"checkpoint_id": student_id}
+        earlier = session.exec(
+            select(EvalRun)
+            .where(col(EvalRun.name).like("round-%-before"), EvalRun.status == JobStatus.succeeded)
+            .order_by(col(EvalRun.id))
+        ).all()
+        reused = next((run for run in earlier if run.solver == started_from), None)
+        before = named(f"{prefix}before") or reused
         after = named(f"{prefix}after")
         assert before is not None and before.id and after is not None and after.id
         trained = session.exec(select(TrainingRun).where(TrainingRun.name == f"{prefix}cot")).one()
@@ -204,8 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     for k in (int(value) for value in args.samples.split(",")):
         started = time.monotonic()
         job_id = run_round(engine, round_config(args, preset, student["checkpoint_id"], k))
-        first: dict[str, Any] = next(iter(result["rounds"].values()), {})
-        done = round_result(engine, job_id, first.get("before_id"))
+        done = round_result(engine, job_id, student["checkpoint_id"])
         result["rounds"][str(k)] = done | {"wall_s": round(time.monotonic() - started)}
         log(f"k = {k}: {result['rounds'][str(k)]['message']}")
         output.write_text(json.dumps(result, indent=1))

@@ -15,14 +15,16 @@ def tiny_cot_ladder(
     tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path, shared_datasets: Path
 ) -> Path:
     ladder = tmp_path_factory.mktemp("tiny-ladder")
-    command = [sys.executable, "bench/ladder.py", "--preset", "gsm8k-cpu", "--dry-run", "--arms", "cot",
-               "--seeds", "1", "--base-model", str(tiny_llama), "--work", str(ladder)]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, env=bench_env(shared_datasets), capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_bench(["bench/ladder.py", "--preset", "gsm8k-cpu", "--dry-run", "--arms", "cot", "--seeds", "1",
+               "--base-model", str(tiny_llama), "--work", str(ladder)], shared_datasets)  # fmt: skip
     return ladder
 
 
-def bench_env(shared_datasets: Path) -> dict[str, str]:
-    """What a benchmark's process gets: the datasets, two threads, no settings of this shell."""
-    return {"SOCRATIC_DATASETS": str(shared_datasets), "OMP_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"}
+def run_bench(arguments: list[str], shared_datasets: Path) -> subprocess.CompletedProcess[str]:
+    """A benchmark script run to its end, as its command line runs it: the datasets, two threads and none
+    of this shell's settings; it must succeed."""
+    env = {"SOCRATIC_DATASETS": str(shared_datasets), "OMP_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, *arguments], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done

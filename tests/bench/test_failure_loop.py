@@ -1,8 +1,6 @@
 """The failure loop's scripted reviewer, and the loop end to end on a tiny ladder."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,9 +9,8 @@ from sqlmodel import Session, select
 
 from backend.student_formats import StepText
 from bench.failure_loop import compare_class, control_traces, mended_steps
-from tests.bench.conftest import bench_env
+from tests.bench.conftest import run_bench
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLD = [{"text": "3 * 5 = <<3*5=15>>15 pens."}, {"text": "15 - 5 = <<15-5=10>>10 pens."}]
 
 
@@ -76,22 +73,17 @@ def test_the_loop_runs_on_a_tiny_ladders_second_seed_and_leaves_the_ladder_untou
     tmp_path: Path, tiny_cot_ladder: Path, shared_datasets: Path
 ) -> None:
     ladder, work = tiny_cot_ladder, tmp_path / "loop"
-    env = bench_env(shared_datasets)
     before = (ladder / "ladder.db").stat().st_mtime
-    command = [sys.executable, "bench/failure_loop.py", "--ladder", str(ladder), "--work", str(work),
-               "--probe", "6", "--category", "most", "--seed", "1"]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    command = ["bench/failure_loop.py", "--ladder", str(ladder), "--work", str(work), "--probe", "6",
+               "--category", "most", "--seed", "1"]  # fmt: skip
+    run_bench(command, shared_datasets)
     result = json.loads((work / "failure_loop.json").read_text())
     assert result["probe"] == 6 and result["sent"] == 6 - result["probe_correct"] >= 1
     assert result["accepted"] == result["sent"]  # every mended failure is accepted
     held = result["held_out"]
     assert held["n_problems"] == 4 and {"in_class", "in_class_ci", "correct"} <= set(held["after"])
     # the control arm added to the finished loop: the loop is not redone
-    done = subprocess.run(
-        [*command, "--control"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_bench([*command, "--control"], shared_datasets)
     again = json.loads((work / "failure_loop.json").read_text())
     assert again["held_out"] == held and "loop-probe:" not in done.stderr + done.stdout
     control = again["control"]  # as many failures outside the class as it sent, or none to draw

@@ -2,15 +2,11 @@
 student evaluated once, and every comparison on the same problems."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.bench.conftest import bench_env
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.conftest import run_bench
 
 
 @pytest.mark.slow
@@ -18,12 +14,10 @@ def test_two_rounds_from_a_tiny_ladders_student_share_its_evaluation(
     tmp_path: Path, tiny_cot_ladder: Path, shared_datasets: Path
 ) -> None:
     ladder, work = tiny_cot_ladder, tmp_path / "rounds"
-    env = bench_env(shared_datasets)
     before = (ladder / "ladder.db").stat().st_mtime
-    command = [sys.executable, "bench/round_bench.py", "--ladder", str(ladder), "--work", str(work),
-               "--seed", "1", "--samples", "2,1", "--questions", "2", "--eval-limit", "3"]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    command = ["bench/round_bench.py", "--ladder", str(ladder), "--work", str(work), "--seed", "1",
+               "--samples", "2,1", "--questions", "2", "--eval-limit", "3"]  # fmt: skip
+    run_bench(command, shared_datasets)
     result = json.loads((work / "rounds.json").read_text())
     four, one = result["rounds"]["2"], result["rounds"]["1"]
     assert four["before_id"] == one["before_id"]  # the student's evaluation ran once
@@ -32,6 +26,5 @@ def test_two_rounds_from_a_tiny_ladders_student_share_its_evaluation(
     assert "2 questions" in four["message"] and set(four["seconds"]) >= {f"round-{four['job_id']}-samples"}
     assert (ladder / "ladder.db").stat().st_mtime == before  # the ladder's database is only copied
     # run again: both rounds are found finished, nothing is redone
-    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert again.returncode == 0, again.stderr[-3000:]
+    run_bench(command, shared_datasets)
     assert json.loads((work / "rounds.json").read_text())["rounds"]["1"]["job_id"] == one["job_id"]
