@@ -42,7 +42,8 @@ def round_config(args: argparse.Namespace, preset: Preset, checkpoint_id: int, s
 
     return RoundConfig(
         student=str(checkpoint_id), samples=samples, questions=args.questions, temperature=args.temperature,
-        keep=args.keep, eval_dataset=EVAL_DATASET, eval_split=EVAL_SPLIT, eval_limit=args.eval_limit,
+        rationalize=args.rationalize, keep=args.keep, eval_dataset=EVAL_DATASET, eval_split=EVAL_SPLIT,
+        eval_limit=args.eval_limit,
         epochs=preset.epochs, learning_rate=preset.learning_rate, batch_size=preset.batch_size,
         seed=args.seed,
     )  # fmt: skip
@@ -59,6 +60,8 @@ def run_round(engine: Any, config: Any) -> int:
     from db.models import Job, JobKind, JobStatus
 
     with Session(engine) as session:
+        # A round whose bench process was killed still reads "running": mark it failed so it resumes.
+        store.reconcile_orphans(session)
         earlier = session.exec(
             select(Job).where(Job.kind == JobKind.round).order_by(col(Job.id).desc())
         ).all()
@@ -189,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--eval-limit", type=int, help="GSM8K test problems evaluated, in id order (default: all)")
     p.add_argument("--keep", default="all_correct", help="the rounds' filter policy")
+    p.add_argument(
+        "--rationalize", action="store_true", help="questions with no correct sample are sampled again with "
+        "the gold answer as a hint (STaR); the rounds are recorded as k+rationalize",
+    )  # fmt: skip
     args = p.parse_args(argv)
     payload = json.loads((args.ladder / "results.json").read_text())
     preset = recorded_preset(payload)
@@ -206,14 +213,19 @@ def main(argv: list[str] | None = None) -> int:
     from db.engine import open_database
 
     engine = open_database(f"sqlite:///{database}")
+    # Rounds of earlier calls on this folder stay in its record, so every pair of them is compared.
+    earlier = json.loads(output.read_text())["rounds"] if output.exists() else {}
     result: dict[str, Any] = {"ladder": str(args.ladder), "student": student, "args": vars(args) | {
-        "ladder": str(args.ladder), "work": str(args.work)}, "rounds": {}}  # fmt: skip
+        "ladder": str(args.ladder), "work": str(args.work)}, "rounds": earlier}  # fmt: skip
     for k in (int(value) for value in args.samples.split(",")):
+        label = f"{k}+rationalize" if args.rationalize else str(k)
         started = time.monotonic()
         job_id = run_round(engine, round_config(args, preset, student["checkpoint_id"], k))
         done = round_result(engine, job_id, student["checkpoint_id"])
-        result["rounds"][str(k)] = done | {"wall_s": round(time.monotonic() - started)}
-        log(f"k = {k}: {result['rounds'][str(k)]['message']}")
+        wall = round(time.monotonic() - started)
+        # a round found finished keeps the wall time of the call that ran it
+        result["rounds"][label] = done | {"wall_s": earlier.get(label, {}).get("wall_s", wall)}
+        log(f"k = {label}: {result['rounds'][label]['message']}")
         output.write_text(json.dumps(result, indent=1))
     result["paired"] = paired(engine, result["rounds"])
     output.write_text(json.dumps(result, indent=1))

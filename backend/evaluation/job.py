@@ -100,20 +100,29 @@ def fill_budget_from_training(session: Session, config: EvalConfig) -> None:
 
 
 def finished_twin(session: Session, config: EvalConfig) -> EvalRun | None:
-    """The latest succeeded evaluation with this config's settings, its name aside, over as many problems
-    as the config selects now: greedy decoding of an unchanged checkpoint would write the same traces, so
-    a caller (a round's evaluation of the student it started from) can reuse it instead of waiting again."""
+    """The latest succeeded evaluation with this config's settings, its name aside, whose traces cover
+    exactly the problems the config selects now: greedy decoding of an unchanged checkpoint would write
+    the same traces, so a caller (a round's evaluation of the student it started from) can reuse it
+    instead of waiting again. Problems are never rewritten in place (a re-import adds rows), so the same
+    problem ids mean the same questions; a dataset deleted and imported again has new ids."""
     wanted = config.model_copy(deep=True)
-    count = len(session.scalars(_problem_filter(session, wanted).query()).all())
+    selected = set(
+        session.scalars(_problem_filter(session, wanted).query().with_only_columns(col(Problem.id)))
+    )
     fill_budget_from_training(session, wanted)
     settings = wanted.to_json() | {"name": None}
     finished = session.exec(
         select(EvalRun)
         .where(EvalRun.status == JobStatus.succeeded, EvalRun.method == str(config.method))
-        .where(EvalRun.n_problems == count)
+        .where(EvalRun.n_problems == len(selected))
         .order_by(col(EvalRun.id).desc())
     ).all()
-    return next((run for run in finished if run.params | {"name": None} == settings), None)
+    same_settings = (run for run in finished if run.params | {"name": None} == settings)
+    return next((run for run in same_settings if _traced_problems(session, run.id) == selected), None)
+
+
+def _traced_problems(session: Session, run_id: int | None) -> set[int]:
+    return set(session.scalars(select(EvalTrace.problem_id).where(EvalTrace.eval_run_id == run_id)))
 
 
 def start_evaluation(

@@ -2,6 +2,7 @@
 student evaluated once, and every comparison on the same problems."""
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,21 @@ def test_two_rounds_from_a_tiny_ladders_student_share_its_evaluation(
     assert result["paired"]["k=2 vs k=1"]["n"] == 3
     assert "2 questions" in four["message"] and set(four["seconds"]) >= {f"round-{four['job_id']}-samples"}
     assert (ladder / "ladder.db").stat().st_mtime == before  # the ladder's database is only copied
-    # run again: both rounds are found finished, nothing is redone
-    run_bench(command, shared_datasets)
-    assert json.loads((work / "rounds.json").read_text())["rounds"]["1"]["job_id"] == one["job_id"]
+    # the k = 1 round's bench process killed mid-round: its row still reads "running", with a dead pid
+    with sqlite3.connect(work / "rounds.db") as db:
+        db.execute("UPDATE job SET status = 'running', pid = 2147483647 WHERE id = ?", (one["job_id"],))
+    # run again for k = 1 only: the dead round resumes (nothing left to redo), k = 2 stays in the record
+    run_bench([*command[:8], "1", *command[9:]], shared_datasets)
+    again = json.loads((work / "rounds.json").read_text())
+    assert again["rounds"]["1"]["job_id"] == one["job_id"] and again["rounds"]["2"] == four
+    assert again["paired"]["k=2 vs k=1"]["n"] == 3
+    # a rationalizing round joins the same record and is paired with the others
+    run_bench([*command[:8], "1", *command[9:], "--rationalize"], shared_datasets)
+    third = json.loads((work / "rounds.json").read_text())
+    hinted = third["rounds"]["1+rationalize"]
+    with sqlite3.connect(work / "rounds.db") as db:
+        (params,) = db.execute("SELECT params FROM job WHERE id = ?", (hinted["job_id"],)).fetchone()
+    assert json.loads(params)["rationalize"] is True and hinted["before_id"] == one["before_id"]
+    assert (
+        third["paired"]["k=1 vs k=1+rationalize"]["n"] == 3 and third["rounds"]["1"] == again["rounds"]["1"]
+    )

@@ -10,7 +10,7 @@ from backend.evaluation.job import eval_traces, run_evaluation_job, start_evalua
 from backend.evaluation.traces import StepRecord, Trace
 from backend.jobs import runner, store
 from backend.jobs.context import JobCancelled, JobContext
-from db.models import EvalRun, JobStatus, ModelCheckpoint, Problem, StudentKind
+from db.models import EvalRun, EvalTrace, JobStatus, ModelCheckpoint, Problem, StudentKind
 from tests.backend.training.frozen_set import make_problems
 from tests.tiny_models import build_tiny_t5
 
@@ -226,6 +226,11 @@ def test_a_finished_evaluation_with_the_same_settings_is_found_and_no_other(sess
     assert finished_twin(session, EvalConfig(name="again", **settings)) is None  # queued, not finished
     first.status = JobStatus.succeeded
     session.add(first)
+    session.add_all(EvalTrace(eval_run_id=first.id or 0, problem_id=p.id or 0) for p in toy[1:])
+    session.commit()
+    # a trace short: the run did not cover the same problems (same count, one missing)
+    assert finished_twin(session, EvalConfig(name="again", **settings)) is None
+    session.add(EvalTrace(eval_run_id=first.id or 0, problem_id=toy[0].id or 0))
     session.commit()
     assert finished_twin(session, EvalConfig(name="again", **settings)) == first  # the name aside
     for other in ({"max_tokens": 17}, {"limit": 2}, {"temperature": 0.5, "samples": 2}):
