@@ -9,7 +9,9 @@ per configuration, one after the other in one process on the same problems:
 - `rounds`: as `after`, but the calculator's corrections run round by round as they did before revising
   batches (each round a new call that reads its prompts again and waits for its slowest text);
 - `loops-kept`: as `after`, but a text that loops runs on to its token budget (`stop_loops` off,
-  backend.teacher.loops), the app's behaviour before the loop rule.
+  backend.teacher.loops), the app's behaviour before the loop rule;
+- `whole-attention`: as `after`, but each decoding step attends over every column of the batch in one
+  call, as before rows went in groups that skip their padding (backend.teacher.attention).
 A configuration may be named twice: alternate them (A,B,B,A), since a later run on a shared machine can
 run faster for reasons of its own.
 Reported per configuration: wall and CPU seconds (CPU: this process and its children, vLLM's engine is
@@ -56,17 +58,42 @@ SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
     "vllm": {"backend": "vllm"},
     "rounds": {},
     "loops-kept": {"options": {"stop_loops": False}},
+    "whole-attention": {},
 }
 
 
 @contextmanager
-def calculator_rounds(name: str) -> Iterator[None]:
+def patched(name: str) -> Iterator[None]:
+    """The configurations that change the app's code for one run, in this process: `rounds` and
+    `whole-attention`."""
+    if name == "rounds":
+        with calculator_rounds():
+            yield
+    elif name == "whole-attention":
+        with whole_attention():
+            yield
+    else:
+        yield
+
+
+@contextmanager
+def whole_attention() -> Iterator[None]:
+    """Every decoding step attends over all of the batch's columns in one call (no groups of rows)."""
+    from backend.teacher import attention
+
+    counts = attention.GROUP_COUNTS
+    attention.GROUP_COUNTS = (1,)
+    try:
+        yield
+    finally:
+        attention.GROUP_COUNTS = counts
+
+
+@contextmanager
+def calculator_rounds() -> Iterator[None]:
     """For `rounds`, the transformers backend says it cannot revise, so generate_texts runs rounds."""
     from backend.teacher.transformers_backend import TransformersBackend
 
-    if name != "rounds":
-        yield
-        return
     revises = TransformersBackend.revises
     TransformersBackend.revises = property(lambda self: False)  # type: ignore[method-assign,assignment]
     try:
@@ -82,7 +109,14 @@ def copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def run_config(engine: Any, name: str, spec: dict[str, Any], ids: list[int], budget: dict[str, int]) -> dict:
+def run_config(
+    engine: Any,
+    name: str,
+    spec: dict[str, Any],
+    ids: list[int],
+    budget: dict[str, int],
+    slots: tuple[int, int],
+) -> dict:
     """One evaluation run to the end: timings, its summary and the generated text per problem."""
     from sqlmodel import Session, col, select
 
@@ -92,14 +126,14 @@ def run_config(engine: Any, name: str, spec: dict[str, Any], ids: list[int], bud
     from db.models import EvalRun, EvalTrace, JobStatus
 
     config = EvalConfig(
-        method="cot", solver=spec, problem_ids=ids, chunk_size=64, batch_size=64, name=name,  # type: ignore[arg-type]
+        method="cot", solver=spec, problem_ids=ids, chunk_size=slots[0], batch_size=slots[1], name=name,  # type: ignore[arg-type]
         **budget,  # type: ignore[arg-type]
     )  # fmt: skip
     with Session(engine) as session:
         job, run = start_evaluation(session, config=config)
     assert job.id is not None
     started, cpu_started = time.perf_counter(), cpu_seconds_with_ended_children()
-    with calculator_rounds(name.removeprefix("eval-speed-")):
+    with patched(name.removeprefix("eval-speed-")):
         status = run_job(engine, job.id)
     seconds, cpu = time.perf_counter() - started, cpu_seconds_with_ended_children() - cpu_started
     if status != JobStatus.succeeded:
@@ -152,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="gsm_symbolic", help="a split of the ladder's results.json")
     parser.add_argument("--configs", default="before,after,vllm", help=f"of {', '.join(SOLVER_OPTIONS)}")
     parser.add_argument("--seed", type=int, default=0, help="the ladder's CoT student of this training seed")
+    parser.add_argument(
+        "--chunk-size", type=int, default=64, help="problems per stored chunk (a round evaluates 256)"
+    )
+    parser.add_argument("--batch-size", type=int, default=64, help="sequences decoded together (slots)")
     args = parser.parse_args(argv)
     configs = [name.strip() for name in args.configs.split(",") if name.strip()]
     unknown = [name for name in configs if name not in SOLVER_OPTIONS]
@@ -175,11 +213,14 @@ def main(argv: list[str] | None = None) -> int:
     from db.engine import open_database
 
     engine = open_database(f"sqlite:///{work / 'eval.db'}")
-    print(f"machine: {machine()}; {len(ids)} problems; budget {budget}", flush=True)
+    print(f"machine: {machine()}; {len(ids)} problems; budget {budget}; chunks of {args.chunk_size}, "
+          f"{args.batch_size} slots", flush=True)  # fmt: skip
     runs = []
     for name in configs:
         spec = {"checkpoint_id": cot["checkpoint_id"]} | SOLVER_OPTIONS[name]
-        result = run_config(engine, f"eval-speed-{name}", spec, ids, budget)
+        result = run_config(
+            engine, f"eval-speed-{name}", spec, ids, budget, (args.chunk_size, args.batch_size)
+        )
         runs.append(result)
         print(json.dumps({k: v for k, v in result.items() if k != "texts"}), flush=True)
     reference = runs[0]["texts"]
@@ -189,7 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         result["graded_unlike_first"] = len(set(result["correct_ids"]) ^ set(runs[0]["correct_ids"]))
     print(table(runs, runs[0]))
     (work / "eval_speed.json").write_text(
-        json.dumps({"machine": machine(), "problem_ids": ids, "budget": budget, "runs": runs}, indent=1)
+        json.dumps(
+            {
+                "machine": machine(),
+                "problem_ids": ids,
+                "budget": budget,
+                "runs": runs,
+                "chunk_size": args.chunk_size,
+                "batch_size": args.batch_size,
+            },
+            indent=1,
+        )
     )
     return 0
 
