@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         "--chunk-size", type=int, default=64, help="problems per stored chunk (a round evaluates 256)"
     )
     parser.add_argument("--batch-size", type=int, default=64, help="sequences decoded together (slots)")
+    parser.add_argument(
+        "--dtype", choices=("float32", "bfloat16"), help="every configuration in this precision"
+    )
     args = parser.parse_args(argv)
     configs = [name.strip() for name in args.configs.split(",") if name.strip()]
     unknown = [name for name in configs if name not in SOLVER_OPTIONS]
@@ -218,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for name in configs:
         spec = {"checkpoint_id": cot["checkpoint_id"]} | SOLVER_OPTIONS[name]
+        # float32 for all: two configurations' texts then differ only where the code does, not bf16's rounding
+        if args.dtype:
+            spec["options"] = spec.get("options", {}) | {"dtype": args.dtype}
         result = run_config(
             engine, f"eval-speed-{name}", spec, ids, budget, (args.chunk_size, args.batch_size)
         )
