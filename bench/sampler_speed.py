@@ -6,6 +6,9 @@ row; `draw` takes one uniform number per row and searches the whole batch at onc
 same logits (random, SmolLM2's vocabulary size unless `--vocab`), alternated A, B, B, A per size so a
 drift in the machine's speed falls on both, and the best of `--repeats` steps is kept for each.
 
+And the nucleus (`top_p_filter` at top_p 0.95: the likeliest 1,024 tokens looked at first) beside a sort
+of every token, the way it was cut before; both must give the same probabilities.
+
 Also checked on the same logits: both draw from the same distribution (the share of rows whose token
 lies in the top-10 of its row, over many steps, which sampling from the same distribution makes equal up
 to noise).
@@ -18,6 +21,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generation_speed import machine  # noqa: E402
 
 SMOLLM2_VOCABULARY = 49_152
+TOP_P = 0.95
 
 
 def per_row_multinomial(probs: Any, generators: list[Any]) -> Any:
@@ -39,6 +44,19 @@ def per_row_multinomial(probs: Any, generators: list[Any]) -> Any:
             for row, generator in zip(probs, generators, strict=True)
         ]
     )
+
+
+def full_sort_nucleus(probs: Any, top_p: float) -> Any:
+    """The nucleus the app cut before `top_p_filter` looked among the likeliest tokens first: every token
+    of every row sorted."""
+    sorted_probs, order = probs.sort(dim=-1, descending=True)
+    sorted_probs[sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p] = 0.0
+    return probs.new_zeros(probs.shape).scatter_(-1, order, sorted_probs)
+
+
+def nucleus_step(cut: Callable[[Any, float], Any], probs: Any, generators: list[Any]) -> Any:
+    """One step's nucleus cut, on a copy (the cut writes into the tensor it is given)."""
+    return cut(probs.clone(), TOP_P)
 
 
 def best_ms(
@@ -70,7 +88,7 @@ def top10_share(sampler: Callable[[Any, list[Any]], Any], probs: Any, steps: int
 def measure(rows: int, vocab: int, repeats: int) -> dict[str, Any]:
     import torch
 
-    from backend.teacher.sampling import draw
+    from backend.teacher.sampling import draw, top_p_filter
 
     torch.manual_seed(rows)
     # Peaked like a language model's next-token distribution at T = 0.7: most mass on a few tokens.
@@ -83,6 +101,13 @@ def measure(rows: int, vocab: int, repeats: int) -> dict[str, Any]:
     result: dict[str, Any] = {name: round(min(values), 2) for name, values in runs.items()}
     result["rows"] = rows
     result["speedup"] = round(result["multinomial"] / result["draw"], 1)
+    nucleus = [("top_p_filter", top_p_filter), ("full_sort", full_sort_nucleus)]
+    for name, cut in [*nucleus, *reversed(nucleus)]:
+        timed = best_ms(partial(nucleus_step, cut), probs, generators, max(1, repeats // 4))
+        result[f"nucleus_{name}"] = min(result.get(f"nucleus_{name}", timed), round(timed, 2))
+    result["nucleus_equal"] = bool(
+        torch.equal(top_p_filter(probs.clone(), TOP_P), full_sort_nucleus(probs.clone(), TOP_P))
+    )
     result["top10_share"] = {
         "draw": round(top10_share(draw, probs, 50, 1), 4),
         "multinomial": round(top10_share(per_row_multinomial, probs, 50, 1), 4),
@@ -109,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     for result in report["results"]:
         print(
             f"{result['rows']:>4} rows: draw {result['draw']} ms, per-row multinomial "
-            f"{result['multinomial']} ms ({result['speedup']}x); top-10 share {result['top10_share']}"
+            f"{result['multinomial']} ms ({result['speedup']}x); top-10 share {result['top10_share']}; "
+            f"nucleus (top_p {TOP_P}) {result['nucleus_top_p_filter']} ms against a full sort "
+            f"{result['nucleus_full_sort']} ms, equal: {result['nucleus_equal']}"
         )
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -19,12 +19,33 @@ def sample_seed(seed: int, prompt: int, sample: int) -> int:
     return (seed * 1_000_003 + prompt * 7919 + sample) % (2**63)
 
 
+# Tokens a nucleus is first looked for among: sorting all of SmolLM2's 49,152 for 64 rows took about
+# 280 ms a step on one core, the 1,024 likeliest about 30 (bench/sampler_speed.py).
+NUCLEUS_CANDIDATES = 1024
+
+
 def top_p_filter(probs: torch.Tensor, top_p: float) -> torch.Tensor:
-    """(B, V) probabilities with the tail outside the nucleus zeroed (the most likely token always stays)."""
+    """(B, V) probabilities with the tail outside the nucleus zeroed (the most likely token always stays).
+
+    Exact: where the likeliest `NUCLEUS_CANDIDATES` of every row already hold `top_p` of its mass, every
+    token outside them is outside the nucleus; otherwise (a flat distribution) the whole rows are sorted.
+    """
     if top_p >= 1.0:
         return probs
+    if probs.shape[-1] > NUCLEUS_CANDIDATES:
+        likeliest, order = probs.topk(NUCLEUS_CANDIDATES, dim=-1)  # sorted, most likely first
+        if bool((likeliest.sum(dim=-1) >= top_p).all()):
+            return _nucleus(likeliest, order, top_p, probs)
     sorted_probs, order = probs.sort(dim=-1, descending=True)
-    mass_before = sorted_probs.cumsum(dim=-1) - sorted_probs  # (B, V) mass of the more likely tokens
+    return _nucleus(sorted_probs, order, top_p, probs)
+
+
+def _nucleus(
+    sorted_probs: torch.Tensor, order: torch.Tensor, top_p: float, probs: torch.Tensor
+) -> torch.Tensor:
+    """The rows' probabilities, descending (`order`: their token ids), cut after the nucleus and put back
+    in place in a zeroed (B, V) tensor shaped like `probs`."""
+    mass_before = sorted_probs.cumsum(dim=-1) - sorted_probs  # mass of the more likely tokens
     sorted_probs[mass_before >= top_p] = 0.0
     return torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
 
