@@ -104,7 +104,7 @@ def measure(rows: int, vocab: int, repeats: int) -> dict[str, Any]:
     nucleus = [("top_p_filter", top_p_filter), ("full_sort", full_sort_nucleus)]
     for name, cut in [*nucleus, *reversed(nucleus)]:
         timed = best_ms(partial(nucleus_step, cut), probs, generators, max(1, repeats // 4))
-        result[f"nucleus_{name}"] = min(result.get(f"nucleus_{name}", timed), round(timed, 2))
+        result[f"nucleus_{name}"] = round(min(result.get(f"nucleus_{name}", timed), timed), 2)
     result["nucleus_equal"] = bool(
         torch.equal(top_p_filter(probs.clone(), TOP_P), full_sort_nucleus(probs.clone(), TOP_P))
     )
