@@ -6,7 +6,10 @@ A `gsm8k-cpu` ladder's CoT student (trained on GSM8K train's gold solutions) is 
 student trains on the union with the ladder's recipe (epochs, rate, batch, seed), and both students are
 evaluated on all of GSM8K test and compared with exact McNemar. The k = 1 round, from the same student
 with the same questions, shows what many samples add alone: its "after" is compared with the k = 4
-round's on the same problems. The student's own evaluation is run once (the second round reuses it).
+round's on the same problems. `--rationalize` runs STaR's variant (unsolved questions sampled again with
+the gold answer as a hint), recorded as "k+rationalize". Rounds of earlier calls on the same `--work`
+stay in its rounds.json, and every pair of them is compared. The student's own evaluation is run once
+(later rounds reuse it).
 
 The ladder's database is copied, never written. GSM8K train and test are disjoint, and every evaluation
 runs the contamination check against the students' training problems.
@@ -15,6 +18,7 @@ Run (after `bench/ladder.py --preset gsm8k-cpu --train-problems 1200 --arms cot 
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 OMP_NUM_THREADS=2 \
         .venv/bin/python bench/round_bench.py --ladder /work/runs/round1200 --work /work/runs/rounds \
         --seed 1 --samples 4,1 --questions 300 > /work/runs/rounds.log 2>&1
+    (then the same with `--samples 4 --rationalize`)
 Rerun with the same arguments to resume: finished rounds are kept, an unfinished one goes on from its
 last finished step.
 """
