@@ -19,7 +19,10 @@ def right_aligned_mask(starts: list[int], columns: int = COLUMNS) -> torch.Tenso
     return (torch.arange(columns)[None, :] >= torch.tensor(starts)[:, None])[:, None, None, :]
 
 
-def whole_batch(query, key, value, mask) -> torch.Tensor:  # type: ignore[no-untyped-def]
+def whole_batch(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """One kernel call over every column: what the groups must equal."""
     out = torch.nn.functional.scaled_dot_product_attention(
         query, key, value, attn_mask=mask, scale=DIM**-0.5, enable_gqa=True
     )
