@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ladder_presets import Preset, log, recorded_preset  # noqa: E402
 from bench.ladder_run import student_key  # noqa: E402
 
-EVAL_DATASET, EVAL_SPLIT = "gsm8k-test", "test"  # the ladder's name for GSM8K test
+EVAL_DATASET, EVAL_SPLIT = "gsm8k-test", "test"  # the ladder's name for GSM8K test (the default)
 
 
 def round_config(args: argparse.Namespace, preset: Preset, checkpoint_id: int, samples: int) -> Any:
@@ -46,8 +46,8 @@ def round_config(args: argparse.Namespace, preset: Preset, checkpoint_id: int, s
 
     return RoundConfig(
         student=str(checkpoint_id), samples=samples, questions=args.questions, temperature=args.temperature,
-        rationalize=args.rationalize, keep=args.keep, eval_dataset=EVAL_DATASET, eval_split=EVAL_SPLIT,
-        eval_limit=args.eval_limit,
+        rationalize=args.rationalize, keep=args.keep,
+        eval_dataset=args.eval_dataset, eval_split=args.eval_split, eval_limit=args.eval_limit,
         epochs=preset.epochs, learning_rate=preset.learning_rate, batch_size=preset.batch_size,
         seed=args.seed,
     )  # fmt: skip
@@ -98,10 +98,11 @@ def step_seconds(engine: Any, prefix: str) -> dict[str, float]:
     return seconds
 
 
-def round_result(engine: Any, job_id: int, student_id: int) -> dict[str, Any]:
+def round_result(engine: Any, job_id: int, student_id: int, splits: dict[str, list[int]]) -> dict[str, Any]:
     """What the round did: kept samples (its message), its steps' times, the new student's training speed,
-    and both evaluations compared on the same problems with their contamination summaries. The student's
-    evaluation is the round's own, or the first round's that it reused."""
+    and both evaluations compared on the same problems with their contamination summaries, on the whole
+    and on each of the ladder's splits they evaluated (a `cpu` ladder's seen and unseen templates). The
+    student's evaluation is the round's own, or the first round's that it reused."""
     from sqlmodel import Session, col, select
 
     from backend.rounds.chain import compare
@@ -141,7 +142,18 @@ def round_result(engine: Any, job_id: int, student_id: int) -> dict[str, Any]:
             "before_id": before.id,
             "after_id": after.id,
             "per_problem": per_problem(session, before.id, after.id),
-        } | {"compare": compare(session, before.id, after.id)}
+        } | {
+            "compare": compare(session, before.id, after.id),
+            "by_split": by_split(session, before.id, after.id, splits),
+        }
+
+
+def by_split(session: Any, before_id: int, after_id: int, splits: dict[str, list[int]]) -> dict[str, Any]:
+    """The comparison restricted to each split of the ladder that both evaluations cover part of."""
+    from backend.rounds.chain import compare
+
+    compared = {name: compare(session, before_id, after_id, problems=ids) for name, ids in splits.items()}
+    return {name: result for name, result in compared.items() if result["n"]}
 
 
 def per_problem(session: Any, before_id: int, after_id: int) -> dict[str, dict[str, Any]]:
@@ -167,8 +179,9 @@ def summary_of(run: Any) -> dict[str, Any]:
     return {"id": run.id} | {key: run.summary.get(key) for key in keys}
 
 
-def paired(engine: Any, rounds: dict[str, Any]) -> dict[str, Any]:
-    """Each pair of rounds' new students on the same problems (k = 4 against k = 1: many samples alone)."""
+def paired(engine: Any, rounds: dict[str, Any], splits: dict[str, list[int]]) -> dict[str, Any]:
+    """Each pair of rounds' new students on the same problems (k = 4 against k = 1: many samples alone),
+    on the whole and per split."""
     from sqlmodel import Session
 
     from backend.rounds.chain import compare
@@ -177,6 +190,7 @@ def paired(engine: Any, rounds: dict[str, Any]) -> dict[str, Any]:
     with Session(engine) as session:
         return {
             f"k={a} vs k={b}": compare(session, rounds[b]["after_id"], rounds[a]["after_id"])
+            | {"by_split": by_split(session, rounds[b]["after_id"], rounds[a]["after_id"], splits)}
             for i, a in enumerate(ks)
             for b in ks[i + 1 :]
         }
@@ -184,9 +198,7 @@ def paired(engine: Any, rounds: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--ladder", type=Path, required=True, help="a gsm8k-cpu ladder's work folder (CoT trained)"
-    )
+    p.add_argument("--ladder", type=Path, required=True, help="a ladder's work folder (CoT trained)")
     p.add_argument("--work", type=Path, required=True, help="this run's folder (the database is copied here)")
     p.add_argument(
         "--seed", type=int, default=0, help="the ladder's CoT student of this seed; the rounds' seed"
@@ -194,7 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", default="4,1", help="comma-separated k of the rounds, run in this order")
     p.add_argument("--questions", type=int, help="training questions sampled (default: all of the set)")
     p.add_argument("--temperature", type=float, default=0.7)
-    p.add_argument("--eval-limit", type=int, help="GSM8K test problems evaluated, in id order (default: all)")
+    p.add_argument("--eval-limit", type=int, help="problems evaluated, in id order (default: all)")
+    p.add_argument(
+        "--eval-dataset", default=EVAL_DATASET, help="the dataset both students are evaluated on "
+        "(a `cpu` ladder's held-out gsm_symbolic: gsm_symbolic-heldout)",
+    )  # fmt: skip
+    p.add_argument("--eval-split", default=EVAL_SPLIT, help="that dataset's split")
     p.add_argument("--keep", default="all_correct", help="the rounds' filter policy")
     p.add_argument(
         "--rationalize", action="store_true", help="questions with no correct sample are sampled again with "
@@ -203,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     payload = json.loads((args.ladder / "results.json").read_text())
     preset = recorded_preset(payload)
+    splits: dict[str, list[int]] = payload.get("splits", {})  # problem ids: the ladder's database's
     student = payload["students"].get(student_key("cot", "cot", args.seed))
     if student is None:
         raise SystemExit(f"{args.ladder} has no trained CoT student of seed {args.seed}")
@@ -225,13 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         label = f"{k}+rationalize" if args.rationalize else str(k)
         started = time.monotonic()
         job_id = run_round(engine, round_config(args, preset, student["checkpoint_id"], k))
-        done = round_result(engine, job_id, student["checkpoint_id"])
+        done = round_result(engine, job_id, student["checkpoint_id"], splits)
         wall = round(time.monotonic() - started)
         # a round found finished keeps the wall time of the call that ran it
         result["rounds"][label] = done | {"wall_s": earlier.get(label, {}).get("wall_s", wall)}
         log(f"k = {label}: {result['rounds'][label]['message']}")
         output.write_text(json.dumps(result, indent=1))
-    result["paired"] = paired(engine, result["rounds"])
+    result["paired"] = paired(engine, result["rounds"], splits)
     output.write_text(json.dumps(result, indent=1))
     return 0
 

@@ -282,11 +282,14 @@ def _finish(ctx: JobContext, run_id: int, status: JobStatus, price: float) -> di
 
 def _chunk_progress(ctx: JobContext, done: int, total: int) -> Listener:
     """Movement inside a chunk (its texts finished so far), so that a chunk of hundreds of problems does
-    not show one count frozen for minutes; the count of problems moves when the chunk is stored."""
+    not show one count frozen for minutes; the count of problems moves when the chunk is stored. A cancel
+    request stops the chunk within a step: its problems are not stored, so a resumed run does them again
+    (minutes of work lost at most, rather than minutes of waiting for the chunk to end)."""
 
     def listener(progress: GenerationProgress) -> None:
         ctx.progress(done, total, f"{done}/{total} problems · this chunk: {progress.finished}/"
                      f"{progress.sequences} texts, {progress.tokens_out} tokens")  # fmt: skip
+        ctx.stop_if_cancel_reported()
 
     return listener
 

@@ -9,8 +9,12 @@ from sqlalchemy.engine import Engine
 from backend.jobs import store
 
 
-class JobCancelled(Exception):
-    """Raised by a handler (via JobContext.check_cancel) to stop at a clean boundary."""
+class JobCancelled(BaseException):
+    """Raised by a handler (via JobContext.check_cancel) to stop at a clean boundary.
+
+    A request to stop, not an error (hence BaseException, as KeyboardInterrupt): raised from inside a
+    generation call, it must pass through the `except Exception` of fallbacks that retry a failed batch
+    problem by problem."""
 
 
 @dataclass
@@ -39,4 +43,11 @@ class JobContext:
 
     def check_cancel(self) -> None:
         if self.cancelled():
+            raise JobCancelled
+
+    def stop_if_cancel_reported(self) -> None:
+        """Raise JobCancelled when the last progress write found a cancel request. It reads nothing itself,
+        so work that reports progress every decoding step (a batch that decodes for minutes) can call it
+        there and stop within a step or two instead of at its next batch boundary."""
+        if self._cancelled:
             raise JobCancelled

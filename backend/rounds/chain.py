@@ -17,7 +17,7 @@ the samples it stored) and starts only what is missing.
 """
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -230,8 +230,11 @@ class Round:
         return run.id or 0
 
 
-def compare(session: Session, before_run: int, after_run: int) -> dict[str, Any]:
-    """Accuracy of both students on the problems both answered, and the exact McNemar test."""
+def compare(
+    session: Session, before_run: int, after_run: int, problems: Collection[int] | None = None
+) -> dict[str, Any]:
+    """Accuracy of both students on the problems both answered (of `problems` only, when given), and the
+    exact McNemar test."""
 
     def correct(run_id: int) -> dict[int, bool]:
         rows = session.exec(
@@ -240,7 +243,8 @@ def compare(session: Session, before_run: int, after_run: int) -> dict[str, Any]
         return dict(rows.all())
 
     before, after = correct(before_run), correct(after_run)
-    shared = sorted(set(before) & set(after))
+    both = set(before) & set(after)
+    shared = sorted(both if problems is None else both & set(problems))
     a = [after[p] for p in shared]
     b = [before[p] for p in shared]
     test = mcnemar_exact(a, b)

@@ -303,6 +303,8 @@ def _run_batch(
     def report(live: BatchProgress) -> None:
         message = totals.message(live, time.perf_counter() - started)
         ctx.progress(totals.done + live.problems_done, totals.total, message)
+        # a cancel stops the batch within a step; its problems were not stored, so a resume does them
+        ctx.stop_if_cancel_reported()
 
     batch = generate_batch(teacher, run, run_params(run), problems, answer_types, previous, report)
     totals.add(batch, time.perf_counter() - started, len(problems))

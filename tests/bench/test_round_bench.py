@@ -24,6 +24,15 @@ def test_two_rounds_from_a_tiny_ladders_student_share_its_evaluation(
     assert four["before_id"] == one["before_id"]  # the student's evaluation ran once
     assert four["compare"]["n"] == one["compare"]["n"] == 3
     assert result["paired"]["k=2 vs k=1"]["n"] == 3
+    # per split of the ladder: each split's evaluated problems, and only the splits holding some
+    splits = json.loads((ladder / "results.json").read_text())["splits"]
+    with sqlite3.connect(work / "rounds.db") as db:
+        query = "SELECT problem_id FROM evaltrace WHERE eval_run_id = ?"
+        evaluated = {row[0] for row in db.execute(query, (four["before_id"],))}
+    covered = {name: len(evaluated & set(ids)) for name, ids in splits.items()}
+    assert {name: r["n"] for name, r in four["by_split"].items()} == {k: n for k, n in covered.items() if n}
+    assert "train" not in four["by_split"]  # (the tiny ladder's GSM8K split is 4 drawn problems)
+    assert set(result["paired"]["k=2 vs k=1"]["by_split"]) == set(four["by_split"])
     assert "2 questions" in four["message"] and set(four["seconds"]) >= {f"round-{four['job_id']}-samples"}
     assert (ladder / "ladder.db").stat().st_mtime == before  # the ladder's database is only copied
     # the k = 1 round's bench process killed mid-round: its row still reads "running", with a dead pid

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from backend.evaluation import job as job_module
 from backend.evaluation.config import EvalConfig
 from backend.evaluation.job import eval_traces, run_evaluation_job, start_evaluation, trace_row
 from backend.evaluation.traces import StepRecord, Trace
@@ -127,6 +128,40 @@ def test_cancel_between_chunks_then_resume_finishes_only_the_rest(engine, sessio
     traces = eval_traces(session, eval_run_id=eval_run.id)
     assert sorted(t.problem_id for t in traces) == sorted(p.id for p in toy)  # no problem twice
     assert session.get(EvalRun, eval_run.id).summary["n_problems"] == 3  # type: ignore[union-attr]
+
+
+def test_a_cancel_stops_the_chunk_being_decoded_and_resume_does_it_again(
+    engine, session, toy, tiny_llama, monkeypatch
+):
+    cot = register(session, tiny_llama, StudentKind.cot, "cot")
+    config = EvalConfig(method="cot", solver={"checkpoint_id": cot}, dataset_name="toy", max_tokens=24)
+    job, eval_run = start_evaluation(session, config=config)  # one chunk holds all three problems
+    assert job.id is not None and eval_run.id is not None
+    store.mark_started(engine, job_id=job.id, log_path=None)
+    real_solve, returned = job_module.solve, []
+
+    def cancelled_while_decoding(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with Session(engine) as other:  # the page's cancel button, once the chunk has started
+            store.request_cancel(other, job_id=job.id or 0)
+        traces = real_solve(*args, **kwargs)
+        returned.append(traces)
+        return traces
+
+    monkeypatch.setattr(job_module, "solve", cancelled_while_decoding)
+    ctx = JobContext(engine=engine, job_id=job.id, params=dict(job.params), min_report_interval_s=0)
+    with pytest.raises(JobCancelled):
+        run_evaluation_job(ctx)
+    assert returned == []  # stopped inside the chunk's decoding, not after it
+    session.expire_all()
+    assert eval_traces(session, eval_run_id=eval_run.id) == []  # the unfinished chunk is not stored
+    assert session.get(EvalRun, eval_run.id).status == JobStatus.cancelled  # type: ignore[union-attr]
+    monkeypatch.setattr(job_module, "solve", real_solve)
+    store.mark_finished(engine, job_id=job.id, status=JobStatus.cancelled)
+    session.expire_all()
+    store.reset_for_resume(session, job_id=job.id)
+    assert runner.run_job(engine, job.id) == JobStatus.succeeded
+    session.expire_all()
+    assert len(eval_traces(session, eval_run_id=eval_run.id)) == 3
 
 
 def test_start_evaluation_refuses_bad_input(session, toy, tiny_llama):

@@ -49,7 +49,8 @@ class FaultyTeacher:
     def __init__(self, inner: Any, *, crash_on_call: int | None = None, fail_text: str | None = None) -> None:
         self.inner, self.name, self.model = inner, inner.name, inner.model
         self.crash_on_call, self.fail_text, self.calls = crash_on_call, fail_text, 0
-        self.on_call: Any = None
+        self.on_call: Any = None  # called with the call's number before it generates
+        self.after_call: Any = None  # and after
 
     def generate(self, prompts: list[str], params: GenerationParams) -> list[list[Completion]]:
         self.calls += 1
@@ -59,7 +60,10 @@ class FaultyTeacher:
             raise SimulatedCrash
         if self.fail_text and any(self.fail_text in prompt for prompt in prompts):
             raise RuntimeError("HTTP 500 from the teacher server")
-        return self.inner.generate(prompts, params)
+        completions = self.inner.generate(prompts, params)
+        if self.after_call:
+            self.after_call(self.calls)
+        return completions
 
     def close(self) -> None:
         self.inner.close()
@@ -279,14 +283,44 @@ def test_cancel_stops_at_a_batch_boundary_and_resume_completes(
     assert job.id is not None
     job_id = job.id
 
-    def cancel_during_first_batch(call: int) -> None:
+    def cancel_after_first_batch(call: int) -> None:
         if call == 1:
             with Session(engine) as other:
                 store.request_cancel(other, job_id=job_id)
 
-    teacher.on_call = cancel_during_first_batch
+    teacher.after_call = cancel_after_first_batch  # decoded: the batch is stored, the next not started
     assert run_job(engine, job_id) == JobStatus.cancelled
     assert len(rationales(session, job)) == 2 and teacher.calls == 1
+    use_teacher(monkeypatch, tiny_llama)
+    session.expire_all()
+    store.reset_for_resume(session, job_id=job_id)
+    assert run_job(engine, job_id) == JobStatus.succeeded
+    assert len(rationales(session, job)) == 5
+
+
+def test_cancel_during_decoding_stops_the_batch_and_resume_does_it_again(
+    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    teacher = use_teacher(monkeypatch, tiny_llama)
+    write = JobContext.progress
+
+    def unthrottled(ctx: JobContext, done: int, total: int, message: str = "", **_: bool) -> None:
+        write(ctx, done, total, message, force=True)  # the tiny model decodes in well under the throttle
+
+    monkeypatch.setattr(JobContext, "progress", unthrottled)
+    job = start_generation(session, config=config(dataset_name, max_tokens=24))
+    assert job.id is not None
+    job_id = job.id
+
+    def cancel_as_first_batch_starts(call: int) -> None:
+        if call == 1:
+            with Session(engine) as other:
+                store.request_cancel(other, job_id=job_id)
+
+    teacher.on_call = cancel_as_first_batch_starts
+    teacher.after_call = lambda call: pytest.fail("the cancelled batch decoded to its end")
+    assert run_job(engine, job_id) == JobStatus.cancelled
+    assert rationales(session, job) == [] and teacher.calls == 1  # nothing of the stopped batch stored
     use_teacher(monkeypatch, tiny_llama)
     session.expire_all()
     store.reset_for_resume(session, job_id=job_id)
