@@ -6,27 +6,33 @@ test question whose masked word set is most like one of the template's items). G
 train: disjoint splits, nothing should be flagged. For each n-gram size it prints the score distribution of
 both comparisons, and per threshold the template sources flagged (recall) and the train-side false flags.
 
+`--alternatives` also scores two other measures with the app's 3-grams, to see whether either would drop
+the false flags against GSM8K train (short age puzzles that look alike once masked) without losing
+template sources: the share weighted by each gram's inverse document frequency in the training side
+(common phrasing counts less), and the symmetric share (shared grams over the longer of the two questions).
+
 Run (about a minute on one core):
-    .venv/bin/python bench/contamination_calibration.py [--pool 2000] [--seed 1]
+    .venv/bin/python bench/contamination_calibration.py [--pool 2000] [--seed 1] [--alternatives]
 """
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.evaluation.contamination import NGRAM, THRESHOLD, OverlapIndex, masked_words  # noqa: E402
+from backend.evaluation.contamination import NGRAM, THRESHOLD, OverlapIndex, masked_words, ngrams  # noqa: E402
 
 DATASETS = Path(os.environ.get("SOCRATIC_DATASETS", ROOT.parent / "shared" / "datasets"))
 SIZES = (3, 4, 5, 6, 8)
-THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.7)
+THRESHOLDS = (0.2, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
@@ -103,10 +109,53 @@ def report_size(n: int, test: list[str], items: list[str], train: list[str], sou
               f"{recall / len(sources):.0%}), flagged vs GSM8K train {false_train}")  # fmt: skip
 
 
+def alternative_shares(corpus: list[str], test: list[str]) -> dict[str, list[float]]:
+    """Each test question's best score against `corpus` under the two alternative measures."""
+    grams = [ngrams(masked_words(q), NGRAM) for q in corpus]
+    postings: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for index, item in enumerate(grams):
+        for gram in item:
+            postings[gram].append(index)
+
+    def idf(gram: tuple[str, ...]) -> float:  # a gram the corpus lacks weighs as one seen once
+        return math.log((len(corpus) + 1) / (max(len(postings.get(gram, ())), 1) + 1))
+
+    scores: dict[str, list[float]] = {"idf-weighted": [], "symmetric": []}
+    for question in test:
+        own = ngrams(masked_words(question), NGRAM)
+        weighted: Counter[int] = Counter()
+        shared: Counter[int] = Counter()
+        for gram in own:
+            for index in postings.get(gram, ()):
+                weighted[index] += idf(gram)
+                shared[index] += 1
+        total = sum(idf(gram) for gram in own) or 1.0
+        scores["idf-weighted"].append(max(weighted.values(), default=0.0) / total)
+        symmetric = (count / max(len(own), len(grams[i])) for i, count in shared.items())
+        scores["symmetric"].append(max(symmetric, default=0.0))
+    return scores
+
+
+def report_alternatives(test: list[str], items: list[str], train: list[str], sources: set[int]) -> None:
+    vs_pool, vs_train = alternative_shares(items, test), alternative_shares(train, test)
+    for measure in vs_pool:
+        print(f"\n== {measure} share, {NGRAM}-grams")
+        for threshold in THRESHOLDS:
+            recall = sum(vs_pool[measure][i] >= threshold for i in sources)
+            others = sum(s >= threshold for i, s in enumerate(vs_pool[measure]) if i not in sources)
+            false_train = sum(s >= threshold for s in vs_train[measure])
+            share = f"{recall}/{len(sources)} = {recall / len(sources):.0%}"
+            print(f"  threshold {threshold:.2f}: sources {share}, other test questions vs pool {others}, "
+                  f"flagged vs GSM8K train {false_train}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", type=int, default=2000, help="gsm_symbolic items (all 85 templates)")
     parser.add_argument("--seed", type=int, default=1, help="reasoning-gym seed (the ladder's training seed)")
+    parser.add_argument(
+        "--alternatives", action="store_true", help="also the idf-weighted and symmetric shares"
+    )
     args = parser.parse_args()
     test = questions(DATASETS / "gsm8k" / "test.jsonl")
     train = questions(DATASETS / "gsm8k" / "train.jsonl")
@@ -125,6 +174,8 @@ def main() -> None:
           f"of {len(test)}; of the sources {sum(shares[i] >= 0.45 for i in sources)}")  # fmt: skip
     for n in SIZES:
         report_size(n, test, items, train, sources)
+    if args.alternatives:
+        report_alternatives(test, items, train, sources)
     print(f"\nThe app uses {NGRAM}-grams, threshold {THRESHOLD}. GSM8K test flagged against GSM8K train:")
     index = OverlapIndex(train, NGRAM)
     for row, question in enumerate(test):
