@@ -275,32 +275,17 @@ def test_crash_mid_run_then_resume_finishes_without_duplicates(
     assert store.get_job(session, job_id=job.id).message.startswith("5/5 problems")
 
 
-def test_cancel_stops_at_a_batch_boundary_and_resume_completes(
-    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("during_decoding", [False, True], ids=["after-the-batch", "during-decoding"])
+def test_cancel_stops_the_job_and_resume_completes_what_was_not_stored(
+    engine: Engine,
+    session: Session,
+    dataset_name: str,
+    tiny_llama: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    during_decoding: bool,
 ) -> None:
-    teacher = use_teacher(monkeypatch, tiny_llama)
-    job = start_generation(session, config=config(dataset_name))
-    assert job.id is not None
-    job_id = job.id
-
-    def cancel_after_first_batch(call: int) -> None:
-        if call == 1:
-            with Session(engine) as other:
-                store.request_cancel(other, job_id=job_id)
-
-    teacher.after_call = cancel_after_first_batch  # decoded: the batch is stored, the next not started
-    assert run_job(engine, job_id) == JobStatus.cancelled
-    assert len(rationales(session, job)) == 2 and teacher.calls == 1
-    use_teacher(monkeypatch, tiny_llama)
-    session.expire_all()
-    store.reset_for_resume(session, job_id=job_id)
-    assert run_job(engine, job_id) == JobStatus.succeeded
-    assert len(rationales(session, job)) == 5
-
-
-def test_cancel_during_decoding_stops_the_batch_and_resume_does_it_again(
-    engine: Engine, session: Session, dataset_name: str, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    """A cancel that arrives after the first batch decoded keeps that batch (the boundary check stops the
+    next); one that arrives as it starts decoding stops it at the next progress write, storing nothing."""
     teacher = use_teacher(monkeypatch, tiny_llama)
     write = JobContext.progress
 
@@ -312,15 +297,18 @@ def test_cancel_during_decoding_stops_the_batch_and_resume_does_it_again(
     assert job.id is not None
     job_id = job.id
 
-    def cancel_as_first_batch_starts(call: int) -> None:
+    def cancel_at_first_call(call: int) -> None:
         if call == 1:
             with Session(engine) as other:
                 store.request_cancel(other, job_id=job_id)
 
-    teacher.on_call = cancel_as_first_batch_starts
-    teacher.after_call = lambda call: pytest.fail("the cancelled batch decoded to its end")
+    if during_decoding:
+        teacher.on_call = cancel_at_first_call
+        teacher.after_call = lambda call: pytest.fail("the cancelled batch decoded to its end")
+    else:
+        teacher.after_call = cancel_at_first_call
     assert run_job(engine, job_id) == JobStatus.cancelled
-    assert rationales(session, job) == [] and teacher.calls == 1  # nothing of the stopped batch stored
+    assert len(rationales(session, job)) == (0 if during_decoding else 2) and teacher.calls == 1
     use_teacher(monkeypatch, tiny_llama)
     session.expire_all()
     store.reset_for_resume(session, job_id=job_id)
