@@ -145,6 +145,13 @@ def _marked_answers(text: str) -> list[str]:
     return spans
 
 
+def reasoning_of(text: str) -> str:
+    """The rationale up to where it states its final answer (the earliest answer marker), so that the
+    same reasoning ended with "#### 110" or with "So the answer is: 110" reads the same."""
+    starts = [match.start() for marker in _MARKERS for match in marker.finditer(text)]
+    return text[: min(starts)] if starts else text
+
+
 def extract_final_answer(
     text: str | None, answer_type: str = "numeric", *, marker_required: bool = False
 ) -> str | None:

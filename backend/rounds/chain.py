@@ -30,7 +30,13 @@ from backend.jobs.context import JobContext
 from backend.model_ref import get_checkpoint, resolve
 from backend.queries.filters import ProblemFilter
 from backend.rounds.config import RoundConfig
-from backend.rounds.keep import kept_per_question, kept_samples, load_samples
+from backend.rounds.keep import (
+    kept_per_question,
+    kept_samples,
+    load_samples,
+    reasoning_in_set,
+    repeated_reasoning,
+)
 from backend.sets import curation
 from backend.training.config import FilterPolicy, TrainConfig
 from db.models import (
@@ -167,19 +173,21 @@ class Round:
             kept = kept_samples(samples, self.config.keep)
             kept_ids = set(kept)
             kept_problems = [s.problem_id for s in samples if s.rationale_id in kept_ids]
+            previous = [
+                record.rationale_id for record in curation.frozen_records(session, set_id=previous_set_id)
+            ]
+            in_set = reasoning_in_set(session, previous)
             summary = {
                 "samples": len(samples),
                 "correct": sum(s.correct for s in samples),
                 "kept": len(kept),
+                "repeats": repeated_reasoning([s for s in samples if s.rationale_id in kept_ids], in_set),
                 "questions": len(questions),
                 "kept_per_question": kept_per_question(kept_problems, questions),
             }
             existing = session.exec(select(CuratedSet).where(CuratedSet.name == name)).first()
             if existing is not None and existing.frozen_at is not None:
                 return existing.id or 0, summary
-            previous = [
-                record.rationale_id for record in curation.frozen_records(session, set_id=previous_set_id)
-            ]
             picks = list(dict.fromkeys(previous + kept))
             curated = existing or curation.create_set(
                 session, name=name, picks=picks,
@@ -318,8 +326,12 @@ def round_message(result: dict[str, Any]) -> str:
         rate = correct / n if n else 0.0
         return f"{rate:.1%} ({correct}/{n}, 95% CI {interval[0]:.1%}-{interval[1]:.1%})"
 
+    # rounds finished before the count existed have no "repeats"
+    repeats = (
+        f", {kept['repeats']} of them repeating reasoning already in the set" if "repeats" in kept else ""
+    )
     return (
-        f"kept {kept['kept']} of {kept['samples']} samples ({kept['correct']} correct) for "
+        f"kept {kept['kept']} of {kept['samples']} samples ({kept['correct']} correct{repeats}) for "
         f"{kept['questions']} questions ({share}); new set #{result['set_id']}, checkpoint "
         f"#{result['checkpoint_id']}. Before {accuracy(result['before'], result['before_ci'])}, after "
         f"{accuracy(result['after'], result['after_ci'])}, exact McNemar p = {result['p_value']:.3g} "

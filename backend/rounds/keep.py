@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from backend.teacher.parsing import reasoning_key
 from backend.training.config import FilterPolicy
 from db.models import Rationale, Step, Verdict
 
@@ -17,6 +18,7 @@ class Sample:
     problem_id: int
     correct: bool  # the stated answer matches the gold answer
     arithmetic_ok: bool  # no `a op b = c` or <<a op b=c>> in its steps is wrong
+    reasoning: str = ""  # backend.teacher.parsing.reasoning_key of its text
 
 
 def kept_samples(samples: Sequence[Sample], policy: FilterPolicy) -> list[int]:
@@ -48,9 +50,40 @@ def load_samples(session: Session, run_ids: Sequence[int]) -> list[Sample]:
     ).all()
     wrong_sums = {rid for rid, expressions in checks if any(c.get("ok") is False for c in expressions or [])}
     return [
-        Sample(r.id or 0, r.problem_id, r.verdict == Verdict.correct, (r.id or 0) not in wrong_sums)
+        Sample(
+            r.id or 0,
+            r.problem_id,
+            r.verdict == Verdict.correct,
+            (r.id or 0) not in wrong_sums,
+            reasoning_key(r.raw_text),
+        )
         for r in rationales
     ]
+
+
+def repeated_reasoning(kept: Sequence[Sample], in_set: dict[int, set[str]]) -> int:
+    """How many kept samples reason exactly as a rationale of their question already in the set, or an
+    earlier kept sample, does (`in_set`: problem id -> reasoning keys). A student that has learned its
+    set by heart writes its gold rationales back: such copies weigh a question more without adding a
+    way to solve it, which is what SCoTD's many samples are for."""
+    seen = {problem: set(keys) for problem, keys in in_set.items()}
+    repeats = 0
+    for sample in kept:
+        keys = seen.setdefault(sample.problem_id, set())
+        repeats += sample.reasoning in keys
+        keys.add(sample.reasoning)
+    return repeats
+
+
+def reasoning_in_set(session: Session, rationale_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Problem id -> the reasoning keys of the given rationales (a set's)."""
+    rows = session.exec(
+        select(Rationale.problem_id, Rationale.raw_text).where(col(Rationale.id).in_(list(rationale_ids)))
+    ).all()
+    keys: dict[int, set[str]] = {}
+    for problem_id, text in rows:
+        keys.setdefault(problem_id, set()).add(reasoning_key(text))
+    return keys
 
 
 def kept_per_question(kept_problems: Sequence[int], questions: Sequence[int]) -> dict[int, int]:

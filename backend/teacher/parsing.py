@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backend.checks.answers import extract_final_answer, grade
+from backend.checks.answers import extract_final_answer, grade, reasoning_of
 from backend.student_formats import ANSWER_PREFIX, NO_DECOMPOSITION, StepText
 from db.models import TeacherMode, Verdict
 
@@ -137,3 +137,8 @@ def rationalized_steps(
 def duplicate_key(text: str) -> str:
     """Samples that differ only in case or spacing are the same rationale."""
     return " ".join(text.lower().split())
+
+
+def reasoning_key(text: str) -> str:
+    """Rationales that differ only in case, spacing or how they state the answer reason the same way."""
+    return duplicate_key(reasoning_of(text))

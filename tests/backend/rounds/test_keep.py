@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from backend.rationales import RationaleDraft, add_rationale
 from backend.rounds.config import RoundConfig
-from backend.rounds.keep import Sample, kept_per_question, kept_samples, load_samples
+from backend.rounds.keep import Sample, kept_per_question, kept_samples, load_samples, repeated_reasoning
 from backend.student_formats import StepText
 from backend.training.config import FilterPolicy
 from db.models import RationaleSource, TeacherMode, TeacherRun, Verdict
@@ -76,3 +76,20 @@ def test_a_stored_sample_with_a_wrong_sum_is_marked_so(session: Session) -> None
     session.commit()
     samples = load_samples(session, [run.id or 0])
     assert [(s.correct, s.arithmetic_ok) for s in samples] == [(True, True), (True, False)]
+
+
+def test_repeats_are_kept_samples_reasoning_as_the_set_or_an_earlier_sample_does() -> None:
+    from backend.teacher.parsing import reasoning_key
+
+    gold = "Half of 240 is 240 / 2 = 120.\nShe needs 240 - 120 = 120 more.\n#### 120"
+    same = "Half of 240 is 240 / 2 = 120. She needs  240 - 120 = 120 more. So the answer is: 120"
+    other = "She has paid 240 / 2 = 120, so 120 is left. So the answer is: 120"
+    assert reasoning_key(gold) == reasoning_key(same) != reasoning_key(other)
+    kept = [
+        Sample(1, 10, True, True, reasoning_key(same)),  # the gold, written back
+        Sample(2, 10, True, True, reasoning_key(other)),  # a new way
+        Sample(3, 10, True, True, reasoning_key(other)),  # the new way again
+        Sample(4, 20, True, True, reasoning_key(other)),  # another question: its own set
+    ]
+    assert repeated_reasoning(kept, {10: {reasoning_key(gold)}}) == 2
+    assert repeated_reasoning(kept, {}) == 1

@@ -82,6 +82,7 @@ def test_a_round_adds_only_correct_samples_to_the_set_and_compares_the_students(
     assert all(e.n_problems == 3 for e in evals)
     assert all((e.params["chunk_size"], e.params["batch_size"]) == (256, 64) for e in evals)
     assert "McNemar" in message and f"kept {len(added)} of 6 samples" in message
+    assert "repeating reasoning already in the set" in message  # how many are copies, said
     assert session.exec(select(ModelCheckpoint).where(ModelCheckpoint.name == f"round-{job.id}-cot")).one()
     # a second round from the same student reuses its evaluation: only the new student is evaluated
     again = RoundConfig(student=student, samples=1, temperature=0, eval_dataset="toy-data", epochs=1)
