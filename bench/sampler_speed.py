@@ -46,14 +46,6 @@ def per_row_multinomial(probs: Any, generators: list[Any]) -> Any:
     )
 
 
-def full_sort_nucleus(probs: Any, top_p: float) -> Any:
-    """The nucleus the app cut before `top_p_filter` looked among the likeliest tokens first: every token
-    of every row sorted."""
-    sorted_probs, order = probs.sort(dim=-1, descending=True)
-    sorted_probs[sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p] = 0.0
-    return probs.new_zeros(probs.shape).scatter_(-1, order, sorted_probs)
-
-
 def nucleus_step(cut: Callable[[Any, float], Any], probs: Any, generators: list[Any]) -> Any:
     """One step's nucleus cut, on a copy (the cut writes into the tensor it is given)."""
     return cut(probs.clone(), TOP_P)
@@ -88,7 +80,7 @@ def top10_share(sampler: Callable[[Any, list[Any]], Any], probs: Any, steps: int
 def measure(rows: int, vocab: int, repeats: int) -> dict[str, Any]:
     import torch
 
-    from backend.teacher.sampling import draw, top_p_filter
+    from backend.teacher.sampling import draw, full_sort_nucleus, top_p_filter
 
     torch.manual_seed(rows)
     # Peaked like a language model's next-token distribution at T = 0.7: most mass on a few tokens.

@@ -3,7 +3,7 @@
 import torch
 from scipy.stats import chisquare
 
-from backend.teacher.sampling import NUCLEUS_CANDIDATES, draw, top_p_filter
+from backend.teacher.sampling import NUCLEUS_CANDIDATES, draw, full_sort_nucleus, top_p_filter
 
 
 def seeded(count: int, offset: int = 0) -> list[torch.Generator | None]:
@@ -33,13 +33,6 @@ def test_a_rows_token_depends_on_its_generator_not_on_the_other_rows() -> None:
     alone = [int(draw(probs[row : row + 1], seeded(1, offset=row))[0]) for row in range(8)]
     assert together.tolist() == alone
     assert draw(probs, seeded(8, offset=100)).tolist() != together.tolist()
-
-
-def full_sort_nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
-    """The nucleus by sorting every token of every row (what `top_p_filter` must equal)."""
-    sorted_probs, order = probs.sort(dim=-1, descending=True)
-    sorted_probs[sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p] = 0.0
-    return torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
 
 
 def test_the_nucleus_among_the_likeliest_tokens_equals_the_full_sort() -> None:
