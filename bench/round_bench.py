@@ -69,7 +69,8 @@ def run_round(engine: Any, config: Any) -> int:
         earlier = session.exec(
             select(Job).where(Job.kind == JobKind.round).order_by(col(Job.id).desc())
         ).all()
-        found = next((job for job in earlier if job.params == config.to_json()), None)
+        # read back as configs, so that a round stored before a setting existed matches its default
+        found = next((job for job in earlier if type(config).from_json(job.params) == config), None)
         if found is None:
             job = start_round(session, config=config)
         elif found.status == JobStatus.succeeded:

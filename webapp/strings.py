@@ -331,6 +331,7 @@ class Round:
     QUESTIONS = "Questions sampled (0: all)"
     TEMPERATURE = "Temperature"
     RATIONALIZE = "Sample unsolved questions again with the gold answer as a hint (STaR)"
+    DISTINCT = "Only samples that reason otherwise than the set (drop copies)"
     KEEP = "Keep (SCoTD filter policy)"
     DATASET = "Evaluate on dataset"
     SPLIT = "Split (empty: all)"

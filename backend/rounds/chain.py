@@ -34,8 +34,8 @@ from backend.rounds.keep import (
     kept_per_question,
     kept_samples,
     load_samples,
+    new_reasoning,
     reasoning_in_set,
-    repeated_reasoning,
 )
 from backend.sets import curation
 from backend.training.config import FilterPolicy, TrainConfig
@@ -170,20 +170,21 @@ class Round:
         name = f"{self.prefix}-set"
         with Session(self.context.engine) as session:
             samples = load_samples(session, run_ids)
-            kept = kept_samples(samples, self.config.keep)
-            kept_ids = set(kept)
-            kept_problems = [s.problem_id for s in samples if s.rationale_id in kept_ids]
-            previous = [
-                record.rationale_id for record in curation.frozen_records(session, set_id=previous_set_id)
-            ]
-            in_set = reasoning_in_set(session, previous)
+            records = curation.frozen_records(session, set_id=previous_set_id)
+            previous = [record.rationale_id for record in records]
+            kept_ids = set(kept_samples(samples, self.config.keep))
+            passed = [sample for sample in samples if sample.rationale_id in kept_ids]
+            fresh = new_reasoning(passed, reasoning_in_set(records))
+            chosen = fresh if self.config.distinct else passed
+            kept = [sample.rationale_id for sample in chosen]
             summary = {
                 "samples": len(samples),
                 "correct": sum(s.correct for s in samples),
                 "kept": len(kept),
-                "repeats": repeated_reasoning([s for s in samples if s.rationale_id in kept_ids], in_set),
+                "repeats": len(passed) - len(fresh),
+                "distinct": self.config.distinct,
                 "questions": len(questions),
-                "kept_per_question": kept_per_question(kept_problems, questions),
+                "kept_per_question": kept_per_question([s.problem_id for s in chosen], questions),
             }
             existing = session.exec(select(CuratedSet).where(CuratedSet.name == name)).first()
             if existing is not None and existing.frozen_at is not None:
@@ -326,10 +327,10 @@ def round_message(result: dict[str, Any]) -> str:
         rate = correct / n if n else 0.0
         return f"{rate:.1%} ({correct}/{n}, 95% CI {interval[0]:.1%}-{interval[1]:.1%})"
 
-    # rounds finished before the count existed have no "repeats"
-    repeats = (
-        f", {kept['repeats']} of them repeating reasoning already in the set" if "repeats" in kept else ""
-    )
+    repeats = ""  # rounds finished before the count existed have none
+    if "repeats" in kept:
+        dropped = ", not kept" if kept.get("distinct") else ""
+        repeats = f"; {kept['repeats']} repeat reasoning already in the set{dropped}"
     return (
         f"kept {kept['kept']} of {kept['samples']} samples ({kept['correct']} correct{repeats}) for "
         f"{kept['questions']} questions ({share}); new set #{result['set_id']}, checkpoint "

@@ -31,6 +31,12 @@ class RoundConfig(RunConfig):
         description="questions with no correct sample are sampled again with the gold answer as a hint "
         "(STaR's rationalization); the kept rationale is trained without the hint",
     )
+    distinct: bool = Field(
+        default=False,
+        description="keep a correct sample only if it reasons otherwise than its question's rationales in "
+        "the set and its other kept samples (RFT's distinct reasoning paths): a student that learned its "
+        "set by heart writes it back, and copies weigh a question more without adding a way to solve it",
+    )
     keep: FilterPolicy = Field(
         default=FilterPolicy.all_correct,
         description="one_correct_per_question: the first correct sample of each question joins the set; "

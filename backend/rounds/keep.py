@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from backend.sets.curation import CuratedRecord
+from backend.student_formats import cot_completion
 from backend.teacher.parsing import reasoning_key
 from backend.training.config import FilterPolicy
 from db.models import Rationale, Step, Verdict
@@ -61,28 +63,28 @@ def load_samples(session: Session, run_ids: Sequence[int]) -> list[Sample]:
     ]
 
 
-def repeated_reasoning(kept: Sequence[Sample], in_set: dict[int, set[str]]) -> int:
-    """How many kept samples reason exactly as a rationale of their question already in the set, or an
-    earlier kept sample, does (`in_set`: problem id -> reasoning keys). A student that has learned its
+def new_reasoning(kept: Sequence[Sample], in_set: dict[int, set[str]]) -> list[Sample]:
+    """The kept samples that reason otherwise than every rationale of their question already in the set
+    and every earlier kept sample (`in_set`: problem id -> reasoning keys). A student that has learned its
     set by heart writes its gold rationales back: such copies weigh a question more without adding a
-    way to solve it, which is what SCoTD's many samples are for."""
+    way to solve it, which is what SCoTD's many samples are for (RFT keeps only distinct ones)."""
     seen = {problem: set(keys) for problem, keys in in_set.items()}
-    repeats = 0
+    fresh = []
     for sample in kept:
         keys = seen.setdefault(sample.problem_id, set())
-        repeats += sample.reasoning in keys
+        if sample.reasoning not in keys:
+            fresh.append(sample)
         keys.add(sample.reasoning)
-    return repeats
+    return fresh
 
 
-def reasoning_in_set(session: Session, rationale_ids: Sequence[int]) -> dict[int, set[str]]:
-    """Problem id -> the reasoning keys of the given rationales (a set's)."""
-    rows = session.exec(
-        select(Rationale.problem_id, Rationale.raw_text).where(col(Rationale.id).in_(list(rationale_ids)))
-    ).all()
+def reasoning_in_set(records: Sequence[CuratedRecord]) -> dict[int, set[str]]:
+    """Problem id -> the reasoning keys of a frozen set's rationales, as the CoT student learned them
+    (their pinned steps, annotators' edits included)."""
     keys: dict[int, set[str]] = {}
-    for problem_id, text in rows:
-        keys.setdefault(problem_id, set()).add(reasoning_key(text))
+    for record in records:
+        text = cot_completion(record.steps, record.final_answer or record.gold_answer or "")
+        keys.setdefault(record.problem_id, set()).add(reasoning_key(text))
     return keys
 
 

@@ -47,6 +47,7 @@ class RoundHandlers:
         questions: Any,
         temperature: Any,
         rationalize: bool,
+        distinct: bool,
         keep: str,
         eval_dataset: Any,
         eval_split: Any,
@@ -68,6 +69,7 @@ class RoundHandlers:
             config = RoundConfig(
                 student=model_text(student, "the student"),
                 rationalize=bool(rationalize),
+                distinct=bool(distinct),
                 keep=check_label("the keep policy", str(keep or ""), MAX_NAME_CHARS),  # type: ignore[arg-type]
                 eval_dataset=check_label("the dataset", str(eval_dataset or ""), MAX_NAME_CHARS),
                 eval_split=check_label("the split", str(eval_split or ""), MAX_NAME_CHARS).strip() or None,

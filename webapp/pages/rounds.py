@@ -34,6 +34,7 @@ def create_round_panel(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: g
             rationalize = gr.Checkbox(
                 label=S.RATIONALIZE, value=R("rationalize"), elem_id="round-rationalize"
             )
+            distinct = gr.Checkbox(label=S.DISTINCT, value=R("distinct"), elem_id="round-distinct")
         with gr.Row():
             dataset = gr.Dropdown(label=S.DATASET, choices=[], elem_id="round-dataset")
             split = gr.Textbox(label=S.SPLIT, elem_id="round-split")
@@ -44,7 +45,10 @@ def create_round_panel(app: AppContext, blocks: gr.Blocks, tab: gr.Tab, timer: g
         rounds = gr.Dataframe(
             headers=S.HEADERS, datatype="str", interactive=False, label=S.ROUNDS, elem_id="round-runs"
         )
-    inputs = [student, samples, questions, temperature, rationalize, keep, dataset, split, limit, epochs]
+    inputs = [
+        *(student, samples, questions, temperature, rationalize, distinct, keep),
+        *(dataset, split, limit, epochs),
+    ]
     start.click(handlers.start, inputs, [message, rounds], api_name="start_round")
     on_show(blocks, tab, handlers.choices, None, [student, dataset])
     on_show(blocks, tab, handlers.rounds, None, [rounds])

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from backend.rationales import RationaleDraft, add_rationale
 from backend.rounds.config import RoundConfig
-from backend.rounds.keep import Sample, kept_per_question, kept_samples, load_samples, repeated_reasoning
+from backend.rounds.keep import Sample, kept_per_question, kept_samples, load_samples, new_reasoning
 from backend.student_formats import StepText
 from backend.training.config import FilterPolicy
 from db.models import RationaleSource, TeacherMode, TeacherRun, Verdict
@@ -78,7 +78,7 @@ def test_a_stored_sample_with_a_wrong_sum_is_marked_so(session: Session) -> None
     assert [(s.correct, s.arithmetic_ok) for s in samples] == [(True, True), (True, False)]
 
 
-def test_repeats_are_kept_samples_reasoning_as_the_set_or_an_earlier_sample_does() -> None:
+def test_new_reasoning_drops_samples_reasoning_as_the_set_or_an_earlier_sample_does() -> None:
     from backend.teacher.parsing import reasoning_key
 
     gold = "Half of 240 is 240 / 2 = 120.\nShe needs 240 - 120 = 120 more.\n#### 120"
@@ -91,5 +91,5 @@ def test_repeats_are_kept_samples_reasoning_as_the_set_or_an_earlier_sample_does
         Sample(3, 10, True, True, reasoning_key(other)),  # the new way again
         Sample(4, 20, True, True, reasoning_key(other)),  # another question: its own set
     ]
-    assert repeated_reasoning(kept, {10: {reasoning_key(gold)}}) == 2
-    assert repeated_reasoning(kept, {}) == 1
+    assert [s.rationale_id for s in new_reasoning(kept, {10: {reasoning_key(gold)}})] == [2, 4]
+    assert [s.rationale_id for s in new_reasoning(kept, {})] == [1, 2, 4]

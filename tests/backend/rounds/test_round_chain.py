@@ -13,7 +13,7 @@ from backend.jobs.context import JobCancelled, JobContext
 from backend.jobs.runner import run_job
 from backend.rounds.chain import run_round_job, start_round
 from backend.rounds.config import RoundConfig
-from backend.rounds.keep import kept_samples, load_samples
+from backend.rounds.keep import kept_samples, load_samples, new_reasoning, reasoning_in_set
 from backend.sets.curation import frozen_records
 from backend.training.config import FilterPolicy, TrainConfig
 from backend.training.job import start_training
@@ -82,13 +82,25 @@ def test_a_round_adds_only_correct_samples_to_the_set_and_compares_the_students(
     assert all(e.n_problems == 3 for e in evals)
     assert all((e.params["chunk_size"], e.params["batch_size"]) == (256, 64) for e in evals)
     assert "McNemar" in message and f"kept {len(added)} of 6 samples" in message
-    assert "repeating reasoning already in the set" in message  # how many are copies, said
+    assert "repeat reasoning already in the set" in message  # how many are copies, said
     assert session.exec(select(ModelCheckpoint).where(ModelCheckpoint.name == f"round-{job.id}-cot")).one()
     # a second round from the same student reuses its evaluation: only the new student is evaluated
-    again = RoundConfig(student=student, samples=1, temperature=0, eval_dataset="toy-data", epochs=1)
+    # with distinct, the greedy student's copies of its own set are not kept
+    again = RoundConfig(
+        student=student, samples=1, temperature=0, eval_dataset="toy-data", epochs=1, distinct=True
+    )
     second, message = _round(engine, session, again)
     evals = session.exec(select(EvalRun).order_by(col(EvalRun.id))).all()
     assert [e.name for e in evals][2:] == [f"round-{second.id}-after"] and "McNemar" in message
+    second_set = session.exec(select(CuratedSet).where(CuratedSet.name == f"round-{second.id}-set")).one()
+    added_again = {r.rationale_id for r in frozen_records(session, set_id=second_set.id or 0)} - previous
+    in_set = reasoning_in_set(frozen_records(session, set_id=1))
+    second_runs = [run.id or 0 for run in session.exec(select(TeacherRun)).all() if run.id not in run_ids]
+    second_samples = load_samples(session, second_runs)
+    fresh = {s.rationale_id for s in new_reasoning(second_samples, in_set)}
+    passed = set(kept_samples(second_samples, FilterPolicy.all_correct))
+    assert "not kept" in message and added_again == passed & fresh
+    assert passed - fresh  # the greedy student wrote some of its set back word for word: dropped
 
 
 @pytest.mark.slow

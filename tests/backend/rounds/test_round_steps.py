@@ -55,7 +55,7 @@ def test_the_rounds_message_says_what_was_kept_and_the_paired_test_with_interval
               "before_ci": [0.043, 0.214], "after_ci": [0.098, 0.308], "wins": 6, "losses": 2,
               "p_value": 0.289}  # fmt: skip
     assert round_message(result) == (
-        "kept 2 of 8 samples (3 correct, 1 of them repeating reasoning already in the set) for 4 questions "
+        "kept 2 of 8 samples (3 correct; 1 repeat reasoning already in the set) for 4 questions "
         "(2 kept none, 2 kept 1); new set #7, checkpoint "
         "#9. Before 10.0% (5/50, 95% CI 4.3%-21.4%), after 18.0% (9/50, 95% CI 9.8%-30.8%), exact McNemar "
         "p = 0.289 (+6/-2)."

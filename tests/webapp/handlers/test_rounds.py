@@ -29,8 +29,8 @@ def students(session: Session, tmp_path: Path) -> None:
 
 def _start(handlers: RoundHandlers, user: str, **changes: object) -> tuple[str, object]:
     fields = {"student": "cot", "samples": 4, "questions": 0, "temperature": 0.7, "rationalize": True,
-              "keep": "all_correct", "eval_dataset": "toy-data", "eval_split": "", "eval_limit": 0,
-              "epochs": 1} | changes  # fmt: skip
+              "distinct": True, "keep": "all_correct", "eval_dataset": "toy-data", "eval_split": "",
+              "eval_limit": 0, "epochs": 1} | changes  # fmt: skip
     return handlers.start(*fields.values(), as_user(user))  # type: ignore[arg-type]
 
 
@@ -65,7 +65,7 @@ def test_a_round_is_checked_before_any_job_and_listed_once_started(
     text, _ = _start(handlers, "alice", eval_limit=2, questions=3)
     job = session.exec(select(Job)).one()
     assert job.kind == JobKind.round and spawned == [job.id] and f"round job {job.id}" in text
-    assert job.params["eval_limit"] == 2 and job.params["rationalize"] is True
+    assert job.params["eval_limit"] == 2 and job.params["rationalize"] is job.params["distinct"] is True
     assert job.params["questions"] == 3
     job.status, job.message = JobStatus.succeeded, "kept 3 of 8 samples"
     session.add(job)
