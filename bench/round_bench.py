@@ -99,7 +99,9 @@ def step_seconds(engine: Any, prefix: str) -> dict[str, float]:
     return seconds
 
 
-def round_result(engine: Any, job_id: int, student_id: int, splits: dict[str, list[int]]) -> dict[str, Any]:
+def round_result(
+    engine: Any, job_id: int, student: dict[str, Any], splits: dict[str, list[int]]
+) -> dict[str, Any]:
     """What the round did: kept samples (its message), its steps' times, the new student's training speed,
     and both evaluations compared on the same problems with their contamination summaries, on the whole
     and on each of the ladder's splits they evaluated (a `cpu` ladder's seen and unseen templates). The
@@ -117,7 +119,7 @@ def round_result(engine: Any, job_id: int, student_id: int, splits: dict[str, li
         def named(name: str) -> EvalRun | None:
             return session.exec(select(EvalRun).where(EvalRun.name == name)).first()
 
-        started_from = {"checkpoint_id": student_id}
+        started_from = {"checkpoint_id": student["checkpoint_id"]}
         earlier = session.exec(
             select(EvalRun)
             .where(col(EvalRun.name).like("round-%-before"), EvalRun.status == JobStatus.succeeded)
@@ -143,10 +145,35 @@ def round_result(engine: Any, job_id: int, student_id: int, splits: dict[str, li
             "before_id": before.id,
             "after_id": after.id,
             "per_problem": per_problem(session, before.id, after.id),
+            "reasoning": kept_reasoning(session, prefix, student["hyperparams"]["set_id"], job.params),
         } | {
             "compare": compare(session, before.id, after.id),
             "by_split": by_split(session, before.id, after.id, splits),
         }
+
+
+def kept_reasoning(session: Any, prefix: str, set_id: int, params: dict[str, Any]) -> dict[str, int]:
+    """Of the samples that passed the keep policy, how many only repeat reasoning of the student's set (or
+    an earlier sample) and how many reason otherwise: counted for every round, whether or not it kept
+    only the new ones (`distinct`) or was run before the count existed."""
+    from sqlmodel import col, select
+
+    from backend.rounds.keep import kept_samples, load_samples, new_reasoning, reasoning_in_set
+    from backend.sets.curation import frozen_records
+    from backend.training.config import FilterPolicy
+    from db.models import TeacherRun
+
+    runs = session.exec(select(TeacherRun.id).where(col(TeacherRun.name).startswith(prefix))).all()
+    samples = load_samples(session, list(runs))
+    passing = set(kept_samples(samples, FilterPolicy(params["keep"])))
+    passed = [sample for sample in samples if sample.rationale_id in passing]
+    fresh = new_reasoning(passed, reasoning_in_set(frozen_records(session, set_id=set_id)))
+    return {
+        "passed": len(passed),
+        "repeats": len(passed) - len(fresh),
+        "new_reasoning": len(fresh),
+        "questions_with_new_reasoning": len({sample.problem_id for sample in fresh}),
+    }
 
 
 def by_split(session: Any, before_id: int, after_id: int, splits: dict[str, list[int]]) -> dict[str, Any]:
@@ -244,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         label = f"{k}+rationalize" if args.rationalize else str(k)
         started = time.monotonic()
         job_id = run_round(engine, round_config(args, preset, student["checkpoint_id"], k))
-        done = round_result(engine, job_id, student["checkpoint_id"], splits)
+        done = round_result(engine, job_id, student, splits)
         wall = round(time.monotonic() - started)
         # a round found finished keeps the wall time of the call that ran it
         result["rounds"][label] = done | {"wall_s": earlier.get(label, {}).get("wall_s", wall)}

@@ -33,6 +33,9 @@ def test_two_rounds_from_a_tiny_ladders_student_share_its_evaluation(
     assert {name: r["n"] for name, r in four["by_split"].items()} == {k: n for k, n in covered.items() if n}
     assert "train" not in four["by_split"]  # (the tiny ladder's GSM8K split is 4 drawn problems)
     assert set(result["paired"]["k=2 vs k=1"]["by_split"]) == set(four["by_split"])
+    reasoning = four["reasoning"]  # every kept sample is a repeat of the set's reasoning or new
+    assert reasoning["repeats"] + reasoning["new_reasoning"] == reasoning["passed"]
+    assert f"kept {reasoning['passed']} of" in four["message"]
     assert "2 questions" in four["message"] and set(four["seconds"]) >= {f"round-{four['job_id']}-samples"}
     assert (ladder / "ladder.db").stat().st_mtime == before  # the ladder's database is only copied
     # the k = 1 round's bench process killed mid-round: its row still reads "running", with a dead pid
