@@ -224,6 +224,36 @@ def paired(engine: Any, rounds: dict[str, Any], splits: dict[str, list[int]]) ->
         }
 
 
+def against_control(
+    engine: Any, rounds: dict[str, Any], name: str, splits: dict[str, list[int]]
+) -> dict[str, Any]:
+    """Every round's new student, and the student it started from, against another evaluation of the
+    same problems (`--control`: the start's recipe trained for as many steps as a round's student, which
+    tells the samples' effect from that of training longer)."""
+    from sqlmodel import Session, col, select
+
+    from backend.rounds.chain import compare
+    from db.models import EvalRun, JobStatus
+
+    with Session(engine) as session:
+        control = session.exec(
+            select(EvalRun).where(EvalRun.name == name, EvalRun.status == JobStatus.succeeded)
+            .order_by(col(EvalRun.id).desc())
+        ).first()  # fmt: skip
+        if control is None or control.id is None:
+            raise SystemExit(f"no finished evaluation named {name!r} in this run's database")
+
+        def versus(before_id: int, after_id: int) -> dict[str, Any]:
+            return compare(session, before_id, after_id) | {
+                "by_split": by_split(session, before_id, after_id, splits)
+            }
+
+        start = next(iter(rounds.values()))["before_id"]
+        return {"control": summary_of(control), "control vs start": versus(start, control.id)} | {
+            f"k={label} vs control": versus(control.id, done["after_id"]) for label, done in rounds.items()
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ladder", type=Path, required=True, help="a ladder's work folder (CoT trained)")
@@ -240,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
         "(a `cpu` ladder's held-out gsm_symbolic: gsm_symbolic-heldout)",
     )  # fmt: skip
     p.add_argument("--eval-split", default=EVAL_SPLIT, help="that dataset's split")
+    p.add_argument(
+        "--control", help="the name of another finished evaluation of the same problems in --work's database "
+        "(e.g. the start's recipe trained as many steps as a round's student): every round and the start "
+        "are compared with it",
+    )  # fmt: skip
     p.add_argument("--keep", default="all_correct", help="the rounds' filter policy")
     p.add_argument(
         "--rationalize", action="store_true", help="questions with no correct sample are sampled again with "
@@ -278,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"k = {label}: {result['rounds'][label]['message']}")
         output.write_text(json.dumps(result, indent=1))
     result["paired"] = paired(engine, result["rounds"], splits)
+    if args.control:
+        result["against_control"] = against_control(engine, result["rounds"], args.control, splits)
     output.write_text(json.dumps(result, indent=1))
     return 0
 

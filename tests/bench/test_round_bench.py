@@ -36,7 +36,17 @@ def test_two_rounds_from_a_tiny_ladders_student_share_its_evaluation(
     reasoning = four["reasoning"]  # every kept sample is a repeat of the set's reasoning or new
     assert reasoning["repeats"] + reasoning["new_reasoning"] == reasoning["passed"]
     assert f"kept {reasoning['passed']} of" in four["message"]
-    assert "2 questions" in four["message"] and set(four["seconds"]) >= {f"round-{four['job_id']}-samples"}
+    assert "2 questions" in four["message"]
+    # the same call again with a control evaluation (here the start's own): nothing is redone
+    run_bench([*command, "--control", f"round-{four['job_id']}-before"], shared_datasets)
+    controlled = json.loads((work / "rounds.json").read_text())
+    against = controlled["against_control"]
+    keys = ("n", "before", "after", "wins", "losses")
+    assert (against["control vs start"]["wins"], against["control vs start"]["losses"]) == (0, 0)
+    assert [against["k=2 vs control"][k] for k in keys] == [four["compare"][k] for k in keys]
+    assert controlled["rounds"]["2"]["job_id"] == four["job_id"] and set(four["seconds"]) >= {
+        f"round-{four['job_id']}-samples"
+    }
     assert (ladder / "ladder.db").stat().st_mtime == before  # the ladder's database is only copied
     # the k = 1 round's bench process killed mid-round: its row still reads "running", with a dead pid
     with sqlite3.connect(work / "rounds.db") as db:
