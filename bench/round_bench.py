@@ -14,6 +14,13 @@ stay in its rounds.json, and every pair of them is compared. The student's own e
 The ladder's database is copied, never written. GSM8K train and test are disjoint, and every evaluation
 runs the contamination check against the students' training problems.
 
+Any ladder's CoT student can start the rounds, judged on any of its database's datasets
+(`--eval-dataset`, `--eval-split`); every comparison is also made per split of the ladder (a `cpu`
+ladder's seen and unseen templates). `--control NAME` compares every round's student and the start with
+another evaluation of the same problems, e.g. the start's recipe trained as many steps as a round's
+student (docs/results.md gives the commands). Each round's record counts the kept samples that only
+repeat the set's reasoning.
+
 Run (after `bench/ladder.py --preset gsm8k-cpu --train-problems 1200 --arms cot --seeds 1 --dev`):
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 OMP_NUM_THREADS=2 \
         .venv/bin/python bench/round_bench.py --ladder /work/runs/round1200 --work /work/runs/rounds \
