@@ -115,7 +115,7 @@ def round_result(
     student's evaluation is the round's own, or the first round's that it reused."""
     from sqlmodel import Session, col, select
 
-    from backend.rounds.chain import compare
+    from backend.evaluation.paired import compare
     from db.models import EvalRun, Job, JobStatus, TrainingMetric, TrainingRun
 
     prefix = f"round-{job_id}-"
@@ -165,27 +165,25 @@ def kept_reasoning(session: Any, prefix: str, set_id: int, params: dict[str, Any
     only the new ones (`distinct`) or was run before the count existed."""
     from sqlmodel import col, select
 
-    from backend.rounds.keep import kept_samples, load_samples, new_reasoning, reasoning_in_set
+    from backend.rounds.keep import load_samples, select_kept
     from backend.sets.curation import frozen_records
     from backend.training.config import FilterPolicy
     from db.models import TeacherRun
 
     runs = session.exec(select(TeacherRun.id).where(col(TeacherRun.name).startswith(prefix))).all()
     samples = load_samples(session, list(runs))
-    passing = set(kept_samples(samples, FilterPolicy(params["keep"])))
-    passed = [sample for sample in samples if sample.rationale_id in passing]
-    fresh = new_reasoning(passed, reasoning_in_set(frozen_records(session, set_id=set_id)))
+    selection = select_kept(samples, FilterPolicy(params["keep"]), frozen_records(session, set_id=set_id))
     return {
-        "passed": len(passed),
-        "repeats": len(passed) - len(fresh),
-        "new_reasoning": len(fresh),
-        "questions_with_new_reasoning": len({sample.problem_id for sample in fresh}),
+        "passed": len(selection.passed),
+        "repeats": selection.repeats,
+        "new_reasoning": len(selection.fresh),
+        "questions_with_new_reasoning": len({sample.problem_id for sample in selection.fresh}),
     }
 
 
 def by_split(session: Any, before_id: int, after_id: int, splits: dict[str, list[int]]) -> dict[str, Any]:
     """The comparison restricted to each split of the ladder that both evaluations cover part of."""
-    from backend.rounds.chain import compare
+    from backend.evaluation.paired import compare
 
     compared = {name: compare(session, before_id, after_id, problems=ids) for name, ids in splits.items()}
     return {name: result for name, result in compared.items() if result["n"]}
@@ -219,7 +217,7 @@ def paired(engine: Any, rounds: dict[str, Any], splits: dict[str, list[int]]) ->
     on the whole and per split."""
     from sqlmodel import Session
 
-    from backend.rounds.chain import compare
+    from backend.evaluation.paired import compare
 
     ks = list(rounds)
     with Session(engine) as session:
@@ -239,7 +237,7 @@ def against_control(
     tells the samples' effect from that of training longer)."""
     from sqlmodel import Session, col, select
 
-    from backend.rounds.chain import compare
+    from backend.evaluation.paired import compare
     from db.models import EvalRun, JobStatus
 
     with Session(engine) as session:

@@ -17,33 +17,26 @@ the samples it stored) and starts only what is missing.
 """
 
 import random
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.evaluation.stats import mcnemar_exact, wilson_interval
+from backend.evaluation.paired import compare_with_clean, describe
 from backend.jobs import store
 from backend.jobs.chain import Spawn, checkpoint_of, spawner, wait_for_step
 from backend.jobs.context import JobContext
 from backend.model_ref import get_checkpoint, resolve
 from backend.queries.filters import ProblemFilter
 from backend.rounds.config import RoundConfig
-from backend.rounds.keep import (
-    kept_per_question,
-    kept_samples,
-    load_samples,
-    new_reasoning,
-    reasoning_in_set,
-)
+from backend.rounds.keep import kept_per_question, load_samples, select_kept
 from backend.sets import curation
 from backend.training.config import FilterPolicy, TrainConfig
 from db.models import (
     CuratedSet,
     Dataset,
     EvalRun,
-    EvalTrace,
     Job,
     JobKind,
     JobStatus,
@@ -172,16 +165,14 @@ class Round:
             samples = load_samples(session, run_ids)
             records = curation.frozen_records(session, set_id=previous_set_id)
             previous = [record.rationale_id for record in records]
-            kept_ids = set(kept_samples(samples, self.config.keep))
-            passed = [sample for sample in samples if sample.rationale_id in kept_ids]
-            fresh = new_reasoning(passed, reasoning_in_set(records))
-            chosen = fresh if self.config.distinct else passed
+            selection = select_kept(samples, self.config.keep, records)
+            chosen = selection.fresh if self.config.distinct else selection.passed
             kept = [sample.rationale_id for sample in chosen]
             summary = {
                 "samples": len(samples),
                 "correct": sum(s.correct for s in samples),
                 "kept": len(kept),
-                "repeats": len(passed) - len(fresh),
+                "repeats": selection.repeats,
                 "distinct": self.config.distinct,
                 "questions": len(questions),
                 "kept_per_question": kept_per_question([s.problem_id for s in chosen], questions),
@@ -239,44 +230,6 @@ class Round:
         return run.id or 0
 
 
-def compare(
-    session: Session, before_run: int, after_run: int, problems: Collection[int] | None = None
-) -> dict[str, Any]:
-    """Accuracy of both students on the problems both answered (of `problems` only, when given), and the
-    exact McNemar test."""
-
-    def correct(run_id: int) -> dict[int, bool]:
-        rows = session.exec(
-            select(EvalTrace.problem_id, EvalTrace.correct).where(EvalTrace.eval_run_id == run_id)
-        )
-        return dict(rows.all())
-
-    before, after = correct(before_run), correct(after_run)
-    both = set(before) & set(after)
-    shared = sorted(both if problems is None else both & set(problems))
-    a = [after[p] for p in shared]
-    b = [before[p] for p in shared]
-    test = mcnemar_exact(a, b)
-    n = len(shared)
-    return {
-        "n": n,
-        "before": sum(b),
-        "after": sum(a),
-        "before_ci": _interval(sum(b), n),
-        "after_ci": _interval(sum(a), n),
-        "wins": test.only_a,
-        "losses": test.only_b,
-        "p_value": test.p_value,
-        "before_run": before_run,
-        "after_run": after_run,
-    }
-
-
-def _interval(correct: int, n: int) -> list[float]:
-    interval = wilson_interval(correct, n)
-    return [interval.low, interval.high]
-
-
 def sampled_questions(problem_ids: list[int], config: RoundConfig) -> list[int]:
     """The set's questions the student samples, in id order: all, or `config.questions` of them drawn
     with the round's seed (the same draw when a round resumes, so no finished sample is repeated)."""
@@ -309,7 +262,7 @@ def run_round_job(context: JobContext, spawn: Spawn | None = None) -> str:
     before = steps.evaluate("before", checkpoint.id or 0)
     after = steps.evaluate("after", new_checkpoint)
     with Session(context.engine) as session:
-        result = {"kept": kept, "set_id": set_id, "checkpoint_id": new_checkpoint} | compare(
+        result = {"kept": kept, "set_id": set_id, "checkpoint_id": new_checkpoint} | compare_with_clean(
             session, before, after
         )
     context.progress(TOTAL_STEPS, TOTAL_STEPS, "done", force=True)
@@ -318,15 +271,10 @@ def run_round_job(context: JobContext, spawn: Spawn | None = None) -> str:
 
 def round_message(result: dict[str, Any]) -> str:
     """One paragraph for the job's panel: what was kept, and the paired comparison with its intervals."""
-    kept, n = result["kept"], result["n"]
+    kept = result["kept"]
     share = ", ".join(
         f"{count} kept {'none' if k == 0 else k}" for k, count in kept["kept_per_question"].items()
     )
-
-    def accuracy(correct: int, interval: list[float]) -> str:
-        rate = correct / n if n else 0.0
-        return f"{rate:.1%} ({correct}/{n}, 95% CI {interval[0]:.1%}-{interval[1]:.1%})"
-
     repeats = ""  # rounds finished before the count existed have none
     if "repeats" in kept:
         dropped = ", not kept" if kept.get("distinct") else ""
@@ -334,7 +282,5 @@ def round_message(result: dict[str, Any]) -> str:
     return (
         f"kept {kept['kept']} of {kept['samples']} samples ({kept['correct']} correct{repeats}) for "
         f"{kept['questions']} questions ({share}); new set #{result['set_id']}, checkpoint "
-        f"#{result['checkpoint_id']}. Before {accuracy(result['before'], result['before_ci'])}, after "
-        f"{accuracy(result['after'], result['after_ci'])}, exact McNemar p = {result['p_value']:.3g} "
-        f"(+{result['wins']}/-{result['losses']})."
+        f"#{result['checkpoint_id']}. {describe(result)}"
     )

@@ -88,6 +88,28 @@ def reasoning_in_set(records: Sequence[CuratedRecord]) -> dict[int, set[str]]:
     return keys
 
 
+@dataclass(frozen=True)
+class Selection:
+    """A round's samples sorted by what the keep step does with them."""
+
+    passed: list[Sample]  # correct, sums right, and kept by the policy
+    fresh: list[Sample]  # those of `passed` that reason otherwise than the set and earlier samples
+
+    @property
+    def repeats(self) -> int:
+        return len(self.passed) - len(self.fresh)
+
+
+def select_kept(
+    samples: Sequence[Sample], policy: FilterPolicy, records: Sequence[CuratedRecord]
+) -> Selection:
+    """What the keep policy passes of `samples`, and which of those add reasoning to the set `records`.
+    The round freezes one of the two (`distinct` picks `fresh`); the benchmark counts both."""
+    kept_ids = set(kept_samples(samples, policy))
+    passed = [sample for sample in samples if sample.rationale_id in kept_ids]
+    return Selection(passed, new_reasoning(passed, reasoning_in_set(records)))
+
+
 def kept_per_question(kept_problems: Sequence[int], questions: Sequence[int]) -> dict[int, int]:
     """How many questions got 0, 1, 2, ... kept samples (the round page's histogram)."""
     per_question = Counter(kept_problems)

@@ -14,7 +14,7 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from backend.display.errors import describe_db_error
-from webapp.cli import data, demo, failures, generate, jobs, rounds, serve, sets, students, users
+from webapp.cli import compare, data, demo, failures, generate, jobs, rounds, serve, sets, students, users
 from webapp.cli.common import CliState
 
 app = typer.Typer(
@@ -55,6 +55,7 @@ app.command("serve")(serve.serve)
 generate.register(app)
 students.register(app)
 rounds.register(app)
+compare.register(app)
 data.register(app)
 
 

@@ -6,7 +6,14 @@ from sqlmodel import Session
 
 from backend.rationales import RationaleDraft, add_rationale
 from backend.rounds.config import RoundConfig
-from backend.rounds.keep import Sample, kept_per_question, kept_samples, load_samples, new_reasoning
+from backend.rounds.keep import (
+    Sample,
+    kept_per_question,
+    kept_samples,
+    load_samples,
+    new_reasoning,
+    select_kept,
+)
 from backend.student_formats import StepText
 from backend.training.config import FilterPolicy
 from db.models import RationaleSource, TeacherMode, TeacherRun, Verdict
@@ -93,3 +100,29 @@ def test_new_reasoning_drops_samples_reasoning_as_the_set_or_an_earlier_sample_d
     ]
     assert [s.rationale_id for s in new_reasoning(kept, {10: {reasoning_key(gold)}})] == [2, 4]
     assert [s.rationale_id for s in new_reasoning(kept, {})] == [1, 2, 4]
+
+
+def test_select_kept_sorts_what_the_policy_passes_into_repeats_of_the_set_and_new_reasoning() -> None:
+    from backend.sets.curation import CuratedRecord
+    from backend.teacher.parsing import reasoning_key
+
+    step_texts = ["Half of 240 is 240 / 2 = 120.", "She needs 240 - 120 = 120 more."]
+    record = CuratedRecord(
+        rationale_id=99, revision_number=1, problem_id=10, question="q", gold_answer="120",
+        answer_type="number", steps=[StepText(None, text) for text in step_texts], final_answer="120",
+    )  # fmt: skip
+    copy = reasoning_key("Half of 240 is 240 / 2 = 120. She needs 240 - 120 = 120 more. #### 120")
+    other = reasoning_key("She has paid 240 / 2 = 120, so 120 is left. #### 120")
+    samples = [
+        Sample(1, 10, True, True, copy),  # passes, repeats the set's rationale
+        Sample(2, 10, True, True, other),  # passes, new
+        Sample(3, 10, False, True, reasoning_key("It is 7. #### 7")),  # wrong: never passes
+        Sample(4, 20, True, False, other),  # wrong sum: never passes
+        Sample(5, 20, True, True, other),  # passes, new for its own question
+    ]
+    selection = select_kept(samples, FilterPolicy.all_correct, [record])
+    assert [s.rationale_id for s in selection.passed] == [1, 2, 5]
+    assert [s.rationale_id for s in selection.fresh] == [2, 5]
+    assert selection.repeats == 1
+    one = select_kept(samples, FilterPolicy.one_correct_per_question, [record])
+    assert [s.rationale_id for s in one.passed] == [1, 5] and [s.rationale_id for s in one.fresh] == [5]

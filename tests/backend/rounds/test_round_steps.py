@@ -60,6 +60,12 @@ def test_the_rounds_message_says_what_was_kept_and_the_paired_test_with_interval
         "#9. Before 10.0% (5/50, 95% CI 4.3%-21.4%), after 18.0% (9/50, 95% CI 9.8%-30.8%), exact McNemar "
         "p = 0.289 (+6/-2)."
     )
+    clean = {"n": 20, "before": 1, "after": 3, "before_ci": [0.009, 0.236], "after_ci": [0.052, 0.36],
+             "wins": 2, "losses": 0, "p_value": 0.5}  # fmt: skip
+    assert round_message(result | {"clean": clean}).endswith(
+        "(+6/-2). On the 20 of 50 problems no student had seen in training: before 5.0% (1/20, 95% CI "
+        "0.9%-23.6%), after 15.0% (3/20, 95% CI 5.2%-36.0%), exact McNemar p = 0.5 (+2/-0)."
+    )
 
 
 def test_a_round_samples_all_its_questions_or_the_same_seeded_part_of_them() -> None:

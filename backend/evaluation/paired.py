@@ -1,0 +1,117 @@
+"""Two stored evaluations compared problem by problem: accuracy with Wilson intervals and the exact
+McNemar test on the problems both answered, on all of them and on the clean subset (the problems that
+neither evaluation's contamination check found in its students' training data). A round compares its
+student with the one it started from this way; `socratic-studio compare` compares any two."""
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend.evaluation.stats import mcnemar_exact, wilson_interval
+from db.models import EvalRun, EvalTrace
+
+
+def compare(
+    session: Session, before_run: int, after_run: int, problems: Collection[int] | None = None
+) -> dict[str, Any]:
+    """Accuracy of both evaluations on the problems both answered (of `problems` only, when given), and
+    the exact McNemar test (`wins`: right after and wrong before)."""
+    before, after = _graded(session, before_run), _graded(session, after_run)
+    both = set(before) & set(after)
+    shared = sorted(both if problems is None else both & set(problems))
+    a = [after[p] for p in shared]
+    b = [before[p] for p in shared]
+    test = mcnemar_exact(a, b)
+    n = len(shared)
+    return {
+        "n": n,
+        "before": sum(b),
+        "after": sum(a),
+        "before_ci": _interval(sum(b), n),
+        "after_ci": _interval(sum(a), n),
+        "wins": test.only_a,
+        "losses": test.only_b,
+        "p_value": test.p_value,
+        "before_run": before_run,
+        "after_run": after_run,
+    }
+
+
+def clean_problems(session: Session, run_ids: Collection[int]) -> set[int] | None:
+    """The problems every one of the runs checked and none found in its students' training data; None
+    when a run has no checked trace (an evaluation stored before the check, or of an untrained model),
+    since then "clean" would claim what nobody checked."""
+    clean: set[int] | None = None
+    for run_id in run_ids:
+        flags = session.exec(
+            select(EvalTrace.problem_id, EvalTrace.seen_in_training).where(EvalTrace.eval_run_id == run_id)
+        ).all()
+        checked = {problem: seen for problem, seen in flags if seen is not None}
+        if not checked:
+            return None
+        unseen = {problem for problem, seen in checked.items() if not seen}
+        clean = unseen if clean is None else clean & unseen
+    return clean
+
+
+def compare_with_clean(session: Session, before_run: int, after_run: int) -> dict[str, Any]:
+    """`compare` on all shared problems, with the same comparison on the clean subset under `clean`
+    (None when the check did not run on both)."""
+    clean = clean_problems(session, [before_run, after_run])
+    return compare(session, before_run, after_run) | {
+        "clean": None if clean is None else compare(session, before_run, after_run, problems=clean)
+    }
+
+
+def describe(result: dict[str, Any]) -> str:
+    """The comparison in words: both accuracies with their intervals and the test, then the same on the
+    clean subset when the check ran."""
+    text = _sentence(result, "Before")
+    clean = result.get("clean")
+    if clean is not None:
+        whole = result["n"]
+        text += f" On the {clean['n']} of {whole} problems no student had seen in training: " + (
+            _sentence(clean, "before") if clean["n"] else "none."
+        )
+    return text
+
+
+def _sentence(result: dict[str, Any], first: str) -> str:
+    n = result["n"]
+
+    def accuracy(correct: int, interval: list[float]) -> str:
+        rate = correct / n if n else 0.0
+        return f"{rate:.1%} ({correct}/{n}, 95% CI {interval[0]:.1%}-{interval[1]:.1%})"
+
+    return (
+        f"{first} {accuracy(result['before'], result['before_ci'])}, after "
+        f"{accuracy(result['after'], result['after_ci'])}, exact McNemar p = {result['p_value']:.3g} "
+        f"(+{result['wins']}/-{result['losses']})."
+    )
+
+
+def find_eval_run(session: Session, reference: str) -> EvalRun:
+    """An evaluation run by id or by name (the newest of that name)."""
+    text = reference.strip()
+    if text.isdigit():
+        run = session.get(EvalRun, int(text))
+    else:
+        run = session.exec(
+            select(EvalRun).where(EvalRun.name == text).order_by(col(EvalRun.id).desc())
+        ).first()
+    if run is None or run.id is None:
+        raise LookupError(f"no evaluation run with id or name {text[:80]!r}")
+    return run
+
+
+def _graded(session: Session, run_id: int) -> dict[int, bool]:
+    rows = session.exec(
+        select(EvalTrace.problem_id, EvalTrace.correct).where(EvalTrace.eval_run_id == run_id)
+    )
+    return {problem: bool(correct) for problem, correct in rows.all()}
+
+
+def _interval(correct: int, n: int) -> list[float]:
+    interval = wilson_interval(correct, n)
+    return [interval.low, interval.high]
