@@ -439,7 +439,8 @@ class Failures:
     INTRO = (
         "An evaluation run's wrong answers: the student's trace beside the reference, the first step whose "
         "value departs from the reference highlighted, the error category, breakdowns, the training "
-        "rationales of the same problem, and a way to send failures to the annotation queue."
+        "rationales of the same problem, a paired comparison with another run of the same problems, and a "
+        "way to send failures to the annotation queue."
     )
     RUN = "Evaluation run"
     DATASET = "Dataset"
@@ -496,6 +497,13 @@ class Failures:
     TABLE = "Failures: click a row to see its trace"
     EMPTY_CHART = "Nothing to chart yet: pick an evaluation run and press Show failures."
     NOTHING_SHOWN = "No failures shown yet: pick an evaluation run and press Show failures."
+    AGAINST = "Compare with (paired, on the problems both answered)"
+    AGAINST_HINT = "e.g. the student this one started from, or a control trained as long"
+    NO_AGAINST = "nothing"
+    COMPARED = "**{before}** (before) against **{after}** (after), {n} problems both answered: {result}"
+    NOT_A_NUMBER = "{value!r} is not a whole number of 0 or more."
+    SAME_RUN = "Pick another evaluation run to compare with: this is the run shown."
+    NO_SHARED = "**{before}** and **{after}** share no problem: nothing to compare."
     NO_WRONG = "No wrong answers in this run (or none matching the filters)."
     NO_RELATED = "No rationale of this problem is stored: click a failure above to see its neighbours."
 

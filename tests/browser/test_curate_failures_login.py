@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from backend.annotation import named_queues
-from db.models import AnnotationQueue, CuratedItem, CuratedSet, Rationale
+from db.models import AnnotationQueue, CuratedItem, CuratedSet, EvalRun, EvalTrace, Rationale
 from tests.browser.conftest import FIXTURE_DATASET, Studio
 from tests.browser.ui import cell, fill, open_app, open_tab, pick, shoot
 from tests.webapp.seed import PASSWORD
@@ -57,6 +57,39 @@ def test_failures_of_an_evaluation_run(page: Page, studio: Studio) -> None:
     expect(page.locator("#failures-trace")).to_contain_text("first divergent")
     expect(page.locator("#failures-related")).to_contain_text("teacher")
     shoot(page, "failures")
+
+
+@pytest.fixture
+def second_evaluation(studio: Studio) -> Iterator[str]:
+    """Another evaluation of the fixture's problems, right on all three (removed afterwards)."""
+    with Session(studio.engine) as session:
+        first = session.exec(select(EvalRun).where(EvalRun.name == "socratic-fixture")).one()
+        run = EvalRun(name="all-right", method="socratic", n_problems=3, n_correct=3)
+        session.add(run)
+        session.commit()
+        traces = session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == first.id)).all()
+        session.add_all(
+            EvalTrace(eval_run_id=run.id or 0, problem_id=trace.problem_id, correct=True) for trace in traces
+        )
+        session.commit()
+        run_id = run.id
+    yield "all-right"
+    with Session(studio.engine) as session:
+        for trace in session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == run_id)).all():
+            session.delete(trace)
+        session.delete(session.get(EvalRun, run_id))
+        session.commit()
+
+
+def test_a_run_is_compared_with_another_paired(page: Page, studio: Studio, second_evaluation: str) -> None:
+    open_app(page, studio.url, "Failures")
+    pick(page, "failures-run", "socratic-fixture")
+    pick(page, "failures-against", second_evaluation)
+    comparison = page.locator("#failures-comparison")
+    expect(comparison).to_contain_text("all-right (before) against socratic-fixture (after), 3 problems")
+    expect(comparison).to_contain_text("Before 100.0% (3/3")
+    expect(comparison).to_contain_text("(+0/-2)")
+    shoot(page, "failures-compare")
 
 
 @pytest.fixture

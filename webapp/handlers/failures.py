@@ -8,7 +8,7 @@ import pandas as pd
 from plotly.graph_objects import Figure
 
 from backend.access.auth import PermissionDenied
-from backend.evaluation import failures
+from backend.evaluation import failures, paired
 from backend.evaluation.failures import FailureFilter
 from backend.queries import catalog
 from backend.student_formats import StepText
@@ -23,7 +23,17 @@ Segments = list[tuple[str, str | None]]
 
 
 def _number(value: Any) -> int | None:
-    return int(value) if value not in (None, "", 0) else None
+    """A picked id or a step count (None: not set); text, a fraction or a negative is a clear error, as
+    requests need not come from the page's own widgets."""
+    if value in (None, "", 0):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise user_error(S.NOT_A_NUMBER.format(value=str(value)[:40])) from error
+    if number < 0 or (number != value and str(number) != str(value).strip()):
+        raise user_error(S.NOT_A_NUMBER.format(value=str(value)[:40]))
+    return number
 
 
 def _split(counts: dict[Any, dict[str, int]]) -> dict[str, dict[Any, float]]:
@@ -47,7 +57,7 @@ class FailureHandlers:
         self.app = app
 
     @needs(Role.viewer)
-    def choices(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    def choices(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
         with self.app.session() as session:
             runs = catalog.eval_run_choices(session)
             datasets = [(strings.ANY, 0), *catalog.dataset_choices(session)]
@@ -58,7 +68,29 @@ class FailureHandlers:
             ),
             gr.update(choices=datasets),
             gr.update(choices=users),
+            gr.update(choices=[(S.NO_AGAINST, 0), *runs]),
         )
+
+    @needs(Role.viewer)
+    def compare(self, run_id: Any, against_id: Any) -> str:
+        """The shown run (after) against the chosen one (before), paired, on all shared problems and on
+        the clean ones; empty when no run is chosen to compare with."""
+        shown, against = _number(run_id), _number(against_id)
+        if shown is None or against is None:
+            return ""
+        if shown == against:
+            return S.SAME_RUN
+        with self.app.session() as session:
+            try:
+                after = failures.get_eval_run(session, eval_run_id=shown)
+                before = failures.get_eval_run(session, eval_run_id=against)
+            except LookupError as error:
+                raise user_error(str(error)) from error
+            result = paired.compare_with_clean(session, against, shown)
+        names = {"before": inert(before.name), "after": inert(after.name)}
+        if not result["n"]:
+            return S.NO_SHARED.format(**names)
+        return S.COMPARED.format(**names, n=result["n"], result=paired.describe(result))
 
     @needs(Role.viewer)
     def show(

@@ -159,8 +159,9 @@ def test_clicking_a_job_opens_its_log_and_picks_it(app: AppContext, session: Ses
 
 def test_empty_tables_charts_and_pickers_say_what_fills_them(app: AppContext) -> None:
     assert JobHandlers(app, (JobKind.train,)).table()["label"].startswith("No jobs yet")
-    runs, _, _ = FailureHandlers(app).choices()
+    runs, _, _, against = FailureHandlers(app).choices()
     assert runs["choices"] == [] and runs["info"].startswith("No evaluation yet: run one from the Train tab")
+    assert against["choices"] == [("nothing", 0)]
 
 
 def test_job_table_shows_a_killed_worker_as_failed(app: AppContext, session: Session) -> None:

@@ -1,0 +1,56 @@
+"""The Failures page's "Compare with": the shown run against another one, paired on the problems both
+answered and on the clean ones; the same run, a run with nothing shared, an unknown id and text where an
+id belongs each get a clear answer."""
+
+import gradio as gr
+import pytest
+from sqlmodel import Session, select
+
+from db.models import EvalTrace, Rationale
+from tests.webapp.seed import seed_eval_run
+from webapp.context import AppContext
+from webapp.handlers.failures import FailureHandlers
+
+
+def test_the_shown_run_is_compared_with_the_chosen_one(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    before = seed_eval_run(session, rationales, name="start")  # right on the first problem only
+    after = seed_eval_run(session, rationales, name="round")
+    traces = session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == after.id)).all()
+    for trace, (correct, seen) in zip(
+        sorted(traces, key=lambda t: t.id or 0), ((False, True), (True, False), (True, False)), strict=True
+    ):
+        trace.correct, trace.seen_in_training = correct, seen
+        session.add(trace)
+    for trace in session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == before.id)).all():
+        trace.seen_in_training = trace.correct  # the first problem seen by both
+        session.add(trace)
+    session.commit()
+    handlers = FailureHandlers(app)
+
+    text = handlers.compare(after.id, before.id)
+    assert text.startswith("**start** (before) against **round** (after), 3 problems both answered:")
+    assert "Before 33.3% (1/3" in text and "after 66.7% (2/3" in text and "(+2/-1)" in text
+    assert "On the 2 of 3 problems no student had seen in training: before 0.0% (0/2" in text
+    assert handlers.compare(after.id, 0) == "" and handlers.compare(None, before.id) == ""
+    assert handlers.compare(after.id, after.id).startswith("Pick another evaluation run")
+
+
+def test_nothing_shared_unknown_runs_and_hostile_ids_get_clear_answers(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    from db.models import EvalRun
+
+    shown = seed_eval_run(session, rationales)
+    empty = EvalRun(name="<b>empty</b>", method="cot")
+    session.add(empty)
+    session.commit()
+    handlers = FailureHandlers(app)
+    assert "share no problem" in handlers.compare(shown.id, empty.id)
+    assert "<b>" not in handlers.compare(shown.id, empty.id)  # run names are shown as text
+    with pytest.raises(gr.Error, match="no evaluation run"):
+        handlers.compare(shown.id, 10**6)
+    for hostile in ("1; drop table evalrun", "-3", 2.5, "1e9999"):
+        with pytest.raises(gr.Error, match="not a whole number"):
+            handlers.compare(shown.id, hostile)
