@@ -53,7 +53,7 @@ def round_config(args: argparse.Namespace, preset: Preset, checkpoint_id: int, s
 
     return RoundConfig(
         student=str(checkpoint_id), samples=samples, questions=args.questions, temperature=args.temperature,
-        rationalize=args.rationalize, keep=args.keep,
+        rationalize=args.rationalize, distinct=args.distinct, keep=args.keep,
         eval_dataset=args.eval_dataset, eval_split=args.eval_split, eval_limit=args.eval_limit,
         epochs=preset.epochs, learning_rate=preset.learning_rate, batch_size=preset.batch_size,
         seed=args.seed,
@@ -152,27 +152,38 @@ def round_result(
             "before_id": before.id,
             "after_id": after.id,
             "per_problem": per_problem(session, before.id, after.id),
-            "reasoning": kept_reasoning(session, prefix, student["hyperparams"]["set_id"], job.params),
+            "reasoning": kept_reasoning(
+                session, prefix, (student["hyperparams"]["set_id"], trained.set_id), job.params
+            ),
         } | {
             "compare": compare(session, before.id, after.id),
             "by_split": by_split(session, before.id, after.id, splits),
         }
 
 
-def kept_reasoning(session: Any, prefix: str, set_id: int, params: dict[str, Any]) -> dict[str, int]:
+def kept_reasoning(
+    session: Any, prefix: str, set_ids: tuple[int, int], params: dict[str, Any]
+) -> dict[str, int]:
     """Of the samples that passed the keep policy, how many only repeat reasoning of the student's set (or
     an earlier sample) and how many reason otherwise: counted for every round, whether or not it kept
-    only the new ones (`distinct`) or was run before the count existed."""
+    only the new ones (`distinct`) or was run before the count existed. The samples are the round's own
+    teacher runs and the runs its new set's rationales came from (a round that reused another's samples);
+    `set_ids`: the student's set and the round's."""
     from sqlmodel import col, select
 
     from backend.rounds.keep import load_samples, select_kept
     from backend.sets.curation import frozen_records
     from backend.training.config import FilterPolicy
-    from db.models import TeacherRun
+    from db.models import Rationale, TeacherRun
 
-    runs = session.exec(select(TeacherRun.id).where(col(TeacherRun.name).startswith(prefix))).all()
-    samples = load_samples(session, list(runs))
-    selection = select_kept(samples, FilterPolicy(params["keep"]), frozen_records(session, set_id=set_id))
+    previous = frozen_records(session, set_id=set_ids[0])
+    added = {r.rationale_id for r in frozen_records(session, set_id=set_ids[1])} - {
+        r.rationale_id for r in previous
+    }
+    own = session.exec(select(TeacherRun.id).where(col(TeacherRun.name).startswith(prefix))).all()
+    sources = session.exec(select(Rationale.run_id).where(col(Rationale.id).in_(added))).all()
+    runs = sorted({run for run in [*own, *sources] if run is not None})
+    selection = select_kept(load_samples(session, runs), FilterPolicy(params["keep"]), previous)
     return {
         "passed": len(selection.passed),
         "repeats": selection.repeats,
@@ -285,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
         "--rationalize", action="store_true", help="questions with no correct sample are sampled again with "
         "the gold answer as a hint (STaR); the rounds are recorded as k+rationalize",
     )  # fmt: skip
+    p.add_argument(
+        "--distinct", action="store_true", help="keep only samples that reason otherwise than the set (RFT); "
+        "a round with the sampling settings of an earlier one reuses its samples; recorded as k+distinct",
+    )  # fmt: skip
     args = p.parse_args(argv)
     payload = json.loads((args.ladder / "results.json").read_text())
     preset = recorded_preset(payload)
@@ -308,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"ladder": str(args.ladder), "student": student, "args": vars(args) | {
         "ladder": str(args.ladder), "work": str(args.work)}, "rounds": earlier}  # fmt: skip
     for k in (int(value) for value in args.samples.split(",")):
-        label = f"{k}+rationalize" if args.rationalize else str(k)
+        label = str(k) + "+rationalize" * args.rationalize + "+distinct" * args.distinct
         started = time.monotonic()
         job_id = run_round(engine, round_config(args, preset, student["checkpoint_id"], k))
         done = round_result(engine, job_id, student, splits)

@@ -131,7 +131,7 @@ class Round:
     ) -> int:
         """A teacher run of the student (`model`: its resolved folder) over these problems; its id."""
         from backend.teacher.config import GenerationConfig
-        from backend.teacher.job import start_generation
+        from backend.teacher.job import finished_twin, start_generation
 
         name = f"{self.prefix}-{'hinted' if hinted else 'samples'}"
         config = GenerationConfig(
@@ -143,6 +143,12 @@ class Round:
         )  # fmt: skip
         found = self._named(TeacherRun, name)
         label = "the student samples with the gold answer as a hint" if hinted else "the student samples"
+        if found is None:
+            with Session(self.context.engine) as session:
+                twin = finished_twin(session, config)
+            if twin is not None and twin.id is not None:  # e.g. a `distinct` round after a plain one
+                self._step(number, f"reusing the samples of teacher run #{twin.id}: {label}, same seed")
+                return twin.id
         self._run_step(number, label, self._job_of(found.job_id if found else None),
                        lambda session: start_generation(session, config=config))  # fmt: skip
         run = self._named(TeacherRun, name)

@@ -25,7 +25,17 @@ from backend.teacher.base import GenerationParams, TeacherBackend
 from backend.teacher.batch import BatchProgress, GeneratedBatch, generate_batch
 from backend.teacher.choice import AUTO, LOCAL_BACKENDS, local_precision, pick_backend
 from backend.teacher.config import GenerationConfig
-from db.models import Dataset, Job, JobKind, Problem, Rationale, RationaleSource, TeacherMode, TeacherRun
+from db.models import (
+    Dataset,
+    Job,
+    JobKind,
+    JobStatus,
+    Problem,
+    Rationale,
+    RationaleSource,
+    TeacherMode,
+    TeacherRun,
+)
 from db.settings import get_settings
 
 __all__ = ["GenerationConfig", "run_generation_job", "start_generation"]
@@ -59,6 +69,28 @@ def start_generation(
     `free_endpoint`: see GenerationConfig.check (the CLI of a login-free install only).
     Backend `auto` becomes the fastest installed local backend for this run's size (backend.teacher.choice);
     the run records the backend it got and the job's params that it was chosen automatically."""
+    run, chosen_by = _new_run(session, config, free_endpoint=free_endpoint)
+    session.add(run)
+    session.flush()
+    # Backend options hold no secret (check refused those): the API key stays in its env var.
+    job_params: dict[str, Any] = {
+        "run_id": run.id,
+        "batch_size": config.batch_size,
+        "backend_options": config.backend_options,
+    }
+    if chosen_by == AUTO:
+        job_params["backend_chosen_by"] = AUTO
+    job = store.create_job(session, kind=JobKind.generate, params=job_params, created_by_id=created_by_id)
+    run.job_id = job.id
+    session.add(run)
+    session.commit()
+    session.refresh(job)
+    return job
+
+
+def _new_run(session: Session, config: GenerationConfig, *, free_endpoint: bool) -> tuple[TeacherRun, str]:
+    """The TeacherRun these settings make (not yet added) and who chose its backend; the config's backend
+    and model become what the worker opens."""
     chosen_by = "user"
     if config.backend == AUTO:
         config.backend, chosen_by = _auto_backend(session, config), AUTO
@@ -89,22 +121,30 @@ def start_generation(
         problem_filter=problem_filter.to_json(),
         dataset_id=problem_filter.dataset_id,
     )
-    session.add(run)
-    session.flush()
-    # Backend options hold no secret (check refused those): the API key stays in its env var.
-    job_params: dict[str, Any] = {
-        "run_id": run.id,
-        "batch_size": config.batch_size,
-        "backend_options": config.backend_options,
-    }
-    if chosen_by == AUTO:
-        job_params["backend_chosen_by"] = AUTO
-    job = store.create_job(session, kind=JobKind.generate, params=job_params, created_by_id=created_by_id)
-    run.job_id = job.id
-    session.add(run)
-    session.commit()
-    session.refresh(job)
-    return job
+    return run, chosen_by
+
+
+# What decides a run's texts: the same values draw the same samples (the seed included), whatever the name,
+# the price or the batch sizes.
+SAMPLING_FIELDS = (
+    "backend", "model", "mode", "prompt_template", "few_shot", "show_gold", "calculator",
+    "samples", "temperature", "top_p", "max_tokens", "stop", "seed", "problem_filter",
+)  # fmt: skip
+
+
+def finished_twin(session: Session, config: GenerationConfig) -> TeacherRun | None:
+    """The latest finished run of these settings, its name aside: a caller (a second round from one student
+    with the same sampling settings) can reuse its samples instead of drawing them again. A run whose job
+    did not succeed may lack samples, so it is never a twin."""
+    wanted, _ = _new_run(session, config.model_copy(deep=True), free_endpoint=False)
+    candidates = session.exec(
+        select(TeacherRun)
+        .join(Job, col(Job.id) == col(TeacherRun.job_id))
+        .where(Job.status == JobStatus.succeeded, TeacherRun.model == wanted.model)
+        .order_by(col(TeacherRun.id).desc())
+    ).all()
+    same = (run for run in candidates if all(getattr(run, f) == getattr(wanted, f) for f in SAMPLING_FIELDS))
+    return next(same, None)
 
 
 def _stored_model(session: Session, config: GenerationConfig) -> str:

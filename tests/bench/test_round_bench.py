@@ -66,3 +66,15 @@ def test_two_rounds_from_a_tiny_ladders_student_share_its_evaluation(
     assert (
         third["paired"]["k=1 vs k=1+rationalize"]["n"] == 3 and third["rounds"]["1"] == again["rounds"]["1"]
     )
+    # the k = 2 round again with --distinct: its samples are reused (no teacher run added), the same
+    # samples pass, and only those that reason otherwise join the set
+    with sqlite3.connect(work / "rounds.db") as db:
+        runs_before = db.execute("SELECT count(*) FROM teacherrun").fetchone()
+    run_bench([*command[:8], "2", *command[9:], "--distinct"], shared_datasets)
+    fourth = json.loads((work / "rounds.json").read_text())
+    distinct = fourth["rounds"]["2+distinct"]
+    with sqlite3.connect(work / "rounds.db") as db:
+        assert db.execute("SELECT count(*) FROM teacherrun").fetchone() == runs_before
+    assert distinct["reasoning"] == four["reasoning"] and distinct["before_id"] == four["before_id"]
+    assert f"kept {four['reasoning']['new_reasoning']} of" in distinct["message"]
+    assert "k=2 vs k=2+distinct" in fourth["paired"]

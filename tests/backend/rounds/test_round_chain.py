@@ -101,6 +101,14 @@ def test_a_round_adds_only_correct_samples_to_the_set_and_compares_the_students(
     passed = set(kept_samples(second_samples, FilterPolicy.all_correct))
     assert "not kept" in message and added_again == passed & fresh
     assert passed - fresh  # the greedy student wrote some of its set back word for word: dropped
+    # the first round's sampling settings again, with distinct: its samples are reused, not drawn again
+    third, message = _round(engine, session, config.model_copy(update={"distinct": True}))
+    assert len(session.exec(select(TeacherRun)).all()) == len(run_ids) + len(second_runs)
+    third_set = session.exec(select(CuratedSet).where(CuratedSet.name == f"round-{third.id}-set")).one()
+    added_third = {r.rationale_id for r in frozen_records(session, set_id=third_set.id or 0)} - previous
+    first_passed = [s for s in load_samples(session, run_ids) if s.rationale_id in added]
+    first_fresh = {s.rationale_id for s in new_reasoning(first_passed, in_set)}
+    assert added_third == added & first_fresh and "McNemar" in message
 
 
 @pytest.mark.slow

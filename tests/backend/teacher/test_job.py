@@ -390,3 +390,24 @@ def test_auto_backend_is_the_fastest_installed_for_the_runs_length(
     run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
     assert run.backend == ("vllm" if choice.vllm_installed() else "transformers")
     assert choice.pick_backend(1, 16) == "transformers"  # vLLM's start-up would not pay off
+
+
+def test_a_finished_run_of_the_same_sampling_settings_is_found_whatever_its_name(
+    engine: Engine, session: Session, dataset_name: str
+) -> None:
+    from backend.teacher.job import finished_twin
+
+    settings = config(dataset_name, samples=2, temperature=0.7, seed=3, name="first")
+    job = start_generation(session, config=settings)
+    assert finished_twin(session, settings) is None  # queued: its samples may not all be there
+    store.mark_finished(engine, job_id=job.id or 0, status=JobStatus.failed, error="killed")
+    assert finished_twin(session, settings) is None
+    store.mark_finished(engine, job_id=job.id or 0, status=JobStatus.succeeded)
+    session.expire_all()
+    run = session.exec(select(TeacherRun).where(TeacherRun.job_id == job.id)).one()
+    renamed = settings.model_copy(update={"name": "second", "batch_size": 7, "price_per_1k_tokens": 2.0})
+    twin = finished_twin(session, renamed)
+    assert twin is not None and twin.id == run.id
+    assert settings.name == "first" and settings.model == "default"  # the caller's config is left alone
+    for change in ({"seed": 4}, {"temperature": 0.8}, {"samples": 3}, {"max_tokens": 9}, {"show_gold": True}):
+        assert finished_twin(session, settings.model_copy(update=change)) is None, change
