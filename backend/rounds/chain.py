@@ -1,7 +1,8 @@
 """A round as one job (kind `round`) whose steps are the jobs a user would start by hand:
 
 1. the student samples k rationales for each question of its training set, or for `questions` of them
-   drawn with the seed (a teacher run in its own prompt format, `Q: {question}\\nA:`);
+   drawn with the seed (a teacher run in its own prompt format, `Q: {question}\\nA:`); a finished run
+   with the same sampling settings, seed included, is reused (a `distinct` round after a plain one);
 2. with `rationalize`, the questions with no correct sample are sampled again with the gold answer as a
    hint (a second teacher run);
 3. the samples that reach the gold answer with sound arithmetic (backend.rounds.keep) join the previous
