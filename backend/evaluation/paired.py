@@ -11,17 +11,46 @@ from sqlmodel import Session, col, select
 from backend.evaluation.stats import mcnemar_exact, wilson_interval
 from db.models import EvalRun, EvalTrace
 
+# A run's traces as the comparison reads them: problem id -> (correct, seen in training; None: unchecked).
+Traces = dict[int, tuple[bool, bool | None]]
+
 
 def compare(
     session: Session, before_run: int, after_run: int, problems: Collection[int] | None = None
 ) -> dict[str, Any]:
     """Accuracy of both evaluations on the problems both answered (of `problems` only, when given), and
     the exact McNemar test (`wins`: right after and wrong before)."""
-    before, after = _graded(session, before_run), _graded(session, after_run)
-    both = set(before) & set(after)
+    return _compared(_traces(session, before_run), _traces(session, after_run), problems) | {
+        "before_run": before_run,
+        "after_run": after_run,
+    }
+
+
+def clean_problems(session: Session, run_ids: Collection[int]) -> set[int] | None:
+    """The problems every one of the runs checked and none found in its students' training data; None
+    when a run has no checked trace (an evaluation stored before the check, or of an untrained model),
+    since then "clean" would claim what nobody checked."""
+    return _clean([_traces(session, run_id) for run_id in run_ids])
+
+
+def compare_with_clean(session: Session, before_run: int, after_run: int) -> dict[str, Any]:
+    """`compare` on all shared problems, with the same comparison on the clean subset under `clean`
+    (None when the check did not run on both); each run's traces are read once."""
+    before, after = _traces(session, before_run), _traces(session, after_run)
+    clean = _clean([before, after])
+    ids = {"before_run": before_run, "after_run": after_run}
+    return (
+        _compared(before, after)
+        | ids
+        | {"clean": None if clean is None else _compared(before, after, clean) | ids}
+    )
+
+
+def _compared(before: Traces, after: Traces, problems: Collection[int] | None = None) -> dict[str, Any]:
+    both = before.keys() & after.keys()
     shared = sorted(both if problems is None else both & set(problems))
-    a = [after[p] for p in shared]
-    b = [before[p] for p in shared]
+    a = [after[p][0] for p in shared]
+    b = [before[p][0] for p in shared]
     test = mcnemar_exact(a, b)
     n = len(shared)
     return {
@@ -33,35 +62,18 @@ def compare(
         "wins": test.only_a,
         "losses": test.only_b,
         "p_value": test.p_value,
-        "before_run": before_run,
-        "after_run": after_run,
     }
 
 
-def clean_problems(session: Session, run_ids: Collection[int]) -> set[int] | None:
-    """The problems every one of the runs checked and none found in its students' training data; None
-    when a run has no checked trace (an evaluation stored before the check, or of an untrained model),
-    since then "clean" would claim what nobody checked."""
+def _clean(runs: list[Traces]) -> set[int] | None:
     clean: set[int] | None = None
-    for run_id in run_ids:
-        flags = session.exec(
-            select(EvalTrace.problem_id, EvalTrace.seen_in_training).where(EvalTrace.eval_run_id == run_id)
-        ).all()
-        checked = {problem: seen for problem, seen in flags if seen is not None}
+    for traces in runs:
+        checked = {problem: seen for problem, (_, seen) in traces.items() if seen is not None}
         if not checked:
             return None
         unseen = {problem for problem, seen in checked.items() if not seen}
         clean = unseen if clean is None else clean & unseen
     return clean
-
-
-def compare_with_clean(session: Session, before_run: int, after_run: int) -> dict[str, Any]:
-    """`compare` on all shared problems, with the same comparison on the clean subset under `clean`
-    (None when the check did not run on both)."""
-    clean = clean_problems(session, [before_run, after_run])
-    return compare(session, before_run, after_run) | {
-        "clean": None if clean is None else compare(session, before_run, after_run, problems=clean)
-    }
 
 
 def describe(result: dict[str, Any]) -> str:
@@ -105,11 +117,13 @@ def find_eval_run(session: Session, reference: str) -> EvalRun:
     return run
 
 
-def _graded(session: Session, run_id: int) -> dict[int, bool]:
+def _traces(session: Session, run_id: int) -> Traces:
     rows = session.exec(
-        select(EvalTrace.problem_id, EvalTrace.correct).where(EvalTrace.eval_run_id == run_id)
+        select(EvalTrace.problem_id, EvalTrace.correct, EvalTrace.seen_in_training).where(
+            EvalTrace.eval_run_id == run_id
+        )
     )
-    return {problem: bool(correct) for problem, correct in rows.all()}
+    return {problem: (bool(correct), seen) for problem, correct, seen in rows.all()}
 
 
 def _interval(correct: int, n: int) -> list[float]:
