@@ -504,6 +504,10 @@ class Failures:
     NOT_A_NUMBER = "{value!r} is not a whole number of 0 or more."
     SAME_RUN = "Pick another evaluation run to compare with: this is the run shown."
     NO_SHARED = "**{before}** and **{after}** share no problem: nothing to compare."
+    LOST = "Only what it got right"
+    LOST_HINT = "failures on problems the compared run answered correctly: what this student lost"
+    LOST_NEEDS_RUN = "Pick a run under Compare with first: only its right answers can be kept."
+    LOST_SHOWN = "Only the problems **{name}** answered correctly."
     NO_WRONG = "No wrong answers in this run (or none matching the filters)."
     NO_RELATED = "No rationale of this problem is stored: click a failure above to see its neighbours."
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend.access.auth import require_role
@@ -38,8 +39,18 @@ class FailureFilter:
     min_steps: int | None = None
     max_steps: int | None = None
     error_category: str | None = None
+    # Another evaluation run: only the problems it answered correctly, so that the failures shown are
+    # what a student lost against it (e.g. a round's student against the one it started from).
+    right_in_run: int | None = None
 
     def apply(self, query: Any) -> Any:
+        if self.right_in_run is not None:
+            # an alias keeps the other run's traces apart from the outer query's in the SQL
+            other = aliased(EvalTrace)
+            solved = select(other.problem_id).where(
+                other.eval_run_id == self.right_in_run, col(other.correct).is_(True)
+            )
+            query = query.where(col(EvalTrace.problem_id).in_(solved))
         if self.dataset_id is not None:
             query = query.where(Problem.dataset_id == self.dataset_id)
         if self.min_steps is not None:

@@ -46,6 +46,17 @@ def compare_with_clean(session: Session, before_run: int, after_run: int) -> dic
     )
 
 
+def changed_problems(session: Session, before_run: int, after_run: int) -> dict[str, list[int]]:
+    """The problems behind McNemar's counts, by id: `gained` right only after, `lost` right only before
+    (the problems to read first when a student got worse or better)."""
+    before, after = _traces(session, before_run), _traces(session, after_run)
+    shared = sorted(before.keys() & after.keys())
+    return {
+        "gained": [p for p in shared if after[p][0] and not before[p][0]],
+        "lost": [p for p in shared if before[p][0] and not after[p][0]],
+    }
+
+
 def _compared(before: Traces, after: Traces, problems: Collection[int] | None = None) -> dict[str, Any]:
     both = before.keys() & after.keys()
     shared = sorted(both if problems is None else both & set(problems))

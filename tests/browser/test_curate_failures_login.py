@@ -61,19 +61,21 @@ def test_failures_of_an_evaluation_run(page: Page, studio: Studio) -> None:
 
 @pytest.fixture
 def second_evaluation(studio: Studio) -> Iterator[str]:
-    """Another evaluation of the fixture's problems, right on all three (removed afterwards)."""
+    """Another evaluation of the fixture's problems, right on the first two (removed afterwards): the
+    fixture's run is right on the first only, so it lost the second against this one."""
     with Session(studio.engine) as session:
         first = session.exec(select(EvalRun).where(EvalRun.name == "socratic-fixture")).one()
-        run = EvalRun(name="all-right", method="socratic", n_problems=3, n_correct=3)
+        run = EvalRun(name="two-right", method="socratic", n_problems=3, n_correct=2)
         session.add(run)
         session.commit()
         traces = session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == first.id)).all()
         session.add_all(
-            EvalTrace(eval_run_id=run.id or 0, problem_id=trace.problem_id, correct=True) for trace in traces
+            EvalTrace(eval_run_id=run.id or 0, problem_id=trace.problem_id, correct=index < 2)
+            for index, trace in enumerate(sorted(traces, key=lambda t: t.id or 0))
         )
         session.commit()
         run_id = run.id
-    yield "all-right"
+    yield "two-right"
     with Session(studio.engine) as session:
         for trace in session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == run_id)).all():
             session.delete(trace)
@@ -86,10 +88,17 @@ def test_a_run_is_compared_with_another_paired(page: Page, studio: Studio, secon
     pick(page, "failures-run", "socratic-fixture")
     pick(page, "failures-against", second_evaluation)
     comparison = page.locator("#failures-comparison")
-    expect(comparison).to_contain_text("all-right (before) against socratic-fixture (after), 3 problems")
-    expect(comparison).to_contain_text("Before 100.0% (3/3")
-    expect(comparison).to_contain_text("(+0/-2)")
+    expect(comparison).to_contain_text("two-right (before) against socratic-fixture (after), 3 problems")
+    expect(comparison).to_contain_text("Before 66.7% (2/3")
+    expect(comparison).to_contain_text("(+0/-1)")
     shoot(page, "failures-compare")
+    page.locator("#failures-lost input").check()  # only what the fixture's run lost against it
+    summary = page.locator("#failures-summary")
+    expect(summary).to_contain_text("2 wrong of 3 evaluated; showing 1.")
+    expect(summary).to_contain_text("Only the problems two-right answered correctly.")
+    expect(page.locator("#failures-table tbody tr")).to_have_count(1)
+    page.locator("#failures-lost input").uncheck()
+    expect(summary).to_contain_text("showing 2.")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import typer
 from sqlmodel import Session
 
-from backend.evaluation.paired import compare_with_clean, describe, find_eval_run
+from backend.evaluation.paired import changed_problems, compare_with_clean, describe, find_eval_run
 from webapp.cli.common import fail, state
 
 COMPARE_EXAMPLE = "socratic-studio compare round-3-before round-3-after"
@@ -19,6 +19,9 @@ def compare_command(
     before: str = typer.Argument(..., help="The first evaluation run (id or name; the newest of a name)."),
     after: str = typer.Argument(..., help="The evaluation run compared with it (`wins`: right only here)."),
     as_json: bool = typer.Option(False, "--json", help="The full comparison as JSON."),
+    changed: bool = typer.Option(
+        False, "--changed", help="Also list the problem ids right only after (gained) and only before (lost)."
+    ),
 ) -> None:
     """Compare two evaluations on the problems both answered, and on those neither found in training."""
     with Session(state(ctx).engine()) as session:
@@ -27,14 +30,19 @@ def compare_command(
         except LookupError as error:
             fail(str(error))
         result = compare_with_clean(session, first.id or 0, second.id or 0)
+        problems = changed_problems(session, first.id or 0, second.id or 0) if changed else None
     if not result["n"]:
         fail(f"evaluations {first.name!r} and {second.name!r} share no problem: nothing to compare")
     if as_json:
-        typer.echo(json.dumps(result | {"before_name": first.name, "after_name": second.name}, indent=2))
+        names = {"before_name": first.name, "after_name": second.name}
+        typer.echo(json.dumps(result | names | ({"changed": problems} if problems else {}), indent=2))
         return
     pair = f"{first.name} (#{first.id}) -> {second.name} (#{second.id})"
     typer.echo(f"{pair} on {result['n']} shared problems.")
     typer.echo(describe(result))
+    if problems is not None:
+        for kind, ids in problems.items():
+            typer.echo(f"{kind} ({len(ids)}): {' '.join(map(str, ids)) or '-'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,13 +6,14 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 from plotly.graph_objects import Figure
+from sqlmodel import Session
 
 from backend.access.auth import PermissionDenied
 from backend.evaluation import failures, paired
 from backend.evaluation.failures import FailureFilter
 from backend.queries import catalog
 from backend.student_formats import StepText
-from db.models import Role, User
+from db.models import EvalRun, Role, User
 from webapp import charts, strings
 from webapp.context import AppContext, user_error
 from webapp.render import inert
@@ -94,14 +95,23 @@ class FailureHandlers:
 
     @needs(Role.viewer)
     def show(
-        self, run_id: Any, dataset_id: Any, min_steps: Any, max_steps: Any, category: str
+        self,
+        run_id: Any,
+        dataset_id: Any,
+        min_steps: Any,
+        max_steps: Any,
+        category: str,
+        against_id: Any = None,
+        lost: bool = False,
     ) -> tuple[dict[str, Any], str, Figure, Figure, Figure, dict[str, Any]]:
-        if not run_id:
+        """The run's failures the filters match; with `lost`, only those the compared run got right."""
+        if not _number(run_id):
             raise user_error(S.NO_RUN)
-        run_filter = _run_filter(dataset_id, min_steps, max_steps, category)
+        run_filter = _run_filter(run_id, dataset_id, min_steps, max_steps, category, against_id, lost)
         with self.app.session() as session:
             try:
                 run = failures.get_eval_run(session, eval_run_id=int(run_id))
+                against = _against_run(session, run_filter)
             except LookupError as error:
                 raise user_error(str(error)) from error
             rows = failures.list_failures(session, eval_run_id=int(run_id), failure_filter=run_filter)
@@ -117,6 +127,8 @@ class FailureHandlers:
             total=total,
             shown=len(rows),
         )
+        if against is not None:
+            summary = f"{summary} {S.LOST_SHOWN.format(name=inert(against.name))}"
         note = run.summary.get("contamination", {}).get("note")  # runs summarised before the check: none
         summary = f"{summary} {note}" if note else summary
         by_category = {
@@ -186,6 +198,8 @@ class FailureHandlers:
         min_steps: Any,
         max_steps: Any,
         category: str,
+        against_id: Any,
+        lost: bool,
         what: str,
         queue_name: str,
         assignee_id: Any,
@@ -193,7 +207,8 @@ class FailureHandlers:
         request: gr.Request,
     ) -> str:
         """Failures to annotators: their traces or training rationales, flagged, assigned, in a named queue.
-        "matching" takes every failure the filters match, found here, never the browser's table."""
+        "matching" takes every failure the filters match (with `lost`, only those the compared run got
+        right), found here, never the browser's table."""
         user = self.app.require(request, Role.annotator)
         queue = (queue_name or "").strip() or None
         with self.app.session() as session:
@@ -202,7 +217,10 @@ class FailureHandlers:
                 if which == "matching":
                     if not _number(run_id):
                         raise user_error(S.NO_RUN)
-                    run_filter = _run_filter(dataset_id, min_steps, max_steps, category)
+                    run_filter = _run_filter(
+                        run_id, dataset_id, min_steps, max_steps, category, against_id, lost
+                    )
+                    _against_run(session, run_filter)
                     ids = failures.failing_trace_ids(
                         session, eval_run_id=int(run_id), failure_filter=run_filter
                     )
@@ -220,10 +238,32 @@ class FailureHandlers:
         return S.SENT.format(count=len(rationale_ids), failures=len(ids), queue=into, ids=shown)
 
 
-def _run_filter(dataset_id: Any, min_steps: Any, max_steps: Any, category: str | None) -> FailureFilter:
+def _run_filter(
+    run_id: Any,
+    dataset_id: Any,
+    min_steps: Any,
+    max_steps: Any,
+    category: str | None,
+    against_id: Any = None,
+    lost: bool = False,
+) -> FailureFilter:
+    """The page's filters, checked; `lost` needs another run to compare with."""
+    against = _number(against_id) if lost else None
+    if lost and against is None:
+        raise user_error(S.LOST_NEEDS_RUN)
+    if against is not None and against == _number(run_id):
+        raise user_error(S.SAME_RUN)
     return FailureFilter(
         dataset_id=_number(dataset_id),
         min_steps=_number(min_steps),
         max_steps=_number(max_steps),
         error_category=(category or "").strip() or None,
+        right_in_run=against,
     )
+
+
+def _against_run(session: Session, run_filter: FailureFilter) -> EvalRun | None:
+    """The run the failures are filtered against (LookupError when there is no such run)."""
+    if run_filter.right_in_run is None:
+        return None
+    return failures.get_eval_run(session, eval_run_id=run_filter.right_in_run)

@@ -37,9 +37,16 @@ def _run_view() -> dict[str, Any]:
         c["max_steps"] = gr.Number(label=S.MAX_STEPS, precision=0, minimum=0, elem_id="failures-max-steps")
         c["show"] = action(S.SHOW, "failures-show", "primary")
     c["summary"] = gr.Markdown(elem_id="failures-summary")
-    c["against"] = gr.Dropdown(
-        label=S.AGAINST, choices=[(S.NO_AGAINST, 0)], value=0, info=S.AGAINST_HINT, elem_id="failures-against"
-    )
+    with gr.Row():
+        c["against"] = gr.Dropdown(
+            label=S.AGAINST,
+            choices=[(S.NO_AGAINST, 0)],
+            value=0,
+            info=S.AGAINST_HINT,
+            elem_id="failures-against",
+            scale=3,
+        )
+        c["lost"] = gr.Checkbox(label=S.LOST, value=False, info=S.LOST_HINT, elem_id="failures-lost")
     c["comparison"] = gr.Markdown(elem_id="failures-comparison")
     c["table"] = text_table(
         S.HEADERS,
@@ -98,10 +105,12 @@ def create_failures_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Fail
     handlers = FailureHandlers(app)
     gr.Markdown(S.INTRO)
     c = {**_run_view(), **_detail()}
-    show_inputs = [c[k] for k in ("run", "dataset", "min_steps", "max_steps", "category")]
+    filter_keys = ("run", "dataset", "min_steps", "max_steps", "category", "against", "lost")
+    show_inputs = [c[k] for k in filter_keys]
     show_outputs = [c[k] for k in ("table", "summary", "by_steps", "by_dataset", "by_category", "category")]
     c["show"].click(handlers.show, show_inputs, show_outputs, api_name="failures")
-    c["run"].input(handlers.show, show_inputs, show_outputs, api_visibility="private")
+    for changed in (c["run"].input, c["against"].input, c["lost"].input):
+        changed(handlers.show, show_inputs, show_outputs, api_visibility="private")
     pair = [c["run"], c["against"]]
     for trigger in (c["show"].click, c["run"].input, c["against"].input):
         trigger(handlers.compare, pair, c["comparison"], api_visibility="private")
@@ -109,8 +118,8 @@ def create_failures_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Fail
     detail = [c[k] for k in ("question", "gold", "trace", "reference", "related")]
     picked.success(handlers.detail, [c["run"], c["trace_id"]], detail, api_visibility="private")
     related = c["related"].select(handlers.select_related, None, c["rationale_id"], api_visibility="private")
-    send_keys = ("which", "trace_id", "run", "dataset", "min_steps", "max_steps", "category", "what")
-    send_inputs = [c[k] for k in (*send_keys, "queue_name", "assignee", "flag")]
+    send_keys = ("which", "trace_id", *filter_keys, "what", "queue_name", "assignee", "flag")
+    send_inputs = [c[k] for k in send_keys]
     c["send"].click(handlers.send, send_inputs, c["sent"], api_name="send_failures")
     on_show(blocks, tab, handlers.choices, None, [c["run"], c["dataset"], c["assignee"], c["against"]])
     return FailuresTab(rationale_id=c["rationale_id"], picked=related)

@@ -41,6 +41,26 @@ def test_failures_breakdowns_and_filters(session: Session) -> None:
     }
 
 
+def test_failures_on_problems_another_run_got_right(session: Session) -> None:
+    """`right_in_run` keeps what a student lost against another run, and the other run's own failures
+    or problems it never answered do not leak in (the subquery is not tied to the outer trace)."""
+    rationales = seed_rationales(session)
+    shown = seed_eval_run(session, rationales)  # right on the first problem, wrong on the other two
+    other = seed_eval_run(session, rationales, name="other")
+    second, third = (rationales[i].problem_id for i in (2, 4))
+    for trace in session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == other.id)).all():
+        trace.correct = trace.problem_id == second
+        session.add(trace)
+    session.commit()
+    lost = FailureFilter(right_in_run=other.id)
+    rows = failures.list_failures(session, eval_run_id=shown.id or 0, failure_filter=lost)
+    assert [row["problem_id"] for row in rows] == [second]
+    ids = failures.failing_trace_ids(session, eval_run_id=shown.id or 0, failure_filter=lost)
+    assert len(ids) == 1 and third not in [row["problem_id"] for row in rows]
+    nobody = FailureFilter(right_in_run=(other.id or 0) + 1000)
+    assert failures.list_failures(session, eval_run_id=shown.id or 0, failure_filter=nobody) == []
+
+
 def test_related_rationales_mark_the_training_set(session: Session) -> None:
     rationales = seed_rationales(session)
     run = seed_eval_run(session, rationales)

@@ -3,7 +3,7 @@ or a pair with no shared problem is refused in one line."""
 
 import json
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from db.engine import open_database
@@ -55,3 +55,21 @@ def test_an_unknown_run_or_one_with_no_shared_problem_is_refused(cli_home: str) 
     empty = runner.invoke(app, ["--db", cli_home, "compare", "start", "elsewhere"])
     assert empty.exit_code == 1 and "share no problem" in empty.output
     assert "Example: socratic-studio compare" in runner.invoke(app, ["compare", "--help"]).output
+
+
+def test_changed_lists_the_problems_behind_the_counts(cli_home: str) -> None:  # noqa: F811
+    start, _, _ = _evaluations(cli_home)
+    with Session(open_database(cli_home)) as session:
+        wrong_at_start = sorted(
+            trace.problem_id
+            for trace in session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == start)).all()
+            if not trace.correct
+        )
+    ids = " ".join(map(str, wrong_at_start))
+    result = runner.invoke(app, ["--db", cli_home, "compare", "start", "round", "--changed"])
+    assert result.exit_code == 0, result.output
+    assert f"gained (2): {ids}" in result.output and "lost (0): -" in result.output
+    backwards = runner.invoke(app, ["--db", cli_home, "compare", "round", "start", "--changed", "--json"])
+    assert json.loads(backwards.output)["changed"] == {"gained": [], "lost": wrong_at_start}
+    plain = runner.invoke(app, ["--db", cli_home, "compare", "round", "start", "--json"])
+    assert "changed" not in json.loads(plain.output)

@@ -1,12 +1,14 @@
 """The Failures page's "Compare with": the shown run against another one, paired on the problems both
 answered and on the clean ones; the same run, a run with nothing shared, an unknown id and text where an
-id belongs each get a clear answer."""
+id belongs each get a clear answer. "Only what it got right" keeps the failures the compared run answered
+correctly, in the table and in what is sent to a queue."""
 
 import gradio as gr
 import pytest
 from sqlmodel import Session, select
 
-from db.models import EvalTrace, Rationale
+from db.models import EvalTrace, Rationale, User
+from tests.webapp.conftest import as_user
 from tests.webapp.seed import seed_eval_run
 from webapp.context import AppContext
 from webapp.handlers.failures import FailureHandlers
@@ -54,3 +56,55 @@ def test_nothing_shared_unknown_runs_and_hostile_ids_get_clear_answers(
     for hostile in ("1; drop table evalrun", "-3", 2.5, "1e9999"):
         with pytest.raises(gr.Error, match="not a whole number"):
             handlers.compare(shown.id, hostile)
+
+
+def _right_only_on_the_second_problem(session: Session, rationales: list[Rationale]) -> int:
+    """Another evaluation of the seeded problems: right on the second only (the shown run is right on
+    the first only, so of its two failures one was right here)."""
+    run = seed_eval_run(session, rationales, name="start")
+    traces = sorted(
+        session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == run.id)).all(), key=lambda t: t.id or 0
+    )
+    for trace, correct in zip(traces, (False, True, False), strict=True):
+        trace.correct = correct
+        session.add(trace)
+    session.commit()
+    return run.id or 0
+
+
+def test_only_the_failures_the_compared_run_got_right_are_shown_and_sent(
+    auth_app: AppContext, users: dict[str, User], rationales: list[Rationale], session: Session
+) -> None:
+    shown = seed_eval_run(session, rationales)
+    against = _right_only_on_the_second_problem(session, rationales)
+    handlers = FailureHandlers(auth_app)
+    everything, *_ = handlers.show(shown.id, 0, 0, 0, "", against, False)
+    table, summary, *_ = handlers.show(shown.id, 0, 0, 0, "", against, True)
+    assert len(everything["value"]) == 2 and len(table["value"]) == 1
+    second = session.exec(select(EvalTrace).where(EvalTrace.eval_run_id == against, EvalTrace.correct)).one()
+    assert int(table["value"].iloc[0]["problem_id"]) == second.problem_id
+    assert "showing 1" in summary and "Only the problems **start** answered correctly." in summary
+
+    lost = (shown.id, 0, 0, 0, "", against, True)
+    message = handlers.send("matching", None, *lost, "traces", "lost", 0, True, as_user("alice"))
+    assert "1 rationales of 1 failures" in message
+    student = session.exec(select(Rationale).where(Rationale.source == "student")).one()
+    assert student.problem_id == second.problem_id
+
+
+def test_keeping_what_the_compared_run_got_right_needs_another_existing_run(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    shown = seed_eval_run(session, rationales)
+    handlers = FailureHandlers(app)
+    with pytest.raises(gr.Error, match="Pick a run under Compare with first"):
+        handlers.show(shown.id, 0, 0, 0, "", 0, True)
+    with pytest.raises(gr.Error, match="Pick another evaluation run"):
+        handlers.show(shown.id, 0, 0, 0, "", shown.id, True)
+    with pytest.raises(gr.Error, match="no evaluation run with id"):
+        handlers.show(shown.id, 0, 0, 0, "", 10**6, True)
+    for hostile in ("1 or 1=1", -2, 1.5):
+        with pytest.raises(gr.Error, match="not a whole number"):
+            handlers.show(shown.id, 0, 0, 0, "", hostile, True)
+    table, *_ = handlers.show(shown.id, 0, 0, 0, "", "garbage ignored when off", False)
+    assert len(table["value"]) == 2  # the box off: the compared run plays no part

@@ -121,7 +121,7 @@ def test_failures_list_detail_and_send_to_queue(
     assert gold == "15" and question.startswith("Tom has 3 boxes")
     assert trace[1][1] == "first divergent" and trace[0][1] is None  # step 2 departs from the reference
     assert reference[1][1] == "first divergent" and len(related["value"]) == 2
-    filters = (run.id, 0, 0, 0, "")  # run, dataset, min and max steps, error category
+    filters = (run.id, 0, 0, 0, "", 0, False)  # run, dataset, min/max steps, class, compared run, lost
     with pytest.raises(gr.Error):
         handlers.send("selected", trace_id, *filters, "traces", "", 0, True, as_user("victor"))
     with pytest.raises(gr.Error, match="admin"):  # assigning is for admins
@@ -134,7 +134,7 @@ def test_failures_list_detail_and_send_to_queue(
     assert {r.assigned_to_id for r in student} == {users["bob"].id} and {
         r.review_status for r in student
     } == {"flagged"}
-    step_two = (run.id, 0, 3, 0, "")  # no failure has 3 steps or more
+    step_two = (run.id, 0, 3, 0, "", 0, False)  # no failure has 3 steps or more
     with pytest.raises(gr.Error, match="No failure of this run matches"):
         handlers.send("matching", None, *step_two, "traces", "q", 0, True, as_user("alice"))
     message = handlers.send("matching", None, *filters, "traces", "step 2", 0, True, as_user("alice"))
