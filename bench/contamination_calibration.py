@@ -6,6 +6,10 @@ test question whose masked word set is most like one of the template's items). G
 train: disjoint splits, nothing should be flagged. For each n-gram size it prints the score distribution of
 both comparisons, and per threshold the template sources flagged (recall) and the train-side false flags.
 
+For the app's 3-grams it then prints the grid of the rule the app uses: a share of at least THRESHOLD of
+the question's grams *and* at least MIN_SHARED of them in one training question (all of them for a shorter
+question), per threshold and floor, so that the floor's effect on both sides is seen.
+
 `--alternatives` also scores two other measures with the app's 3-grams, to see whether either would drop
 the false flags against GSM8K train (short age puzzles that look alike once masked) without losing
 template sources: the share weighted by each gram's inverse document frequency in the training side
@@ -28,11 +32,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.evaluation.contamination import NGRAM, THRESHOLD, OverlapIndex, masked_words, ngrams  # noqa: E402
+from backend.evaluation.contamination import (  # noqa: E402
+    MIN_SHARED,
+    NGRAM,
+    THRESHOLD,
+    Overlap,
+    OverlapIndex,
+    masked_words,
+    ngrams,
+)
 
 DATASETS = Path(os.environ.get("SOCRATIC_DATASETS", ROOT.parent / "shared" / "datasets"))
 SIZES = (3, 4, 5, 6, 8)
 THRESHOLDS = (0.2, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+FLOOR_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
+FLOORS = (0, 12, 15, 16, 17, 18, 20)
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
@@ -109,6 +123,24 @@ def report_size(n: int, test: list[str], items: list[str], train: list[str], sou
               f"{recall / len(sources):.0%}), flagged vs GSM8K train {false_train}")  # fmt: skip
 
 
+def report_floor(test: list[str], items: list[str], train: list[str], sources: set[int]) -> None:
+    """The app's rule over a grid of thresholds and floors: sources flagged, other test questions flagged
+    against the pool, test questions flagged against GSM8K train."""
+    symbolic, gsm_train = OverlapIndex(items, NGRAM), OverlapIndex(train, NGRAM)
+    vs_pool: list[Overlap] = [symbolic.overlap(q) for q in test]
+    vs_train = [gsm_train.overlap(q) for q in test]
+    print(f"\n== {NGRAM}-grams, share >= threshold and at least `floor` grams shared (all, if fewer)")
+    for floor in FLOORS:
+        for threshold in FLOOR_THRESHOLDS:
+            recall = sum(vs_pool[i].seen(threshold, floor) for i in sources)
+            others = sum(o.seen(threshold, floor) for i, o in enumerate(vs_pool) if i not in sources)
+            false_train = sum(o.seen(threshold, floor) for o in vs_train)
+            app = " (the app)" if (threshold, floor) == (THRESHOLD, MIN_SHARED) else ""
+            print(f"  floor {floor:2d}, threshold {threshold:.2f}: sources {recall}/{len(sources)} = "
+                  f"{recall / len(sources):.0%}, other test questions vs pool {others}, "
+                  f"flagged vs GSM8K train {false_train}{app}")  # fmt: skip
+
+
 def alternative_shares(corpus: list[str], test: list[str]) -> dict[str, list[float]]:
     """Each test question's best score against `corpus` under the two alternative measures."""
     grams = [ngrams(masked_words(q), NGRAM) for q in corpus]
@@ -174,13 +206,15 @@ def main() -> None:
           f"of {len(test)}; of the sources {sum(shares[i] >= 0.45 for i in sources)}")  # fmt: skip
     for n in SIZES:
         report_size(n, test, items, train, sources)
+    report_floor(test, items, train, sources)
     if args.alternatives:
         report_alternatives(test, items, train, sources)
-    print(f"\nThe app uses {NGRAM}-grams, threshold {THRESHOLD}. GSM8K test flagged against GSM8K train:")
+    print(f"\nThe app: {NGRAM}-grams, share >= {THRESHOLD} and >= {MIN_SHARED} shared. GSM8K test flagged "
+          "against GSM8K train:")  # fmt: skip
     index = OverlapIndex(train, NGRAM)
     for row, question in enumerate(test):
         overlap = index.overlap(question)
-        if overlap.share >= THRESHOLD and overlap.best is not None:
+        if overlap.seen() and overlap.best is not None:
             print(f"  {overlap.share:.2f} test {row}: {question[:90]!r}\n       train {overlap.best}: "
                   f"{train[overlap.best][:90]!r}")  # fmt: skip
 

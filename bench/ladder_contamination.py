@@ -1,9 +1,16 @@
 """A ladder run's GSM8K rows restated on the clean subset: the GSM8K test problems the app's contamination
-check does not flag against the run's gsm_symbolic training problems (regenerated from the training seed
-with reasoning-gym), with 95% Wilson intervals and exact McNemar tests on the same clean problems.
+check (its rule of today) does not flag against the run's training problems, with 95% Wilson intervals and
+exact McNemar tests on the same clean problems.
 
-Run (seconds; reads GSM8K test from ../shared/datasets or $SOCRATIC_DATASETS):
+A `cpu` run trained on gsm_symbolic problems, regenerated here from the training seed with reasoning-gym.
+`gsm8k-cpu` runs trained on the first `n_train` GSM8K train problems: several of their files can be given
+at once (e.g. every seed of CoT and answer-only), aligned by each problem's place in GSM8K test, and every
+pair of their arms is tested on the clean problems.
+
+Run (seconds; reads GSM8K from ../shared/datasets or $SOCRATIC_DATASETS):
     .venv/bin/python bench/ladder_contamination.py docs/ladder-results/cpu-run9.json [--seed 1]
+    .venv/bin/python bench/ladder_contamination.py docs/ladder-results/gsm8k-cpu-run5-7373-seed1.json \
+        docs/ladder-results/gsm8k-cpu-run5-7373-answer-only-seed1.json
 
 Problem ids in the results file are the run's database ids, in import order: the gsm_symbolic pool
 (config.pool items, ids 1..pool), the held-out gsm_symbolic items (2 x n_eval_symbolic), then GSM8K test
@@ -15,13 +22,14 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.evaluation.contamination import THRESHOLD, OverlapIndex  # noqa: E402
+from backend.evaluation.contamination import OverlapIndex  # noqa: E402
 from backend.evaluation.stats import mcnemar_exact, wilson_interval  # noqa: E402
 from bench.ladder_presets import GSM8K_TEST, TRAIN_SEED  # noqa: E402
 
@@ -29,8 +37,8 @@ DATASETS = Path(os.environ.get("SOCRATIC_DATASETS", ROOT.parent / "shared" / "da
 GSM8K = "gsm8k_test"
 
 
-def gsm8k_questions() -> list[str]:
-    with (DATASETS / GSM8K_TEST).open() as lines:
+def gsm8k_questions(path: str = GSM8K_TEST) -> list[str]:
+    with (DATASETS / path).open() as lines:
         return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
@@ -58,8 +66,8 @@ def flagged_ids(results: dict[str, Any], seed: int) -> Flags:
     evaluated = {int(problem_id) for problem_id in results["splits"][GSM8K]}
     assert max(evaluated) < first_gsm8k_id + len(test), "the id layout does not match this results file"
     index, pool_index = OverlapIndex(trained), OverlapIndex(pool)
-    flagged = {first_gsm8k_id + row for row, q in enumerate(test) if index.overlap(q).share >= THRESHOLD}
-    pool_flagged = sum(pool_index.overlap(q).share >= THRESHOLD for q in test)
+    flagged = {first_gsm8k_id + row for row, q in enumerate(test) if index.overlap(q).seen()}
+    pool_flagged = sum(pool_index.overlap(q).seen() for q in test)
     return Flags(flagged & evaluated, len(flagged), pool_flagged, len(trained))
 
 
@@ -93,19 +101,55 @@ def table(results: dict[str, Any], flagged: set[int]) -> list[str]:
     return lines
 
 
+def gsm8k_trained(paths: list[Path]) -> None:
+    """`gsm8k-cpu` runs: GSM8K test flagged against their first n_train GSM8K train problems, then each
+    arm's whole and clean accuracy, and every pair of arms on the clean problems."""
+    runs = [json.loads(path.read_text()) for path in paths]
+    sizes = {run["config"]["n_train"] for run in runs}
+    if len(sizes) != 1:
+        raise SystemExit(f"these runs trained on different numbers of GSM8K train problems: {sorted(sizes)}")
+    n_train = sizes.pop()
+    index = OverlapIndex(gsm8k_questions("gsm8k/train.jsonl")[:n_train])
+    test = gsm8k_questions()
+    flagged = {row for row, question in enumerate(test) if index.overlap(question).seen()}
+    clean = [row for row in range(len(test)) if row not in flagged]
+    print(f"{n_train} GSM8K train problems: {len(flagged)} of GSM8K test's {len(test)} flagged (rows "
+          f"{sorted(flagged)}), {len(clean)} clean")  # fmt: skip
+    arms: dict[str, list[bool]] = {}
+    for path, run in zip(paths, runs, strict=True):
+        for result in run["results"]:
+            per = result["per_problem"]
+            if result["dataset"] == GSM8K and result["calculator"] and len(per) == len(test):
+                arm = f"{result['arm']} seed {result.get('seed', 0)} ({path.stem})"
+                arms[arm] = [bool(per[key]) for key in sorted(per, key=int)]  # ids in GSM8K test's order
+    for arm, graded in arms.items():
+        right = sum(graded[row] for row in clean)
+        interval = wilson_interval(right, len(clean))
+        print(f"  {arm}: clean {right}/{len(clean)} ({right / len(clean):.1%}, {interval.low:.1%}-"
+              f"{interval.high:.1%}); whole {sum(graded)}/{len(test)}")  # fmt: skip
+    for (first, a), (second, b) in combinations(arms.items(), 2):
+        paired = mcnemar_exact([a[row] for row in clean], [b[row] for row in clean])
+        print(f"  {first} vs {second}: +{paired.only_a}/-{paired.only_b}, p = {paired.p_value:.2g}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path, help="a ladder results file (docs/ladder-results/*.json)")
-    parser.add_argument("--seed", type=int, default=TRAIN_SEED, help="the run's reasoning-gym training seed")
+    parser.add_argument("results", type=Path, nargs="+", help="ladder results files (docs/ladder-results)")
+    parser.add_argument("--seed", type=int, default=TRAIN_SEED, help="a cpu run's training seed")
     args = parser.parse_args()
-    results = json.loads(args.results.read_text())
-    if results["config"].get("train_source", "gsm_symbolic") != "gsm_symbolic":
-        raise SystemExit("this run trained on GSM8K train: its GSM8K test rows need no restating")
+    first = json.loads(args.results[0].read_text())
+    if first["config"].get("train_source", "gsm_symbolic") != "gsm_symbolic":
+        gsm8k_trained(args.results)
+        return
+    if len(args.results) > 1:
+        raise SystemExit("give one gsm_symbolic-trained run at a time")
+    results = first
     flags = flagged_ids(results, args.seed)
     n_run = len(results["splits"][GSM8K])
-    print(f"{args.results.name}: {flags.trained} gsm_symbolic training problems (seed {args.seed}, pool of "
-          f"{results['config']['pool']}). Flagged: {flags.all_test} of all GSM8K test ({flags.pool_all_test} "
-          f"against the whole pool), {len(flags.evaluated)} of the run's {n_run}.")  # fmt: skip
+    name, pool = args.results[0].name, results["config"]["pool"]
+    print(f"{name}: {flags.trained} gsm_symbolic training problems (seed {args.seed}, pool of {pool}). "
+          f"Flagged: {flags.all_test} of all GSM8K test ({flags.pool_all_test} against the whole pool), "
+          f"{len(flags.evaluated)} of the run's {n_run}.")  # fmt: skip
     print("McNemar cells: problems only this arm got right : only the other arm (clean subset, exact test)\n")
     print("\n".join(table(results, flags.evaluated)))
 

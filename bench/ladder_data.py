@@ -37,10 +37,10 @@ ContaminationFilter = Callable[[Sequence[str], Sequence[str]], list[bool]]
 
 def overlap_filter(train: Sequence[str], questions: Sequence[str]) -> list[bool]:
     """The product's contamination check (masked n-gram overlap), as the ladder's default filter."""
-    from backend.evaluation.contamination import OverlapIndex, seen_in_training
+    from backend.evaluation.contamination import OverlapIndex
 
     index = OverlapIndex(train)
-    return [seen_in_training(index.overlap(question).share) for question in questions]
+    return [index.overlap(question).seen() for question in questions]
 
 
 def question_key(text: str) -> str:

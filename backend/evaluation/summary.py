@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.evaluation.contamination import NGRAM, THRESHOLD
+from backend.evaluation.contamination import MIN_SHARED, NGRAM, THRESHOLD
 from backend.evaluation.stats import wilson_interval
 from db.models import EvalRun, EvalTrace, Problem
 
@@ -60,6 +60,7 @@ def contamination(traces: Sequence[EvalTrace], training_problems: int | None) ->
         "training_problems": training_problems,
         "ngram": NGRAM,
         "threshold": THRESHOLD,
+        "min_shared": MIN_SHARED,
         "n_checked": len(checked),
         "n_flagged": len(checked) - len(clean),
         "n_clean": len(clean),

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from backend.evaluation.config import EvalConfig
 from backend.evaluation.contamination import (
+    MIN_SHARED,
     NAME,
     NUMBER,
     ContaminationCheck,
@@ -57,6 +58,24 @@ def test_the_same_template_with_other_numbers_and_names_is_flagged_and_an_unrela
     assert ContaminationCheck(frozenset(), stranger).flag(None, SOURCE) == (False, 0.0)
 
 
+def test_a_short_question_sharing_only_generic_phrasing_is_not_flagged_but_one_contained_whole_is() -> None:
+    """GSM8K test row 167 against train row 407: two different age puzzles whose 11 shared grams are
+    generic phrasing ("is twice as old as", "how old"), 55% of the test question's: under the floor of
+    shared grams. A question shorter than the floor is flagged when every gram is in one question."""
+    test_row = (
+        "Seth is twice as old as Brooke. In 2 years, the sum of their ages will be 28. How old is Seth?"
+    )
+    train_row = "Eustace is twice as old as Milford. In 3 years, he will be 39. How old will Milford be?"
+    overlap = OverlapIndex([train_row]).overlap(test_row)
+    assert (overlap.shared, overlap.grams, overlap.share) == (11, 20, 0.55)
+    assert overlap.shared < MIN_SHARED and not overlap.seen()
+    assert ContaminationCheck(frozenset(), OverlapIndex([train_row])).flag(None, test_row) == (False, 0.55)
+    short = "Tom is twice as old as Ann. How old is Ann?"
+    contained = OverlapIndex(["Tom is twice as old as Ann. How old is Ann if Tom is 8? Answer in years."])
+    assert contained.overlap(short).grams < MIN_SHARED and contained.overlap(short).seen()
+    assert not OverlapIndex([train_row]).overlap(short).seen()
+
+
 def trained_checkpoint(
     session: Session, set_id: int, name: str, base_model: str = "default"
 ) -> ModelCheckpoint:
@@ -99,7 +118,7 @@ def test_trace_rows_carry_the_flag(session: Session) -> None:
     unseen = trace_row(1, problems[1], Trace(final_answer="3"), "numeric", check)
     unchecked = trace_row(1, problems[2], Trace(final_answer="3"), "numeric")
     assert (seen.seen_in_training, seen.overlap) == (True, 1.0)
-    assert unseen.seen_in_training is False and unseen.overlap is not None and unseen.overlap < 0.55
+    assert unseen.seen_in_training is False and unseen.overlap is not None and unseen.overlap < 0.4
     assert (unchecked.seen_in_training, unchecked.overlap) == (None, None)
 
 
