@@ -4,7 +4,9 @@
    in gives the FLOP-bound limit for training SmolLM2-135M: GFLOP/s / (6 x parameters) tokens/s.
 2. The same GSM8K-train CoT examples (the first --examples rows of train.jsonl, never test), the same
    seed and the same number of optimizer steps, trained by:
-     trl-default    a plain default TRL SFTTrainer (fp32, padded batches), the comparison arm
+     trl-default    a plain default TRL SFTTrainer (padded batches; TRL's default precision, bf16 autocast
+                    with fp32 weights, even on a CPU without native bf16), the comparison arm
+     trl-fp32       the same with bf16=False: plain TRL in fp32
      studio-padded  the app's trainer up to issue 22: compact head loss at once, padded rows
      studio         the app's trainer now: packed rows, head loss in chunks (backend.training.trainer)
      studio-compile the same with the trainer's compile=on (backend.training.compiling; compile time counted)
@@ -64,7 +66,10 @@ def _peak_rss(stop: threading.Event, peak: list[int]) -> None:
             peak[0] = max(peak[0], int(statm.read().split()[1]) * page)
 
 
-def _trl_default(model_path: str, examples: list[Any], steps: int, batch_size: int, out: Path) -> Any:
+def _trl_default(
+    model_path: str, examples: list[Any], steps: int, batch_size: int, out: Path, bf16: bool | None = None
+) -> Any:
+    """A plain TRL SFTTrainer; `bf16` None keeps TRL's default (bf16 autocast)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
@@ -74,7 +79,7 @@ def _trl_default(model_path: str, examples: list[Any], steps: int, batch_size: i
     args = SFTConfig(
         output_dir=str(out), max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=1e-4,
         logging_steps=1, report_to="none", disable_tqdm=True, use_cpu=True, save_strategy="no", seed=0,
-        include_num_input_tokens_seen="non_padding",
+        include_num_input_tokens_seen="non_padding", **({} if bf16 is None else {"bf16": bf16}),
     )  # fmt: skip
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -125,6 +130,10 @@ def _limit(precision: str, size: int = 2048, parameters: float = 134.5e6) -> flo
     return limit
 
 
+def _share(rate: float | None, limit: float | None) -> str:
+    return f"{rate / limit:.0%}" if rate and limit else "-"
+
+
 def _bf16() -> bool:
     from backend.training.trainer import pick_device
 
@@ -140,8 +149,10 @@ def train_arm(name: str, examples: list[Any], steps: int, batch_size: int) -> di
 
     model_path = str(prepare_default_model())
     out = Path("/tmp/train-speed") / name
-    if name == "trl-default":
-        trainer, precision = _trl_default(model_path, examples, steps, batch_size, out), "fp32"
+    if name in ("trl-default", "trl-fp32"):
+        bf16 = False if name == "trl-fp32" else None
+        trainer = _trl_default(model_path, examples, steps, batch_size, out, bf16)
+        precision = "bf16" if trainer.args.bf16 else "fp32"  # TRL's own default, whatever the CPU
     else:
         trainer = _studio(name, model_path, examples, steps, batch_size, out)
         precision = "bf16" if _bf16() else "fp32"
@@ -206,11 +217,10 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for arm in args.arms.split(","):
         r = train_arm(arm, examples, args.steps, args.batch_size)
-        limit, after = limits[r["precision"]], r["tokens_per_s_after"]
+        limit, after = limits.get(r["precision"]), r["tokens_per_s_after"]  # bf16 untimed without native bf16
         print(f"| {r['arm']} | {r['precision']} | {r['tokens']} | {r['seconds']} | {r['tokens_per_s']} | "
-              f"{r['tokens_per_s'] / limit:.0%} | {r['first_steps_s']} | {after} | "
-              f"{f'{after / limit:.0%}' if after else '-'} | {r['peak_gb']} | {r['losses']} |",
-              flush=True)  # fmt: skip
+              f"{_share(r['tokens_per_s'], limit)} | {r['first_steps_s']} | {after} | "
+              f"{_share(after, limit)} | {r['peak_gb']} | {r['losses']} |", flush=True)  # fmt: skip
     return 0
 
 
