@@ -508,6 +508,7 @@ class Failures:
     LOST_HINT = "failures on problems the compared run answered correctly: what this student lost"
     LOST_NEEDS_RUN = "Pick a run under Compare with first: only its right answers can be kept."
     LOST_SHOWN = "Only the problems **{name}** answered correctly."
+    NOT_A_BOX = "{value!r} is not a checkbox value: true or false."
     NO_WRONG = "No wrong answers in this run (or none matching the filters)."
     NO_RELATED = "No rationale of this problem is stored: click a failure above to see its neighbours."
 

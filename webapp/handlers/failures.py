@@ -247,7 +247,9 @@ def _run_filter(
     against_id: Any = None,
     lost: bool = False,
 ) -> FailureFilter:
-    """The page's filters, checked; `lost` needs another run to compare with."""
+    """The page's filters, checked; `lost` (a checkbox: true, false or unset) needs another run."""
+    if lost not in (True, False, None):  # a request need not come from the page's own checkbox
+        raise user_error(S.NOT_A_BOX.format(value=str(lost)[:40]))
     against = _number(against_id) if lost else None
     if lost and against is None:
         raise user_error(S.LOST_NEEDS_RUN)

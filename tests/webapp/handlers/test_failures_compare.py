@@ -106,5 +106,8 @@ def test_keeping_what_the_compared_run_got_right_needs_another_existing_run(
     for hostile in ("1 or 1=1", -2, 1.5):
         with pytest.raises(gr.Error, match="not a whole number"):
             handlers.show(shown.id, 0, 0, 0, "", hostile, True)
+    for not_a_box in ("false", 1.5, [True]):
+        with pytest.raises(gr.Error, match="not a checkbox value"):
+            handlers.show(shown.id, 0, 0, 0, "", shown.id, not_a_box)
     table, *_ = handlers.show(shown.id, 0, 0, 0, "", "garbage ignored when off", False)
     assert len(table["value"]) == 2  # the box off: the compared run plays no part
