@@ -153,6 +153,32 @@ class FailureHandlers:
         )
 
     @needs(Role.viewer)
+    def refilter(
+        self,
+        run_id: Any,
+        dataset_id: Any,
+        min_steps: Any,
+        max_steps: Any,
+        category: str,
+        against_id: Any,
+        lost: Any,
+    ) -> tuple[Any, ...]:
+        """The failures shown again when "Only what it got right" is ticked or cleared: the page stays as it
+        is, with a note rather than an error, while no run is shown or the box has no run to keep."""
+        if not _number(run_id):
+            return (gr.skip(),) * 6
+        if lost is True and not _number(against_id):
+            gr.Info(S.LOST_NEEDS_RUN)
+            return (gr.skip(),) * 6
+        return self.show(run_id, dataset_id, min_steps, max_steps, category, against_id, lost)
+
+    @needs(Role.viewer)
+    def against_changed(self, *filters: Any) -> tuple[Any, ...]:
+        """Another run picked under Compare with: the failures change only while the box keeps its
+        right answers."""
+        return self.refilter(*filters) if filters[-1] is True else (gr.skip(),) * 6
+
+    @needs(Role.viewer)
     def select(self, event: gr.SelectData) -> int | None:
         row = event.row_value or []
         return int(row[0]) if row and str(row[0]).isdigit() else None

@@ -109,8 +109,9 @@ def create_failures_tab(app: AppContext, blocks: gr.Blocks, tab: gr.Tab) -> Fail
     show_inputs = [c[k] for k in filter_keys]
     show_outputs = [c[k] for k in ("table", "summary", "by_steps", "by_dataset", "by_category", "category")]
     c["show"].click(handlers.show, show_inputs, show_outputs, api_name="failures")
-    for changed in (c["run"].input, c["against"].input, c["lost"].input):
-        changed(handlers.show, show_inputs, show_outputs, api_visibility="private")
+    c["run"].input(handlers.show, show_inputs, show_outputs, api_visibility="private")
+    c["lost"].input(handlers.refilter, show_inputs, show_outputs, api_visibility="private")
+    c["against"].input(handlers.against_changed, show_inputs, show_outputs, api_visibility="private")
     pair = [c["run"], c["against"]]
     for trigger in (c["show"].click, c["run"].input, c["against"].input):
         trigger(handlers.compare, pair, c["comparison"], api_visibility="private")

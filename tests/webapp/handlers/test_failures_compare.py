@@ -111,3 +111,25 @@ def test_keeping_what_the_compared_run_got_right_needs_another_existing_run(
             handlers.show(shown.id, 0, 0, 0, "", shown.id, not_a_box)
     table, *_ = handlers.show(shown.id, 0, 0, 0, "", "garbage ignored when off", False)
     assert len(table["value"]) == 2  # the box off: the compared run plays no part
+
+
+def test_ticking_the_box_or_picking_a_run_to_compare_only_refilters_when_it_can(
+    app: AppContext, rationales: list[Rationale], session: Session
+) -> None:
+    """The box and the compared run re-show the failures; with no run shown, or the box ticked with
+    nothing to compare with, the page stays as it is (no error over the table)."""
+    shown = seed_eval_run(session, rationales)
+    against = _right_only_on_the_second_problem(session, rationales)
+    handlers = FailureHandlers(app)
+    unchanged = (gr.skip(),) * 6
+    assert handlers.refilter(0, 0, 0, 0, "", against, True) == unchanged  # no run shown yet
+    assert handlers.refilter(shown.id, 0, 0, 0, "", 0, True) == unchanged  # nothing to compare with
+    table, *_ = handlers.refilter(shown.id, 0, 0, 0, "", against, True)
+    assert len(table["value"]) == 1
+    table, *_ = handlers.refilter(shown.id, 0, 0, 0, "", against, False)  # the box cleared: all again
+    assert len(table["value"]) == 2
+    assert handlers.against_changed(shown.id, 0, 0, 0, "", against, False) == unchanged
+    table, *_ = handlers.against_changed(shown.id, 0, 0, 0, "", against, True)
+    assert len(table["value"]) == 1
+    with pytest.raises(gr.Error, match="not a checkbox value"):
+        handlers.refilter(shown.id, 0, 0, 0, "", against, "true")
