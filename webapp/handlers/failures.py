@@ -153,24 +153,17 @@ class FailureHandlers:
         )
 
     @needs(Role.viewer)
-    def refilter(
-        self,
-        run_id: Any,
-        dataset_id: Any,
-        min_steps: Any,
-        max_steps: Any,
-        category: str,
-        against_id: Any,
-        lost: Any,
-    ) -> tuple[Any, ...]:
-        """The failures shown again when "Only what it got right" is ticked or cleared: the page stays as it
-        is, with a note rather than an error, while no run is shown or the box has no run to keep."""
+    def refilter(self, *filters: Any) -> tuple[Any, ...]:
+        """The failures shown again (`filters` as `show` takes them) when "Only what it got right" is
+        ticked or cleared: the page stays as it is, with a note rather than an error, while no run is shown
+        or the box has no run to keep."""
+        run_id, *_, against_id, lost = filters
         if not _number(run_id):
             return (gr.skip(),) * 6
         if lost is True and not _number(against_id):
             gr.Info(S.LOST_NEEDS_RUN)
             return (gr.skip(),) * 6
-        return self.show(run_id, dataset_id, min_steps, max_steps, category, against_id, lost)
+        return self.show(*filters)
 
     @needs(Role.viewer)
     def against_changed(self, *filters: Any) -> tuple[Any, ...]:
