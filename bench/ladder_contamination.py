@@ -19,7 +19,6 @@ in file order. The training problems are the run's "train" split, a subset of th
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import dataclass
 from itertools import combinations
@@ -31,15 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from backend.evaluation.contamination import OverlapIndex  # noqa: E402
 from backend.evaluation.stats import mcnemar_exact, wilson_interval  # noqa: E402
+from bench.contamination_calibration import DATASETS, questions  # noqa: E402
 from bench.ladder_presets import GSM8K_TEST, TRAIN_SEED  # noqa: E402
 
-DATASETS = Path(os.environ.get("SOCRATIC_DATASETS", ROOT.parent / "shared" / "datasets"))
 GSM8K = "gsm8k_test"
-
-
-def gsm8k_questions(path: str = GSM8K_TEST) -> list[str]:
-    with (DATASETS / path).open() as lines:
-        return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
 @dataclass
@@ -62,7 +56,7 @@ def flagged_ids(results: dict[str, Any], seed: int) -> Flags:
     ]
     trained = [pool[problem_id - 1] for problem_id in results["splits"]["train"]]
     first_gsm8k_id = config["pool"] + 2 * config["n_eval_symbolic"] + 1
-    test = gsm8k_questions()
+    test = questions(DATASETS / GSM8K_TEST)
     evaluated = {int(problem_id) for problem_id in results["splits"][GSM8K]}
     assert max(evaluated) < first_gsm8k_id + len(test), "the id layout does not match this results file"
     index, pool_index = OverlapIndex(trained), OverlapIndex(pool)
@@ -109,8 +103,8 @@ def gsm8k_trained(paths: list[Path]) -> None:
     if len(sizes) != 1:
         raise SystemExit(f"these runs trained on different numbers of GSM8K train problems: {sorted(sizes)}")
     n_train = sizes.pop()
-    index = OverlapIndex(gsm8k_questions("gsm8k/train.jsonl")[:n_train])
-    test = gsm8k_questions()
+    index = OverlapIndex(questions(DATASETS / "gsm8k" / "train.jsonl")[:n_train])
+    test = questions(DATASETS / GSM8K_TEST)
     flagged = {row for row, question in enumerate(test) if index.overlap(question).seen()}
     clean = [row for row in range(len(test)) if row not in flagged]
     print(f"{n_train} GSM8K train problems: {len(flagged)} of GSM8K test's {len(test)} flagged (rows "

@@ -33,23 +33,24 @@ def clean_problems(session: Session, run_ids: Collection[int]) -> set[int] | Non
     return _clean([_traces(session, run_id) for run_id in run_ids])
 
 
-def compare_with_clean(session: Session, before_run: int, after_run: int) -> dict[str, Any]:
+def compare_with_clean(
+    session: Session, before_run: int, after_run: int, *, changed: bool = False
+) -> dict[str, Any]:
     """`compare` on all shared problems, with the same comparison on the clean subset under `clean`
-    (None when the check did not run on both); each run's traces are read once."""
+    (None when the check did not run on both); with `changed`, the problems behind McNemar's counts under
+    `changed`: `gained` right only after, `lost` right only before. Each run's traces are read once."""
     before, after = _traces(session, before_run), _traces(session, after_run)
     clean = _clean([before, after])
     ids = {"before_run": before_run, "after_run": after_run}
-    return (
+    result = (
         _compared(before, after)
         | ids
         | {"clean": None if clean is None else _compared(before, after, clean) | ids}
     )
+    return (result | {"changed": _changed(before, after)}) if changed else result
 
 
-def changed_problems(session: Session, before_run: int, after_run: int) -> dict[str, list[int]]:
-    """The problems behind McNemar's counts, by id: `gained` right only after, `lost` right only before
-    (the problems to read first when a student got worse or better)."""
-    before, after = _traces(session, before_run), _traces(session, after_run)
+def _changed(before: Traces, after: Traces) -> dict[str, list[int]]:
     shared = sorted(before.keys() & after.keys())
     return {
         "gained": [p for p in shared if after[p][0] and not before[p][0]],

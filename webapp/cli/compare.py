@@ -8,7 +8,7 @@ import json
 import typer
 from sqlmodel import Session
 
-from backend.evaluation.paired import changed_problems, compare_with_clean, describe, find_eval_run
+from backend.evaluation.paired import compare_with_clean, describe, find_eval_run
 from webapp.cli.common import fail, state
 
 COMPARE_EXAMPLE = "socratic-studio compare round-3-before round-3-after"
@@ -29,19 +29,17 @@ def compare_command(
             first, second = find_eval_run(session, before), find_eval_run(session, after)
         except LookupError as error:
             fail(str(error))
-        result = compare_with_clean(session, first.id or 0, second.id or 0)
-        problems = changed_problems(session, first.id or 0, second.id or 0) if changed else None
+        result = compare_with_clean(session, first.id or 0, second.id or 0, changed=changed)
     if not result["n"]:
         fail(f"evaluations {first.name!r} and {second.name!r} share no problem: nothing to compare")
     if as_json:
-        names = {"before_name": first.name, "after_name": second.name}
-        typer.echo(json.dumps(result | names | ({"changed": problems} if problems else {}), indent=2))
+        typer.echo(json.dumps(result | {"before_name": first.name, "after_name": second.name}, indent=2))
         return
     pair = f"{first.name} (#{first.id}) -> {second.name} (#{second.id})"
     typer.echo(f"{pair} on {result['n']} shared problems.")
     typer.echo(describe(result))
-    if problems is not None:
-        for kind, ids in problems.items():
+    if changed:
+        for kind, ids in result["changed"].items():
             typer.echo(f"{kind} ({len(ids)}): {' '.join(map(str, ids)) or '-'}")
 
 
